@@ -1,0 +1,34 @@
+"""Splitting a display name into given and family name when a source gives only the whole."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from nameparser import HumanName
+
+
+def _is_cjk(text: str) -> bool:
+    return any(unicodedata.name(ch, "").startswith(("CJK", "HIRAGANA", "KATAKANA", "HANGUL"))
+               for ch in text)
+
+
+def split_full_name(full_name: str | None) -> tuple[str | None, str | None]:
+    """(given, family) from a display name; (None, None) when it cannot be told.
+
+    Western names go through nameparser (titles, suffixes, "Family, Given"). Names written in
+    Chinese, Japanese or Korean scripts put the family name first.
+    """
+    if not full_name or not full_name.strip():
+        return None, None
+    text = " ".join(full_name.split())
+    if _is_cjk(text):
+        parts = text.split(" ")
+        if len(parts) < 2:
+            return None, None
+        return " ".join(parts[1:]), parts[0]
+    name = HumanName(text)
+    given = " ".join(p for p in (name.first, name.middle) if p) or None
+    family = name.last or None
+    if given and not family and " " not in text:
+        return given, None
+    return given, family

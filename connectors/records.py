@@ -1,0 +1,117 @@
+"""Typed records that connectors yield and the loader stores.
+
+A *contact card* is one entry of an address book or one scanned business card, whatever format it
+came in (vCard, a contacts CSV, later CardDAV). Its identity in the warehouse is `record_key`: the
+source's own id where it has one (vCard UID), else a hash of its content. `record_hash` changes only
+when something a person would call content changes, so a re-import is recognised as already present
+and an edited card as a new version of the same record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(slots=True)
+class Email:
+    address: str                      # as the source wrote it
+    normalized: str | None            # trimmed and lower-cased; None when it is not an address
+    types: list[str] = field(default_factory=list)   # lower-case: work, home, internet, pref...
+    label: str | None = None          # a free-text label (Apple X-ABLabel, a CSV column's name)
+
+
+@dataclass(slots=True)
+class Phone:
+    number: str                       # as the source wrote it
+    e164: str | None                  # +14155550100; None when it does not parse
+    types: list[str] = field(default_factory=list)   # cell, work, home, fax, voice, pref...
+    label: str | None = None
+
+
+@dataclass(slots=True)
+class Address:
+    po_box: str | None = None
+    extended: str | None = None
+    street: str | None = None
+    locality: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+    types: list[str] = field(default_factory=list)
+    label: str | None = None
+
+
+@dataclass(slots=True)
+class Link:
+    """A URL, a social profile or an instant-messaging handle."""
+    value: str                        # as the source wrote it
+    kind: str                         # 'url' | 'social' | 'impp'
+    service: str | None = None        # lower-case: linkedin, twitter, github, xmpp, skype...
+    types: list[str] = field(default_factory=list)
+    label: str | None = None
+
+
+@dataclass(slots=True)
+class ContactCard:
+    position: int                     # 1-based line where the card / row starts in its file
+    raw_text: str                     # the card or row as the source said it (PHOTO data elided)
+    source_format: str                # 'vcard-2.1' | 'vcard-3.0' | 'vcard-4.0' | 'csv-google' | ...
+    full_name: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    additional_names: str | None = None
+    name_prefix: str | None = None
+    name_suffix: str | None = None
+    is_name_derived: bool = False     # given/family split from full_name, not said by the source
+    nicknames: list[str] = field(default_factory=list)
+    org: str | None = None
+    org_units: list[str] = field(default_factory=list)
+    title: str | None = None
+    role: str | None = None
+    note: str | None = None
+    categories: list[str] = field(default_factory=list)
+    birthday: str | None = None       # 'YYYY-MM-DD', or '--MM-DD' when the year is unknown
+    uid: str | None = None
+    revision: str | None = None       # REV as written
+    revised_at: datetime | None = None  # REV parsed, UTC
+    photo_sha256: str | None = None   # hash of the decoded photo; the photo itself is not kept
+    emails: list[Email] = field(default_factory=list)
+    phones: list[Phone] = field(default_factory=list)
+    addresses: list[Address] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+
+    def content(self) -> dict:
+        """The fields that make up the card's content: everything but provenance and REV."""
+        skip = {"position", "raw_text", "source_format", "revision", "revised_at"}
+        return {name: _plain(getattr(self, name)) for name in self.__slots__ if name not in skip}
+
+    @property
+    def record_hash(self) -> str:
+        blob = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    @property
+    def record_key(self) -> str:
+        """The card's identity across imports: its UID, else its content."""
+        if self.uid:
+            return "uid:" + self.uid
+        return "hash:" + self.record_hash
+
+
+@dataclass(slots=True)
+class Rejected:
+    """A record that could not be read, with why, where and what it said."""
+    position: int
+    reason: str
+    raw_text: str
+
+
+def _plain(value):
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "__slots__"):
+        return {name: _plain(getattr(value, name)) for name in value.__slots__}
+    return value

@@ -1,0 +1,47 @@
+"""`kith import` as a Prefect flow, for runs that a Prefect server should track and show.
+
+Each file is its own task (one load, one transaction); tasks receive the warehouse path, never a
+connection, so they stay hashable and each opens the file only for as long as it writes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from connectors.phones import default_region
+from flows.importing import FileOutcome, ImportSummary, expand_paths, import_file
+from transforms.runner import build
+from warehouse.connection import connect
+
+
+@task(name="import-file", cache_policy=NO_CACHE)
+def import_file_task(db: str, path: str, tag: str | None, region: str | None) -> FileOutcome:
+    con = connect(db)
+    try:
+        return import_file(con, Path(path), tag=tag, region=region)
+    finally:
+        con.close()
+
+
+@task(name="build-views", cache_policy=NO_CACHE)
+def build_views_task(db: str) -> list[str]:
+    con = connect(db)
+    try:
+        return build(con)
+    finally:
+        con.close()
+
+
+@flow(name="kith-import")
+def import_flow(paths: list[str], db: str, tag: str | None = None,
+                region: str | None = None) -> ImportSummary:
+    """Import files and folders into the warehouse at `db`, one task per file, then the views."""
+    region = region or default_region()
+    summary = ImportSummary()
+    for path in expand_paths(paths):
+        summary.files.append(import_file_task(db, str(path), tag, region))
+    build_views_task(db)
+    return summary

@@ -1,0 +1,119 @@
+"""Importing files: find them, tell their kind, load each one, rebuild the views."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import duckdb
+
+from connectors.detect import detect
+from connectors.phones import default_region
+from transforms.runner import build
+from warehouse.connection import connect
+from warehouse.loader import LoadResult, load_records
+
+ProgressFn = Callable[[Path, int], None]
+PROGRESS_EVERY = 500
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one input file."""
+    path: Path
+    kind: str | None
+    result: LoadResult | None = None
+    problem: str | None = None        # why the file was skipped or failed as a whole
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None and self.result.status == "completed"
+
+
+@dataclass
+class ImportSummary:
+    files: list[FileOutcome] = field(default_factory=list)
+
+    def total(self, name: str) -> int:
+        return sum(getattr(f.result, name) for f in self.files if f.ok)
+
+    @property
+    def reject_reasons(self) -> Counter:
+        reasons = Counter()
+        for f in self.files:
+            if f.ok:
+                reasons.update(f.result.reject_reasons)
+        return reasons
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        return [f for f in self.files if not f.ok]
+
+
+def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """The files to import: each file given, and every file under each folder (hidden ones left
+    out), in a stable order. Raises FileNotFoundError for a path that does not exist."""
+    files = []
+    for given in paths:
+        path = Path(given).expanduser()
+        if path.is_dir():
+            files.extend(sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and not any(part.startswith(".")
+                                           for part in p.relative_to(path).parts)))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise FileNotFoundError(f"{given}: no such file or folder")
+    return files
+
+
+def _counting(records: Iterator, path: Path, progress: ProgressFn | None) -> Iterator:
+    n = 0
+    for record in records:
+        n += 1
+        if progress and n % PROGRESS_EVERY == 0:
+            progress(path, n)
+        yield record
+    if progress:
+        progress(path, n)
+
+
+def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None = None,
+                region: str | None = None, progress: ProgressFn | None = None) -> FileOutcome:
+    """Detect one file's kind and load it as one load. Never raises for bad content: a file that
+    cannot be read at all comes back with `problem` set (and a failed row in `loads`)."""
+    try:
+        kind = detect(path)
+    except OSError as exc:
+        return FileOutcome(path, None, problem=f"cannot read: {exc.strerror or exc}")
+    if kind is None:
+        return FileOutcome(path, None, problem="not a vCard or contacts CSV; skipped")
+    reader = kind.reader()
+    records = _counting(reader(path, default_region=region), path, progress)
+    try:
+        result = load_records(con, kind.name, path.resolve().as_uri(), records, tag=tag)
+    except (ValueError, OSError) as exc:  # UnmappableCsv is a ValueError
+        return FileOutcome(path, kind.name, problem=str(exc))
+    return FileOutcome(path, kind.name, result=result)
+
+
+def run_import(paths: Iterable[str | os.PathLike], *, db: str | os.PathLike | None = None,
+               tag: str | None = None, region: str | None = None,
+               progress: ProgressFn | None = None) -> ImportSummary:
+    """Import files and folders into the warehouse, then rebuild the views."""
+    files = expand_paths(paths)
+    region = region or default_region()
+    summary = ImportSummary()
+    con = connect(db)
+    try:
+        for path in files:
+            summary.files.append(import_file(con, path, tag=tag, region=region,
+                                             progress=progress))
+        build(con)
+    finally:
+        con.close()
+    return summary

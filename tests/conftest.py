@@ -1,0 +1,33 @@
+"""Settings every test needs before anything imports Prefect, and shared fixtures."""
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Prefect reads these at import: keep its state out of ~/.prefect, keep it offline and quiet.
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="kith-prefect-home-")
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW"] = "ignore"
+os.environ.pop("PREFECT_API_URL", None)
+os.environ.pop("KITH_DB", None)
+os.environ["KITH_PHONE_REGION"] = "US"
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
+CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
+
+
+@pytest.fixture
+def corpus() -> Path:
+    """The shared corpus of real export files; tests that need it skip when it is absent."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"shared corpus not found at {CORPUS}")
+    return CORPUS
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "kith.duckdb"

@@ -1,0 +1,61 @@
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from warehouse.connection import WarehouseBusy, connect, resolve_db_path
+
+HOLD_WRITE_LOCK = textwrap.dedent("""
+    import sys, time
+    from warehouse.connection import connect
+    con = connect(sys.argv[1])
+    print("locked", flush=True)
+    time.sleep(float(sys.argv[2]))
+    con.close()
+""")
+
+
+def hold_lock(db_path, tmp_path, seconds):
+    script = tmp_path / "hold.py"
+    script.write_text(HOLD_WRITE_LOCK)
+    proc = subprocess.Popen([sys.executable, str(script), str(db_path), str(seconds)],
+                            stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_db_path_comes_from_argument_then_environment_then_default(monkeypatch):
+    monkeypatch.setenv("KITH_DB", "/tmp/from-env.duckdb")
+    assert str(resolve_db_path("/tmp/arg.duckdb")) == "/tmp/arg.duckdb"
+    assert str(resolve_db_path(None)) == "/tmp/from-env.duckdb"
+    monkeypatch.delenv("KITH_DB")
+    assert str(resolve_db_path(None)) == "kith.duckdb"
+
+
+def test_reader_waits_for_a_writer_in_another_process(db_path, tmp_path):
+    connect(db_path).close()
+    proc = hold_lock(db_path, tmp_path, 1.0)
+    started = time.monotonic()
+    con = connect(db_path, read_only=True, timeout_s=20)
+    waited = time.monotonic() - started
+    con.close()
+    proc.wait()
+    assert waited > 0.2
+
+
+def test_waiting_too_long_for_the_lock_is_a_clear_error(db_path, tmp_path):
+    connect(db_path).close()
+    proc = hold_lock(db_path, tmp_path, 5.0)
+    with pytest.raises(WarehouseBusy, match="in use by another kith process"):
+        connect(db_path, read_only=True, timeout_s=0.3)
+    proc.kill()
+    proc.wait()
+
+
+def test_read_only_open_of_a_missing_warehouse_says_how_to_create_one(tmp_path):
+    with pytest.raises(FileNotFoundError, match="kith import"):
+        connect(tmp_path / "missing.duckdb", read_only=True)

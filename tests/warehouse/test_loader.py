@@ -1,0 +1,166 @@
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from connectors.records import ContactCard, Email, Phone, Rejected
+from warehouse.connection import connect
+from warehouse.loader import load_records
+
+URI = "file:///cards.vcf"
+
+
+def card(position, name, uid=None, email=None, **extra):
+    return ContactCard(position=position, raw_text=f"FN:{name}", source_format="vcard-3.0",
+                       full_name=name, uid=uid,
+                       emails=[Email(email, email.lower())] if email else [], **extra)
+
+
+def stack():
+    return [card(1, "Jane Doe", uid="u-jane", email="Jane@Acme.com"),
+            card(8, "Bob Stone", email="bob@stone.example"),
+            Rejected(15, "card has no name, e-mail, phone or organisation", "BEGIN:VCARD\nEND:VCARD")]
+
+
+@pytest.fixture
+def con(db_path):
+    con = connect(db_path)
+    yield con
+    con.close()
+
+
+def test_first_load_counts_new_cards_and_rejects(con):
+    result = load_records(con, "vcard", URI, stack())
+    assert (result.n_read, result.n_new, result.n_updated, result.n_already_present,
+            result.n_rejected) == (3, 2, 0, 0, 1)
+
+
+def test_reloading_the_same_records_inserts_nothing(con):
+    load_records(con, "vcard", URI, stack())
+    again = load_records(con, "vcard", URI, stack())
+    assert (again.n_new, again.n_updated, again.n_already_present, again.n_rejected) == (0, 0, 2, 1)
+    assert con.execute("select count(*) from raw_contacts").fetchone() == (2,)
+    assert con.execute("select count(*) from rejects").fetchone() == (1,)
+
+
+def test_edited_card_with_same_uid_is_a_new_version_of_the_same_record(con):
+    load_records(con, "vcard", URI, stack())
+    edited = stack()
+    edited[0].title = "CTO"
+    result = load_records(con, "vcard", URI, edited)
+    assert (result.n_new, result.n_updated, result.n_already_present) == (0, 1, 1)
+    assert con.execute("select count(distinct record_key), count(*) from raw_contacts "
+                       "where uid = 'u-jane'").fetchone() == (1, 2)
+
+
+def test_revision_alone_does_not_make_a_new_version(con):
+    load_records(con, "vcard", URI, stack())
+    touched = stack()
+    touched[0].revision = "2026-11-21T10:00:00Z"
+    result = load_records(con, "vcard", URI, touched)
+    assert result.n_inserted == 0
+
+
+def test_same_card_twice_in_one_load_is_stored_once(con):
+    result = load_records(con, "vcard", URI, [card(1, "Ann Lee"), card(5, "Ann Lee")])
+    assert (result.n_new, result.n_already_present) == (1, 1)
+    assert con.execute("select position from raw_contacts").fetchall() == [(1,)]
+
+
+def test_same_uid_twice_in_one_load_with_different_content_keeps_both_versions(con):
+    result = load_records(con, "vcard", URI, [card(1, "Ann Lee", uid="x"),
+                                              card(5, "Ann Lee-Smith", uid="x")])
+    assert (result.n_new, result.n_updated) == (1, 1)
+
+
+def test_lineage_is_stored_with_each_card(con):
+    result = load_records(con, "vcard", URI, stack())
+    row = con.execute("select source_kind, source_uri, position, load_id, length(record_hash) "
+                      "from raw_contacts where uid = 'u-jane'").fetchone()
+    assert row == ("vcard", URI, 1, result.load_id, 64)
+
+
+def test_nested_emails_round_trip(con):
+    load_records(con, "vcard", URI, [ContactCard(
+        position=1, raw_text="", source_format="vcard-3.0", full_name="Ann",
+        emails=[Email(" Ann@X.org ", "ann@x.org", ["work", "pref"], "Work")],
+        phones=[Phone("(415) 555-0100", "+14155550100", ["cell"])])])
+    emails, phones = con.execute("select emails, phones from raw_contacts").fetchone()
+    assert emails == [{"address": " Ann@X.org ", "normalized": "ann@x.org",
+                       "types": ["work", "pref"], "label": "Work"}]
+    assert phones[0]["e164"] == "+14155550100"
+
+
+def test_ledger_row_records_counts_and_tag(con):
+    result = load_records(con, "vcard", URI, stack(), tag="Chamber mixer")
+    row = con.execute("select status, tag, n_read, n_inserted, n_already_present, n_rejected, "
+                      "finished_at >= started_at from loads where load_id = ?",
+                      [result.load_id]).fetchone()
+    assert row == ("completed", "Chamber mixer", 3, 2, 0, 1, True)
+
+
+def test_tag_attaches_to_cards_already_present(con):
+    load_records(con, "vcard", URI, stack())
+    load_records(con, "vcard", URI, stack(), tag="mixer")
+    assert con.execute("select count(*) from record_tags where tag = 'mixer'").fetchone() == (2,)
+
+
+def test_reject_row_keeps_reason_position_and_raw_text(con):
+    load_records(con, "vcard", URI, stack())
+    assert con.execute("select position, reason, raw_text from rejects").fetchone() == (
+        15, "card has no name, e-mail, phone or organisation", "BEGIN:VCARD\nEND:VCARD")
+
+
+def test_a_connector_failing_midway_leaves_the_warehouse_as_it_was(con):
+    load_records(con, "vcard", URI, stack())
+
+    def breaks():
+        yield card(1, "Carl New")
+        raise OSError("disk went away")
+
+    with pytest.raises(OSError):
+        load_records(con, "vcard", "file:///other.vcf", breaks())
+    assert con.execute("select count(*) from raw_contacts").fetchone() == (2,)
+    assert con.execute("select status, error from loads order by load_id desc limit 1"
+                       ).fetchone() == ("failed", "OSError: disk went away")
+
+
+CRASHING_LOAD = textwrap.dedent("""
+    import sys, time
+    from connectors.records import ContactCard
+    from warehouse.connection import connect
+    from warehouse.loader import load_records
+
+    def cards():
+        for i in range(20_000):
+            yield ContactCard(position=i + 1, raw_text="", source_format="vcard-3.0",
+                              full_name=f"Person {i}")
+        print("all read", flush=True)
+        time.sleep(60)
+
+    con = connect(sys.argv[1])
+    load_records(con, "vcard", "file:///big.vcf", cards(), batch_size=1000)
+""")
+
+
+def test_kill_9_during_a_load_leaves_the_warehouse_as_it_was(db_path, tmp_path):
+    con = connect(db_path)
+    load_records(con, "vcard", URI, stack())
+    con.close()
+    script = tmp_path / "crash.py"
+    script.write_text(CRASHING_LOAD)
+    proc = subprocess.Popen([sys.executable, str(script), str(db_path)], stdout=subprocess.PIPE,
+                            text=True, cwd=os.getcwd(),
+                            env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert proc.stdout.readline().strip() == "all read"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    con = connect(db_path)
+    assert con.execute("select count(*) from raw_contacts").fetchone() == (2,)
+    assert con.execute("select count(*) from loads").fetchone() == (1,)
+    con.close()

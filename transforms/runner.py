@@ -1,0 +1,63 @@
+"""Building the SQL models as views, each after the models it reads from."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from graphlib import TopologicalSorter
+from pathlib import Path
+
+import duckdb
+
+MODELS_DIR = Path(__file__).resolve().parent
+LAYERS = ("staging", "intermediate", "marts")
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    layer: str
+    sql: str
+
+    @property
+    def grain(self) -> str:
+        """The first-line comment, e.g. 'one row per contact card'."""
+        first = self.sql.lstrip().splitlines()[0]
+        return first.lstrip("- ").strip() if first.startswith("--") else ""
+
+
+def discover(models_dir: Path = MODELS_DIR) -> list[Model]:
+    """Every model, in an order where each comes after the models it selects from."""
+    models = {}
+    for layer in LAYERS:
+        for path in sorted((models_dir / layer).glob("*.sql")):
+            models[path.stem] = Model(path.stem, layer, path.read_text(encoding="utf-8"))
+    graph = {}
+    for model in models.values():
+        words = set(re.findall(r"\b[a-z_][a-z0-9_]*\b", _strip_comments(model.sql)))
+        graph[model.name] = {name for name in models if name in words and name != model.name}
+    return [models[name] for name in TopologicalSorter(graph).static_order()]
+
+
+def _strip_comments(sql: str) -> str:
+    return re.sub(r"--[^\n]*", "", sql)
+
+
+def build(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None) -> list[str]:
+    """(Re)create every model as a view in one transaction; return their names in build order."""
+    models = models if models is not None else discover()
+    con.execute("begin transaction")
+    try:
+        for model in models:
+            con.execute(f"create or replace view {model.name} as\n{model.sql}")
+            if model.grain:
+                con.execute(f"comment on view {model.name} is {_quote(model.grain)}")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return [model.name for model in models]
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

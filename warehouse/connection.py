@@ -1,0 +1,60 @@
+"""Opening the warehouse file: where it is, who may read it, and waiting for DuckDB's file lock."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_DB = "kith.duckdb"
+LOCK_TIMEOUT_S = float(os.environ.get("KITH_LOCK_TIMEOUT", "30"))
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process holds the warehouse file for longer than we were willing to wait."""
+
+
+def resolve_db_path(db: str | os.PathLike | None = None) -> Path:
+    """The warehouse path: the `--db` argument, else `KITH_DB`, else ./kith.duckdb."""
+    return Path(db or os.environ.get("KITH_DB") or DEFAULT_DB).expanduser()
+
+
+def connect(db: str | os.PathLike | None = None, *, read_only: bool = False,
+            timeout_s: float = LOCK_TIMEOUT_S) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, upgrading its schema when opened for writing.
+
+    DuckDB lets one process write a file, and a reader in another process fails at once while a
+    writer holds it; both sides therefore retry with backoff for up to `timeout_s` seconds.
+    A new file (and its WAL) is created readable by its owner only.
+    Raises FileNotFoundError for a read-only open of a missing file, WarehouseBusy on timeout.
+    """
+    path = resolve_db_path(db)
+    if read_only and not path.exists():
+        raise FileNotFoundError(f"no warehouse at {path}: run `kith import` first, or pass --db")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Contacts are personal data: files this process creates (the .duckdb and its .wal) are
+        # private to the owner whatever the user's umask.
+        os.umask(os.umask(0) | 0o077)
+    deadline = time.monotonic() + timeout_s
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"{path} is in use by another kith process (a sync or an import); "
+                    f"waited {timeout_s:.0f}s. Try again when it has finished.") from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+    if not read_only:
+        os.chmod(path, 0o600)
+        from warehouse.schema import migrate
+        migrate(con)
+    return con

@@ -1,0 +1,149 @@
+"""The warehouse schema as an ordered list of migrations.
+
+Each migration runs once, in its own transaction, and is recorded in `schema_migrations`; opening an
+older warehouse file for writing applies the ones it lacks. Never edit a migration that has shipped:
+add a new one. Table and column comments are part of the schema: `kith sql` lists them.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "load ledger and rejects", """
+        create sequence load_id_seq start 1;
+
+        create table loads (
+            load_id bigint primary key default nextval('load_id_seq'),
+            source_kind varchar not null,
+            source_uri varchar not null,
+            tag varchar,
+            started_at timestamptz not null,
+            finished_at timestamptz,
+            status varchar not null,
+            n_read integer not null default 0,
+            n_inserted integer not null default 0,
+            n_updated integer not null default 0,
+            n_already_present integer not null default 0,
+            n_rejected integer not null default 0,
+            error varchar
+        );
+        comment on table loads is 'One row per load: one pass over one source file or folder, with its counts';
+        comment on column loads.source_kind is 'Connector that read it: vcard, contacts_csv';
+        comment on column loads.source_uri is 'file:// URI of the file that was read';
+        comment on column loads.tag is 'The --tag given to kith import, e.g. "Chamber mixer 2026-11-20"';
+        comment on column loads.status is 'completed, or failed (then nothing of it was written; see error)';
+        comment on column loads.n_read is 'Records read from the source, rejected ones included';
+        comment on column loads.n_inserted is 'Record versions written: new records plus new versions of known ones';
+        comment on column loads.n_updated is 'Of n_inserted, new versions of records already in the warehouse';
+        comment on column loads.n_already_present is 'Records already stored with the same content';
+        comment on column loads.n_rejected is 'Records that could not be read; see rejects';
+
+        create table rejects (
+            load_id bigint not null,
+            source_kind varchar not null,
+            source_uri varchar not null,
+            position integer,
+            reason varchar not null,
+            raw_text varchar,
+            reject_hash varchar not null,
+            rejected_at timestamptz not null
+        );
+        comment on table rejects is 'One row per source record that could not be read: where, why, and its raw text';
+        comment on column rejects.position is '1-based line in the source file where the record starts';
+        comment on column rejects.reason is 'Why it was not loaded, in words';
+        comment on column rejects.raw_text is 'The record as the source said it';
+    """),
+    (2, "contact cards", """
+        create table raw_contacts (
+            record_key varchar not null,
+            record_hash varchar not null,
+            source_kind varchar not null,
+            source_uri varchar not null,
+            position integer not null,
+            load_id bigint not null,
+            loaded_at timestamptz not null,
+            source_format varchar not null,
+            full_name varchar,
+            given_name varchar,
+            family_name varchar,
+            additional_names varchar,
+            name_prefix varchar,
+            name_suffix varchar,
+            is_name_derived boolean not null,
+            nicknames varchar[],
+            org varchar,
+            org_units varchar[],
+            title varchar,
+            role varchar,
+            note varchar,
+            categories varchar[],
+            birthday varchar,
+            uid varchar,
+            revision varchar,
+            revised_at timestamptz,
+            photo_sha256 varchar,
+            emails struct(address varchar, normalized varchar, types varchar[], label varchar)[],
+            phones struct(number varchar, e164 varchar, types varchar[], label varchar)[],
+            addresses struct(po_box varchar, extended varchar, street varchar, locality varchar,
+                             region varchar, postal_code varchar, country varchar,
+                             types varchar[], label varchar)[],
+            links struct(value varchar, kind varchar, service varchar, types varchar[], label varchar)[],
+            raw_text varchar,
+            primary key (record_key, record_hash)
+        );
+        comment on table raw_contacts is 'One row per version of a contact card as a vCard or contacts CSV said it';
+        comment on column raw_contacts.record_key is 'The card''s identity across imports: uid:<vCard UID>, else hash:<content hash>';
+        comment on column raw_contacts.record_hash is 'Hash of the card''s content (REV and provenance left out): a new hash is a new version';
+        comment on column raw_contacts.position is '1-based line in the source file where the card or row starts';
+        comment on column raw_contacts.source_format is 'vcard-2.1, vcard-3.0, vcard-4.0, csv-google, csv-outlook, csv-thunderbird, csv-generic';
+        comment on column raw_contacts.is_name_derived is 'given_name / family_name were split from full_name by kith, not given by the source';
+        comment on column raw_contacts.birthday is 'YYYY-MM-DD, or --MM-DD when the year is unknown';
+        comment on column raw_contacts.photo_sha256 is 'SHA-256 of the photo; the photo itself is not stored';
+        comment on column raw_contacts.emails is 'Every e-mail: address as written, normalized (trimmed, lower-case), types, label';
+        comment on column raw_contacts.phones is 'Every phone: number as written, e164 (NULL when it does not parse), types, label';
+        comment on column raw_contacts.links is 'URLs, social profiles and IM handles: value, kind (url, social, impp), service';
+        comment on column raw_contacts.raw_text is 'The card or row as the source said it (photo data replaced by its hash)';
+
+        create table record_tags (
+            record_key varchar not null,
+            tag varchar not null,
+            load_id bigint not null,
+            tagged_at timestamptz not null,
+            primary key (record_key, tag)
+        );
+        comment on table record_tags is 'One row per (contact card, import tag): which import tagged which card';
+    """),
+]
+
+LATEST_VERSION = MIGRATIONS[-1][0]
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where table_name = 'schema_migrations' "
+        "and schema_name = 'main' and database_name = current_database()").fetchone()[0]
+    if not exists:
+        return 0
+    return con.execute("select coalesce(max(version), 0) from schema_migrations").fetchone()[0]
+
+
+def migrate(con: duckdb.DuckDBPyConnection, target: int = LATEST_VERSION) -> list[int]:
+    """Apply every migration newer than the file's version, up to `target`; return those applied."""
+    con.execute("""
+        create table if not exists schema_migrations (
+            version integer primary key, name varchar not null, applied_at timestamptz not null)""")
+    version = current_version(con)
+    applied = []
+    for number, name, sql in MIGRATIONS:
+        if version < number <= target:
+            con.execute("begin transaction")
+            try:
+                con.execute(sql)
+                con.execute("insert into schema_migrations values (?, ?, now())", [number, name])
+                con.execute("commit")
+            except Exception:
+                con.execute("rollback")
+                raise
+            applied.append(number)
+    return applied
