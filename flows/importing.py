@@ -87,6 +87,8 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None =
     """Detect one file's kind and load it as one load. Never raises for bad content: a file that
     cannot be read at all comes back with `problem` set (and a failed row in `loads`)."""
     try:
+        if path.stat().st_size == 0:
+            return FileOutcome(path, None, problem="empty file; nothing to import")
         kind = detect(path)
     except OSError as exc:
         return FileOutcome(path, None, problem=f"cannot read: {exc.strerror or exc}")

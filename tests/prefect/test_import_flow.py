@@ -1,0 +1,42 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import requests
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CARDS = PROJECT_ROOT / "examples" / "cards"
+
+
+def kith_import(api_url, db_path, *args):
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "PREFECT_API_URL": api_url,
+           "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "flows.cli", "import", *map(str, args),
+                           "--db", str(db_path)], capture_output=True, text=True, env=env,
+                          cwd=PROJECT_ROOT, timeout=300)
+
+
+def flow_runs(api_url):
+    response = requests.post(f"{api_url}/flow_runs/filter", json={"limit": 50}, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def test_import_with_a_prefect_server_is_a_recorded_flow_run(prefect_server, db_path):
+    proc = kith_import(prefect_server, db_path, CARDS, "--tag", "mixer")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "total" in proc.stdout
+
+    runs = [r for r in flow_runs(prefect_server) if r["state_type"] == "COMPLETED"]
+    assert len(runs) == 1
+    tasks = requests.post(f"{prefect_server}/task_runs/filter", json={
+        "flow_runs": {"id": {"any_": [runs[0]["id"]]}}}, timeout=10).json()
+    n_files = len([p for p in CARDS.iterdir() if p.is_file()])
+    assert len(tasks) == n_files + 1
+
+    con = duckdb.connect(str(db_path), read_only=True)
+    assert con.execute("select count(*) from loads where status = 'completed'").fetchone() == (
+        n_files,)
+    con.close()
