@@ -7,7 +7,7 @@ import unicodedata
 from nameparser import HumanName
 
 
-def _is_cjk(text: str) -> bool:
+def is_cjk(text: str) -> bool:
     return any(unicodedata.name(ch, "").startswith(("CJK", "HIRAGANA", "KATAKANA", "HANGUL"))
                for ch in text)
 
@@ -21,7 +21,7 @@ def split_full_name(full_name: str | None) -> tuple[str | None, str | None]:
     if not full_name or not full_name.strip():
         return None, None
     text = " ".join(full_name.split())
-    if _is_cjk(text):
+    if is_cjk(text):
         parts = text.split(" ")
         if len(parts) < 2:
             return None, None

@@ -21,7 +21,8 @@ from rich.table import Table
 app = typer.Typer(
     help="kith: which of your contacts are a real network, and which are only a list.",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-out = Console()
+# Piped output gets room for the summary table instead of rich's 80-column default.
+out = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 err = Console(stderr=True)
 
 DbOption = typer.Option(None, "--db", help="Warehouse file (default: $KITH_DB, else ./kith.duckdb).")
@@ -90,15 +91,18 @@ def _import_with_progress(files, db_path, tag, region):
 
 def _print_import_summary(summary, db_path: Path, tag: str | None) -> None:
     loaded = [f for f in summary.files if f.ok]
-    table = Table(title=f"Imported into {db_path}" + (f' with tag "{tag}"' if tag else ""),
-                  title_justify="left", show_edge=False)
+    folder = Path(os.path.commonpath([f.path.parent.resolve() for f in summary.files] or ["."]))
+    title = f"Imported into {db_path}" + (f' with tag "{tag}"' if tag else "")
+    table = Table(title=escape(f"{title}\nfiles in {folder}"), title_justify="left",
+                  show_edge=False)
     table.add_column("file", overflow="fold")
     table.add_column("kind")
     for name in ("read", "new", "updated", "already present", "rejected"):
         table.add_column(name, justify="right")
     for f in loaded:
         r = f.result
-        table.add_row(escape(str(f.path)), f.kind, f"{r.n_read:,}", f"{r.n_new:,}", f"{r.n_updated:,}",
+        table.add_row(escape(str(f.path.resolve().relative_to(folder))), f.kind,
+                      f"{r.n_read:,}", f"{r.n_new:,}", f"{r.n_updated:,}",
                       f"{r.n_already_present:,}", f"{r.n_rejected:,}")
     if len(loaded) > 1:
         table.add_row("[b]total[/]", "", *(f"[b]{summary.total(n):,}[/]" for n in (
@@ -118,9 +122,11 @@ def _print_import_summary(summary, db_path: Path, tag: str | None) -> None:
         out.print("Top reasons for rejects:")
         for reason, n in reasons.most_common(5):
             out.print(f"  {n:>6,}  {escape(reason)}")
-        ids = ", ".join(str(f.result.load_id) for f in loaded if f.result.n_rejected)
-        out.print(f'See them all: kith sql "select source_uri, position, reason, raw_text '
-                  f'from rejects where load_id in ({ids})"')
+        ids = [f.result.load_id for f in loaded]
+        out.print(escape(
+            f'See them all: kith sql "select source_uri, position, reason, raw_text from rejects '
+            f'where source_uri in (select source_uri from loads where load_id between {min(ids)} '
+            f'and {max(ids)})"'))
 
 
 @app.command("sql")

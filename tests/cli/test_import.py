@@ -123,9 +123,10 @@ print(summary.total("n_read"), summary.total("n_inserted"),
 """
 
 
-def test_a_50_mb_file_imports_with_bounded_memory(db_path, tmp_path):
+def test_a_50_mb_file_imports_with_bounded_memory_and_its_oversized_card_rejected(db_path,
+                                                                                  tmp_path):
     path = tmp_path / "big.vcf"
-    photo = base64.b64encode(os.urandom(36_000_000)).decode()
+    photo = base64.b64encode(os.urandom(38_000_000)).decode()
     folded = "\r\n ".join(photo[i:i + 74] for i in range(0, len(photo), 74))
     with open(path, "w", newline="") as f:
         f.write(vcard("before", "Ann Lee", "CEO", "2026-01-01T00:00:00Z"))
@@ -137,7 +138,9 @@ def test_a_50_mb_file_imports_with_bounded_memory(db_path, tmp_path):
                          capture_output=True, text=True, cwd=PROJECT_ROOT, check=True,
                          env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}).stdout
     n_read, n_inserted, peak_mb = map(int, out.split())
-    assert (n_read, n_inserted) == (3, 3)
+    assert (n_read, n_inserted) == (3, 2)
     assert peak_mb < 600
-    assert query(db_path, "select length(photo_sha256), length(raw_text) < 10000 from raw_contacts "
-                          "where full_name = 'Big Photo'") == [(64, True)]
+    assert query(db_path, "select full_name from raw_contacts order by position") == [
+        ("Ann Lee",), ("Bo Chen",)]
+    assert query(db_path, "select reason, length(raw_text) < 10000 from rejects") == [
+        ("card is larger than 16 MB", True)]
