@@ -10,6 +10,9 @@ import duckdb
 
 DEFAULT_DB = "kith.duckdb"
 LOCK_TIMEOUT_S = float(os.environ.get("KITH_LOCK_TIMEOUT", "30"))
+# DuckDB's buffer pool would otherwise grow towards 80% of RAM during a big load; with a limit it
+# spills to a temporary folder beside the warehouse and an import's memory stays flat.
+MEMORY_LIMIT = os.environ.get("KITH_MEMORY_LIMIT", "256MB")
 
 
 class WarehouseBusy(RuntimeError):
@@ -53,8 +56,16 @@ def connect(db: str | os.PathLike | None = None, *, read_only: bool = False,
                     f"waited {timeout_s:.0f}s. Try again when it has finished.") from exc
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
+    con.execute(f"set memory_limit = '{_checked_size(MEMORY_LIMIT)}'")
     if not read_only:
         os.chmod(path, 0o600)
         from warehouse.schema import migrate
         migrate(con)
     return con
+
+
+def _checked_size(text: str) -> str:
+    value = text.strip()
+    if not value[:-2].replace(".", "", 1).isdigit() or value[-2:].upper() not in ("KB", "MB", "GB"):
+        raise ValueError(f"KITH_MEMORY_LIMIT={text!r}: give a size such as 256MB or 2GB")
+    return value

@@ -1,10 +1,10 @@
 """Writing what a connector yields into the warehouse, one load at a time.
 
-`load_records` takes a connector's records for one source, appends them in Arrow record batches to
-a staging table, and then, in the same transaction, keeps only what is new: a card whose
-(record_key, record_hash) is already stored counts as already present, one with a known key and a
-new hash is a new version of that record. The load's row in `loads` and its `rejects` rows are
-written in that same transaction, so a crash at any point leaves the warehouse as it was.
+`load_records` takes a connector's records for one source and appends them in Arrow record
+batches, keeping only what is new: a card whose (record_key, record_hash) is already stored
+(earlier in the same load included) counts as already present, one with a known key and a new
+hash is a new version of that record. The whole load, with its row in `loads` and its `rejects`
+rows, is one transaction, so a crash at any point leaves the warehouse as it was.
 """
 
 from __future__ import annotations
@@ -54,6 +54,9 @@ CONTACT_SCHEMA = pa.schema([
                            types=_TEXT_LIST, label=pa.string())),
     ("raw_text", pa.string()),
 ])
+
+# What a batch carries to DuckDB: the stored columns plus a flag the loader computes.
+_BATCH_SCHEMA = CONTACT_SCHEMA.append(pa.field("is_first_of_key", pa.bool_()))
 
 REJECT_SCHEMA = pa.schema([
     ("load_id", pa.int64()), ("source_kind", pa.string()), ("source_uri", pa.string()),
@@ -117,8 +120,10 @@ def load_records(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: s
                  batch_size: int = BATCH_SIZE) -> LoadResult:
     """Load one source's records in one transaction and record the load in the ledger.
 
-    If reading or writing fails part-way, nothing of this load is kept; a `failed` row is written
-    to `loads` with the error, and the exception is raised again.
+    Each batch is compared with what is stored (earlier batches of this load included) as it
+    arrives, so memory does not grow with the size of the source. If reading or writing fails
+    part-way, nothing of this load is kept; a `failed` row is written to `loads` with the error,
+    and the exception is raised again.
     """
     result = LoadResult(source_kind, source_uri)
     started_at = datetime.now(timezone.utc)
@@ -127,27 +132,31 @@ def load_records(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: s
         result.load_id = con.execute("select nextval('load_id_seq')").fetchone()[0]
         lineage = {"source_kind": source_kind, "source_uri": source_uri,
                    "load_id": result.load_id, "loaded_at": started_at}
-        con.execute("create or replace temp table incoming_contacts as "
-                    "select * from raw_contacts limit 0")
-        con.execute("create or replace temp table incoming_rejects as "
-                    "select * from rejects limit 0")
         for batch in _batches(records, batch_size):
-            cards, rejects = [], []
+            cards, rejects = [], {}
+            seen: dict[str, set[str]] = {}   # record_key -> record_hashes met in this batch
             for record in batch:
                 if isinstance(record, Rejected):
-                    rejects.append(_reject_row(record, lineage))
+                    row = _reject_row(record, lineage)
+                    rejects.setdefault(row["reject_hash"], row)
+                    result.n_rejected += 1
                     result.reject_reasons[record.reason] += 1
-                else:
-                    cards.append(_card_row(record, lineage))
+                    continue
+                row = _card_row(record, lineage)
+                hashes = seen.setdefault(row["record_key"], set())
+                if row["record_hash"] in hashes:
+                    result.n_already_present += 1   # the same card twice: it adds nothing
+                    continue
+                row["is_first_of_key"] = not hashes
+                hashes.add(row["record_hash"])
+                cards.append(row)
             result.n_read += len(batch)
-            result.n_rejected += len(rejects)
             if cards:
-                card_batch = pa.RecordBatch.from_pylist(cards, schema=CONTACT_SCHEMA)
-                con.execute("insert into incoming_contacts by name select * from card_batch")
+                _keep_new_cards(con, pa.RecordBatch.from_pylist(cards, schema=_BATCH_SCHEMA),
+                                result, tag)
             if rejects:
-                reject_batch = pa.RecordBatch.from_pylist(rejects, schema=REJECT_SCHEMA)
-                con.execute("insert into incoming_rejects by name select * from reject_batch")
-        _keep_what_is_new(con, result, tag)
+                _keep_new_rejects(con, pa.RecordBatch.from_pylist(list(rejects.values()),
+                                                                  schema=REJECT_SCHEMA))
         con.execute("""
             insert into loads (load_id, source_kind, source_uri, tag, started_at, finished_at,
                                status, n_read, n_inserted, n_updated, n_already_present, n_rejected)
@@ -155,8 +164,6 @@ def load_records(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: s
                     [result.load_id, source_kind, source_uri, tag, started_at, result.n_read,
                      result.n_inserted, result.n_updated, result.n_already_present,
                      result.n_rejected])
-        con.execute("drop table incoming_contacts")
-        con.execute("drop table incoming_rejects")
         con.execute("commit")
     except BaseException as exc:
         con.execute("rollback")
@@ -168,49 +175,47 @@ def load_records(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: s
     return result
 
 
-def _keep_what_is_new(con: duckdb.DuckDBPyConnection, result: LoadResult, tag: str | None) -> None:
-    """Move this load's new card versions, new rejects and tags from staging into the warehouse."""
-    # A card repeated inside one load (same key and content) is one card; the first one wins.
-    con.execute("""
-        create or replace temp table incoming_distinct as
-        select * from incoming_contacts
-        qualify row_number() over (partition by record_key, record_hash order by position) = 1""")
-    counts = con.execute("""
+def _keep_new_cards(con: duckdb.DuckDBPyConnection, card_batch: pa.RecordBatch,
+                    result: LoadResult, tag: str | None) -> None:
+    """Store the card versions of one batch that are not stored yet, and count what they were.
+
+    The batch holds each (record_key, record_hash) once; `is_first_of_key` marks the first
+    version of a key in the batch, so that a second version of a new card counts as updated.
+    """
+    n_new, n_updated = con.execute("""
         select
-            count(*) filter (where stored.record_key is not null),
             count(*) filter (where stored.record_key is null and known.record_key is null
-                             and first_of_key),
+                             and b.is_first_of_key),
             count(*) filter (where stored.record_key is null
-                             and (known.record_key is not null or not first_of_key))
-        from (select *, row_number() over (partition by record_key order by position) = 1
-                        as first_of_key
-              from incoming_distinct) as i
+                             and (known.record_key is not null or not b.is_first_of_key))
+        from card_batch as b
         left join raw_contacts as stored using (record_key, record_hash)
-        left join (select distinct record_key from raw_contacts) as known using (record_key)
-        """).fetchone()
-    result.n_already_present, result.n_new, result.n_updated = counts
-    # Duplicates inside the file are "already present" too: they add nothing.
-    n_cards = result.n_read - result.n_rejected
-    result.n_already_present += n_cards - sum(counts)
+        left join (select distinct record_key from raw_contacts
+                   where record_key in (select record_key from card_batch)) as known
+            using (record_key)""").fetchone()
+    result.n_new += n_new
+    result.n_updated += n_updated
+    result.n_already_present += card_batch.num_rows - n_new - n_updated
     con.execute("""
         insert into raw_contacts by name
-        select i.* from incoming_distinct as i
+        select * exclude (is_first_of_key) from card_batch
         anti join raw_contacts as stored using (record_key, record_hash)""")
-    con.execute("""
-        insert into rejects by name
-        select i.* from (
-            select * from incoming_rejects
-            qualify row_number() over (partition by reject_hash order by position) = 1) as i
-        anti join rejects as stored using (reject_hash)""")
     if tag:
         con.execute("""
             insert into record_tags by name
             select distinct record_key, $tag as tag, $load_id as load_id, now() as tagged_at
-            from incoming_distinct as i
+            from card_batch as b
             where not exists (select 1 from record_tags as t
-                              where t.record_key = i.record_key and t.tag = $tag)""",
+                              where t.record_key = b.record_key and t.tag = $tag)""",
                     {"tag": tag, "load_id": result.load_id})
-    con.execute("drop table incoming_distinct")
+
+
+def _keep_new_rejects(con: duckdb.DuckDBPyConnection, reject_batch: pa.RecordBatch) -> None:
+    """Store the rejects not recorded before: re-reading a bad record does not repeat it."""
+    con.execute("""
+        insert into rejects by name
+        select r.* from reject_batch as r
+        anti join rejects as stored using (reject_hash)""")
 
 
 def _record_failure(con, result: LoadResult, tag: str | None, started_at: datetime) -> None:
