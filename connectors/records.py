@@ -115,3 +115,65 @@ def _plain(value):
     if hasattr(value, "__slots__"):
         return {name: _plain(getattr(value, name)) for name in value.__slots__}
     return value
+
+
+@dataclass(slots=True)
+class Mailbox:
+    """One address in a mail header."""
+    name: str | None                  # display name, decoded (RFC 2047 and raw 8-bit alike)
+    address: str                      # the address as written
+    normalized: str | None            # normalize_email(address); None when it is not an address
+
+
+@dataclass(slots=True)
+class MailMessage:
+    """The header facts of one e-mail message. Bodies are never read into a record.
+
+    Identity is the Message-ID; a message without a usable one gets a stable id hashed from its
+    headers, so the same message read twice is still one message.
+    """
+    position: int                     # mbox: 1-based line of the From_ line; IMAP: the UID; else 1
+    raw_text: str                     # the header fields kith reads, as the message wrote them
+    folder: str | None                # IMAP folder or Maildir sub-folder; None for a single file
+    message_id: str                   # without angle brackets
+    has_message_id: bool              # False when message_id was made from a hash of the headers
+    date_raw: str | None = None
+    sent_at: datetime | None = None   # Date header in UTC; None when it does not parse
+    from_: list[Mailbox] = field(default_factory=list)
+    sender: list[Mailbox] = field(default_factory=list)
+    reply_to: list[Mailbox] = field(default_factory=list)
+    to: list[Mailbox] = field(default_factory=list)
+    cc: list[Mailbox] = field(default_factory=list)
+    bcc: list[Mailbox] = field(default_factory=list)
+    in_reply_to: str | None = None    # the Message-ID it answers, without angle brackets
+    references: list[str] = field(default_factory=list)
+    list_id: str | None = None
+    list_unsubscribe: str | None = None
+    precedence: str | None = None
+    auto_submitted: str | None = None
+    return_path: str | None = None
+    gmail_labels: list[str] = field(default_factory=list)
+    gmail_thread_id: str | None = None
+    subject: str | None = None        # only when the user opted in
+    warnings: list[str] = field(default_factory=list)   # e.g. "unparseable Date: ..."
+
+    def content(self) -> dict:
+        skip = {"position", "raw_text", "folder", "gmail_labels", "warnings"}
+        return {name: _plain(getattr(self, name)) for name in self.__slots__ if name not in skip}
+
+    @property
+    def record_hash(self) -> str:
+        blob = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    @property
+    def record_key(self) -> str:
+        return "mid:" + self.message_id
+
+
+@dataclass(slots=True)
+class FolderState:
+    """Where an incremental source stopped: yielded last by a connector after its records, and
+    stored by the loader in the same transaction, so the records and the cursor move together."""
+    source_uri: str                   # e.g. imaps://user@host:993/INBOX
+    cursor: dict                      # e.g. {"uidvalidity": 1700000000, "last_uid": 4211}

@@ -10,6 +10,7 @@ rows, is one transaction, so a crash at any point leaves the warehouse as it was
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -19,7 +20,7 @@ from typing import Iterable, Iterator
 import duckdb
 import pyarrow as pa
 
-from connectors.records import ContactCard, Rejected
+from connectors.records import ContactCard, FolderState, MailMessage, Rejected
 
 BATCH_SIZE = 5_000
 
@@ -55,8 +56,33 @@ CONTACT_SCHEMA = pa.schema([
     ("raw_text", pa.string()),
 ])
 
+_MAILBOXES = _struct_list(name=pa.string(), address=pa.string(), normalized=pa.string())
+
+MESSAGE_SCHEMA = pa.schema([
+    ("record_key", pa.string()), ("record_hash", pa.string()), ("message_id", pa.string()),
+    ("has_message_id", pa.bool_()),
+    ("source_kind", pa.string()), ("source_uri", pa.string()), ("folder", pa.string()),
+    ("position", pa.int64()), ("load_id", pa.int64()),
+    ("loaded_at", pa.timestamp("us", tz="UTC")),
+    ("date_raw", pa.string()), ("sent_at", pa.timestamp("us", tz="UTC")),
+    ("from_addrs", _MAILBOXES), ("sender_addrs", _MAILBOXES), ("reply_to_addrs", _MAILBOXES),
+    ("to_addrs", _MAILBOXES), ("cc_addrs", _MAILBOXES), ("bcc_addrs", _MAILBOXES),
+    ("in_reply_to", pa.string()), ("reference_ids", _TEXT_LIST),
+    ("list_id", pa.string()), ("list_unsubscribe", pa.string()), ("precedence", pa.string()),
+    ("auto_submitted", pa.string()), ("return_path", pa.string()),
+    ("gmail_labels", _TEXT_LIST), ("gmail_thread_id", pa.string()), ("subject", pa.string()),
+    ("warnings", _TEXT_LIST), ("raw_text", pa.string()),
+])
+
 # What a batch carries to DuckDB: the stored columns plus a flag the loader computes.
-_BATCH_SCHEMA = CONTACT_SCHEMA.append(pa.field("is_first_of_key", pa.bool_()))
+_FIRST_OF_KEY = pa.field("is_first_of_key", pa.bool_())
+_CARD_BATCH_SCHEMA = CONTACT_SCHEMA.append(_FIRST_OF_KEY)
+_MESSAGE_BATCH_SCHEMA = MESSAGE_SCHEMA.append(_FIRST_OF_KEY)
+
+# Message fields whose column has another name (SQL keywords, or plural for lists).
+_MESSAGE_COLUMNS = {"from_": "from_addrs", "sender": "sender_addrs",
+                    "reply_to": "reply_to_addrs", "to": "to_addrs", "cc": "cc_addrs",
+                    "bcc": "bcc_addrs", "references": "reference_ids"}
 
 REJECT_SCHEMA = pa.schema([
     ("load_id", pa.int64()), ("source_kind", pa.string()), ("source_uri", pa.string()),
@@ -99,6 +125,19 @@ def _card_row(card: ContactCard, lineage: dict) -> dict:
     return row
 
 
+def _message_row(message: MailMessage, lineage: dict) -> dict:
+    row = {_MESSAGE_COLUMNS.get(name, name): getattr(message, name)
+           for name in MailMessage.__slots__}
+    for name in ("from_addrs", "sender_addrs", "reply_to_addrs", "to_addrs", "cc_addrs",
+                 "bcc_addrs"):
+        row[name] = [{"name": m.name, "address": m.address, "normalized": m.normalized}
+                     for m in row[name]]
+    row["record_key"] = message.record_key
+    row["record_hash"] = message.record_hash
+    row.update(lineage)
+    return row
+
+
 def _reject_row(reject: Rejected, lineage: dict) -> dict:
     digest = hashlib.sha256(
         f"{lineage['source_uri']}\0{reject.position}\0{reject.reason}\0{reject.raw_text}".encode(
@@ -116,7 +155,8 @@ def _batches(records: Iterable, size: int) -> Iterator[list]:
 
 
 def load_records(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str,
-                 records: Iterable[ContactCard | Rejected], *, tag: str | None = None,
+                 records: Iterable[ContactCard | MailMessage | Rejected | FolderState], *,
+                 tag: str | None = None,
                  batch_size: int = BATCH_SIZE) -> LoadResult:
     """Load one source's records in one transaction and record the load in the ledger.
 
@@ -133,14 +173,24 @@ def load_records(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: s
         lineage = {"source_kind": source_kind, "source_uri": source_uri,
                    "load_id": result.load_id, "loaded_at": started_at}
         for batch in _batches(records, batch_size):
-            cards, rejects = [], {}
+            cards, messages, rejects = [], [], {}
             seen: dict[str, set[str]] = {}   # record_key -> record_hashes met in this batch
             for record in batch:
+                if isinstance(record, FolderState):
+                    _save_cursor(con, record, result.load_id)
+                    continue
+                result.n_read += 1
                 if isinstance(record, Rejected):
                     row = _reject_row(record, lineage)
                     rejects.setdefault(row["reject_hash"], row)
                     result.n_rejected += 1
                     result.reject_reasons[record.reason] += 1
+                    continue
+                if isinstance(record, MailMessage):
+                    row = _message_row(record, lineage)
+                    row["is_first_of_key"] = row["record_key"] not in seen
+                    seen.setdefault(row["record_key"], set())
+                    messages.append(row)
                     continue
                 row = _card_row(record, lineage)
                 hashes = seen.setdefault(row["record_key"], set())
@@ -150,10 +200,12 @@ def load_records(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: s
                 row["is_first_of_key"] = not hashes
                 hashes.add(row["record_hash"])
                 cards.append(row)
-            result.n_read += len(batch)
             if cards:
-                _keep_new_cards(con, pa.RecordBatch.from_pylist(cards, schema=_BATCH_SCHEMA),
+                _keep_new_cards(con, pa.RecordBatch.from_pylist(cards, schema=_CARD_BATCH_SCHEMA),
                                 result, tag)
+            if messages:
+                _keep_new_messages(con, pa.RecordBatch.from_pylist(
+                    messages, schema=_MESSAGE_BATCH_SCHEMA), result)
             if rejects:
                 _keep_new_rejects(con, pa.RecordBatch.from_pylist(list(rejects.values()),
                                                                   schema=REJECT_SCHEMA))
@@ -208,6 +260,36 @@ def _keep_new_cards(con: duckdb.DuckDBPyConnection, card_batch: pa.RecordBatch,
             where not exists (select 1 from record_tags as t
                               where t.record_key = b.record_key and t.tag = $tag)""",
                     {"tag": tag, "load_id": result.load_id})
+
+
+def _keep_new_messages(con: duckdb.DuckDBPyConnection, message_batch: pa.RecordBatch,
+                       result: LoadResult) -> None:
+    """Store the messages of one batch not stored yet (one row per Message-ID, as first seen),
+    and record every place each message was seen."""
+    result.n_new += con.execute("""
+        select count(*) from message_batch as b
+        where b.is_first_of_key
+          and not exists (select 1 from raw_messages as m where m.record_key = b.record_key)
+        """).fetchone()[0]
+    result.n_already_present = (result.n_read - result.n_rejected - result.n_new
+                                - result.n_updated)
+    con.execute("""
+        insert into raw_messages by name
+        select b.* exclude (is_first_of_key) from message_batch as b
+        anti join raw_messages as stored using (record_key)
+        where b.is_first_of_key""")
+    con.execute("""
+        insert into message_sightings by name
+        select distinct on (record_key, source_uri, position)
+            record_key, source_kind, source_uri, folder, position, gmail_labels, load_id,
+            loaded_at as seen_at
+        from message_batch as b
+        anti join message_sightings as stored using (record_key, source_uri, position)""")
+
+
+def _save_cursor(con: duckdb.DuckDBPyConnection, state: FolderState, load_id: int) -> None:
+    con.execute("insert or replace into sync_state values (?, ?, ?, now())",
+                [state.source_uri, json.dumps(state.cursor), load_id])
 
 
 def _keep_new_rejects(con: duckdb.DuckDBPyConnection, reject_batch: pa.RecordBatch) -> None:

@@ -114,6 +114,76 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         comment on table record_tags is 'One row per (contact card, import tag): which import tagged which card';
     """),
+    (3, "mail messages, sync state, owner addresses", """
+        create table raw_messages (
+            record_key varchar primary key,
+            record_hash varchar not null,
+            message_id varchar not null,
+            has_message_id boolean not null,
+            source_kind varchar not null,
+            source_uri varchar not null,
+            folder varchar,
+            position bigint not null,
+            load_id bigint not null,
+            loaded_at timestamptz not null,
+            date_raw varchar,
+            sent_at timestamptz,
+            from_addrs struct(name varchar, address varchar, normalized varchar)[],
+            sender_addrs struct(name varchar, address varchar, normalized varchar)[],
+            reply_to_addrs struct(name varchar, address varchar, normalized varchar)[],
+            to_addrs struct(name varchar, address varchar, normalized varchar)[],
+            cc_addrs struct(name varchar, address varchar, normalized varchar)[],
+            bcc_addrs struct(name varchar, address varchar, normalized varchar)[],
+            in_reply_to varchar,
+            reference_ids varchar[],
+            list_id varchar,
+            list_unsubscribe varchar,
+            precedence varchar,
+            auto_submitted varchar,
+            return_path varchar,
+            gmail_labels varchar[],
+            gmail_thread_id varchar,
+            subject varchar,
+            warnings varchar[],
+            raw_text varchar
+        );
+        comment on table raw_messages is 'One row per e-mail message (by Message-ID), headers only, as first seen';
+        comment on column raw_messages.record_key is 'mid:<Message-ID>; messages without one get a stable kith-<hash> id';
+        comment on column raw_messages.has_message_id is 'false when message_id was made from a hash of the headers';
+        comment on column raw_messages.position is 'mbox: 1-based line of the From_ line; IMAP: the UID; else 1';
+        comment on column raw_messages.sent_at is 'The Date header in UTC; NULL when it does not parse (see warnings)';
+        comment on column raw_messages.reference_ids is 'Message-IDs in the References header, oldest first';
+        comment on column raw_messages.subject is 'Only stored when the user opted in';
+        comment on column raw_messages.raw_text is 'The header fields kith reads, as the message wrote them (never the body)';
+
+        create table message_sightings (
+            record_key varchar not null,
+            source_kind varchar not null,
+            source_uri varchar not null,
+            folder varchar,
+            position bigint not null,
+            gmail_labels varchar[],
+            load_id bigint not null,
+            seen_at timestamptz not null,
+            primary key (record_key, source_uri, position)
+        );
+        comment on table message_sightings is 'One row per place a message was seen: file or IMAP folder, and position there';
+
+        create table sync_state (
+            source_uri varchar primary key,
+            cursor json not null,
+            load_id bigint not null,
+            updated_at timestamptz not null
+        );
+        comment on table sync_state is 'One row per incremental source (an IMAP folder...): where the last sync stopped';
+        comment on column sync_state.cursor is 'e.g. {"uidvalidity": 1700000000, "last_uid": 4211}';
+
+        create table owner_addresses (
+            address varchar primary key,
+            added_at timestamptz not null
+        );
+        comment on table owner_addresses is 'The owner''s own e-mail addresses (normalised): mail from them is sent, to them received';
+    """),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -7,9 +7,11 @@ import time
 
 import pytest
 
-from connectors.records import ContactCard, Email, Phone, Rejected
+from connectors.records import (ContactCard, Email, FolderState, Mailbox, MailMessage, Phone,
+                                Rejected)
 from warehouse.connection import connect
 from warehouse.loader import load_records
+from warehouse.state import get_cursor
 
 URI = "file:///cards.vcf"
 
@@ -164,3 +166,53 @@ def test_kill_9_during_a_load_leaves_the_warehouse_as_it_was(db_path, tmp_path):
     assert con.execute("select count(*) from raw_contacts").fetchone() == (2,)
     assert con.execute("select count(*) from loads").fetchone() == (1,)
     con.close()
+
+
+def message(position, message_id, sender="ann@example.org", folder=None):
+    return MailMessage(position=position, raw_text=f"Message-ID: <{message_id}>", folder=folder,
+                       message_id=message_id, has_message_id=True,
+                       from_=[Mailbox("Ann", sender, sender)],
+                       to=[Mailbox(None, "me@example.org", "me@example.org")])
+
+
+def test_a_message_seen_in_two_places_is_one_message_with_two_sightings(con):
+    load_records(con, "mbox", "file:///all.mbox", [message(1, "a@x"), message(40, "b@x")])
+    result = load_records(con, "imap", "imap://me@host/INBOX", [message(7, "a@x", folder="INBOX")])
+    assert (result.n_new, result.n_already_present) == (0, 1)
+    assert con.execute("select count(*) from raw_messages").fetchone() == (2,)
+    assert con.execute("select source_uri, position from message_sightings "
+                       "where record_key = 'mid:a@x' order by 1").fetchall() == [
+        ("file:///all.mbox", 1), ("imap://me@host/INBOX", 7)]
+
+
+def test_reimporting_messages_adds_nothing(con):
+    load_records(con, "mbox", "file:///all.mbox", [message(1, "a@x"), message(40, "b@x")])
+    again = load_records(con, "mbox", "file:///all.mbox", [message(1, "a@x"), message(40, "b@x")])
+    assert (again.n_new, again.n_already_present) == (0, 2)
+    assert con.execute("select count(*) from message_sightings").fetchone() == (2,)
+
+
+def test_message_addresses_round_trip(con):
+    load_records(con, "mbox", "file:///all.mbox", [message(1, "a@x")])
+    assert con.execute("select from_addrs, to_addrs[1].normalized from raw_messages").fetchone() == (
+        [{"name": "Ann", "address": "ann@example.org", "normalized": "ann@example.org"}],
+        "me@example.org")
+
+
+def test_cursor_is_stored_with_the_records_it_covers(con):
+    load_records(con, "imap", "imap://me@host/INBOX",
+                 [message(7, "a@x"), FolderState("imap://me@host/INBOX",
+                                                 {"uidvalidity": 5, "last_uid": 7})])
+    assert get_cursor(con, "imap://me@host/INBOX") == {"uidvalidity": 5, "last_uid": 7}
+
+
+def test_cursor_of_a_failed_load_is_not_kept(con):
+    def drops():
+        yield message(7, "a@x")
+        yield FolderState("imap://me@host/INBOX", {"uidvalidity": 5, "last_uid": 7})
+        raise ConnectionResetError("server went away")
+
+    with pytest.raises(ConnectionResetError):
+        load_records(con, "imap", "imap://me@host/INBOX", drops())
+    assert get_cursor(con, "imap://me@host/INBOX") is None
+    assert con.execute("select count(*) from raw_messages").fetchone() == (0,)
