@@ -1,14 +1,21 @@
-"""Which connector reads a file: decided by its content, the extension only as a last resort."""
+"""Which connector reads a file or folder: decided by content, the extension only as a last resort."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
-from connectors.records import ContactCard, Rejected
+from connectors.records import ContactCard, MailMessage, Rejected
 
 SNIFF_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What the user chose for an import, passed on to whichever connector reads the file."""
+    region: str | None = None         # default phone region
+    include_subject: bool = False     # store e-mail subjects (off by default: personal data)
 
 
 @dataclass(frozen=True)
@@ -21,27 +28,45 @@ class FileKind:
         if self.name == "vcard":
             from connectors.vcard import looks_like_vcard
             return looks_like_vcard(head)
-        from connectors.contacts_csv import looks_like_contacts_csv
-        return looks_like_contacts_csv(head)
+        if self.name == "contacts_csv":
+            from connectors.contacts_csv import looks_like_contacts_csv
+            return looks_like_contacts_csv(head)
+        from connectors.mail import looks_like_eml, looks_like_mbox
+        return looks_like_mbox(head) if self.name == "mbox" else looks_like_eml(head)
 
-    def reader(self) -> Callable[..., Iterator[ContactCard | Rejected]]:
+    def read(self, path: Path, options: ReadOptions
+             ) -> Iterator[ContactCard | MailMessage | Rejected]:
         if self.name == "vcard":
             from connectors.vcard import read_vcards
-            return read_vcards
-        from connectors.contacts_csv import read_contacts_csv
-        return read_contacts_csv
+            return read_vcards(path, default_region=options.region)
+        if self.name == "contacts_csv":
+            from connectors.contacts_csv import read_contacts_csv
+            return read_contacts_csv(path, default_region=options.region)
+        from connectors.mail import read_mail
+        return read_mail(path, include_subject=options.include_subject)
 
 
-# Order matters: a vCard is recognised by its BEGIN line wherever it is; a CSV only by its shape.
-FILE_KINDS = (
-    FileKind("vcard", "vCard address book or business cards", (".vcf", ".vcard")),
-    FileKind("contacts_csv", "contacts CSV (Google, Outlook, Thunderbird, card scanners)",
-             (".csv", ".tsv", ".txt")),
-)
+VCARD = FileKind("vcard", "vCard address book or business cards", (".vcf", ".vcard"))
+CONTACTS_CSV = FileKind("contacts_csv", "contacts CSV (Google, Outlook, Thunderbird, card scanners)",
+                        (".csv", ".tsv"))
+MBOX = FileKind("mbox", "mbox mail archive (Gmail Takeout, Thunderbird, list archives)",
+                (".mbox", ".mbx"))
+EML = FileKind("eml", "a single e-mail message", (".eml",))
+MAILDIR = FileKind("maildir", "Maildir folder (cur/, new/ and Maildir++ sub-folders)", ())
+
+# Order matters: a vCard is recognised by its BEGIN line wherever it is, an mbox by its From_
+# line; a single message by its headers; a CSV only by its shape.
+FILE_KINDS = (VCARD, MBOX, EML, CONTACTS_CSV)
+
+
+def is_maildir(path: Path) -> bool:
+    return path.is_dir() and (path / "cur").is_dir() and (path / "new").is_dir()
 
 
 def detect(path: Path) -> FileKind | None:
-    """The kind of file at `path`, or None when no connector recognises it."""
+    """The kind of file or folder at `path`, or None when no connector recognises it."""
+    if path.is_dir():
+        return MAILDIR if is_maildir(path) else None
     with open(path, "rb") as f:
         head = f.read(SNIFF_BYTES)
     for kind in FILE_KINDS:
@@ -51,6 +76,6 @@ def detect(path: Path) -> FileKind | None:
     # it ends up as a reject with a reason instead of a silent skip.
     suffix = path.suffix.lower()
     for kind in FILE_KINDS:
-        if suffix in kind.extensions and suffix != ".txt":
+        if suffix in kind.extensions:
             return kind
     return None

@@ -30,15 +30,19 @@ DbOption = typer.Option(None, "--db", help="Warehouse file (default: $KITH_DB, e
 
 @app.command("import")
 def import_command(
-    paths: List[Path] = typer.Argument(..., help="vCard (.vcf) or contacts CSV files, or folders."),
+    paths: List[Path] = typer.Argument(
+        ..., help="vCard, contacts CSV, mbox or .eml files, Maildir folders, or folders of them."),
     tag: Optional[str] = typer.Option(
         None, "--tag", help='Stored with every card of this import, e.g. "Chamber mixer 2026-11-20".'),
     region: Optional[str] = typer.Option(
         None, "--region", help="Region for phone numbers without a country code, e.g. US, DE "
                                "(default: $KITH_PHONE_REGION, else your locale's country)."),
+    subjects: bool = typer.Option(
+        False, "--subjects", help="Also store e-mail subjects (off by default: only addresses, "
+                                  "dates, ids and thread links are kept)."),
     db: Optional[Path] = DbOption,
 ) -> None:
-    """Import business cards and address books (vCard, contacts CSV) into the warehouse."""
+    """Import business cards, address books and mail archives into the warehouse."""
     from flows.importing import expand_paths
     from warehouse.connection import WarehouseBusy, resolve_db_path
 
@@ -52,9 +56,9 @@ def import_command(
         if os.environ.get("PREFECT_API_URL"):
             from flows.import_flow import import_flow
             summary = import_flow([str(p) for p in paths], str(db_path), tag,
-                                  region.upper() if region else None)
+                                  region.upper() if region else None, subjects)
         else:
-            summary = _import_with_progress(files, db_path, tag, region)
+            summary = _import_with_progress(files, db_path, tag, region, subjects)
     except WarehouseBusy as exc:
         err.print(f"[red]kith import:[/] {exc}")
         raise typer.Exit(1)
@@ -63,13 +67,13 @@ def import_command(
         raise typer.Exit(1)
 
 
-def _import_with_progress(files, db_path, tag, region):
+def _import_with_progress(files, db_path, tag, region, subjects):
     """Run the import in this process, with a progress bar when it takes more than a moment."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from flows.importing import run_import
 
-    total_bytes = sum(f.stat().st_size for f in files)
+    total_bytes = sum(f.stat().st_size for f in files if f.is_file())
     show = err.is_terminal and (total_bytes > 2_000_000 or len(files) > 20)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[records]:,} records"), TimeElapsedColumn(),
@@ -84,7 +88,8 @@ def _import_with_progress(files, db_path, tag, region):
                             description=path.name[:40])
 
         summary = run_import(files, db=db_path, tag=tag,
-                             region=region.upper() if region else None, progress=on_progress)
+                             region=region.upper() if region else None,
+                             include_subject=subjects, progress=on_progress)
         progress.update(bar, completed=len(files))
     return summary
 
@@ -127,6 +132,104 @@ def _print_import_summary(summary, db_path: Path, tag: str | None) -> None:
             f'See them all: kith sql "select source_uri, position, reason, raw_text from rejects '
             f'where source_uri in (select source_uri from loads where load_id between {min(ids)} '
             f'and {max(ids)})"'))
+
+
+@app.command("imap")
+def imap_command(
+    host: str = typer.Argument(..., help="IMAP server, e.g. imap.gmail.com."),
+    user: str = typer.Option(..., "--user", help="Login name."),
+    password_env: Optional[str] = typer.Option(
+        None, "--password-env", help="Environment variable holding the password."),
+    password_block: Optional[str] = typer.Option(
+        None, "--password-block", help="Prefect Secret block holding the password."),
+    port: Optional[int] = typer.Option(None, "--port", help="Default 993 (tls) or 143."),
+    security: str = typer.Option("tls", "--security", help="tls, starttls, or plain "
+                                                           "(plain only to 127.0.0.1)."),
+    include: Optional[List[str]] = typer.Option(
+        None, "--folder", help="Only folders matching this glob (repeatable)."),
+    exclude: Optional[List[str]] = typer.Option(
+        None, "--exclude", help="Leave out folders matching this glob (repeatable; default: "
+                                "Trash, Spam / Junk, Drafts)."),
+    subjects: bool = typer.Option(False, "--subjects", help="Also store subjects."),
+    db: Optional[Path] = DbOption,
+) -> None:
+    """Fetch mail headers from an IMAP account, incrementally (only new mail after the first run)."""
+    from connectors.imap import DEFAULT_EXCLUDE, ImapAccount, ImapError
+    from flows.mail_sync import sync_imap
+    from transforms.runner import build
+    from warehouse.connection import connect, resolve_db_path
+
+    if not (password_env or password_block):
+        err.print("[red]kith imap:[/] give --password-env VAR or --password-block NAME "
+                  "(the password itself is never taken on the command line)")
+        raise typer.Exit(2)
+    try:
+        account = ImapAccount(host=host, user=user, port=port, security=security,
+                              password_env=password_env, password_block=password_block,
+                              include_folders=tuple(include or ()),
+                              exclude_folders=tuple(exclude) if exclude else DEFAULT_EXCLUDE)
+    except ValueError as exc:
+        err.print(f"[red]kith imap:[/] {escape(str(exc))}")
+        raise typer.Exit(2)
+    db_path = resolve_db_path(db)
+    try:
+        results = sync_imap(db_path, account, include_subject=subjects)
+    except ImapError as exc:
+        err.print(f"[red]kith imap:[/] {escape(str(exc))}")
+        raise typer.Exit(1)
+    con = connect(db_path)
+    try:
+        build(con)
+    finally:
+        con.close()
+    table = Table(title=f"IMAP {account.label} into {db_path}", title_justify="left",
+                  show_edge=False)
+    for name in ("folder", "read", "new", "already present", "rejected"):
+        table.add_column(name, justify="left" if name == "folder" else "right")
+    for r in results:
+        table.add_row(escape(r.source_uri), f"{r.n_read:,}", f"{r.n_new:,}",
+                      f"{r.n_already_present:,}", f"{r.n_rejected:,}")
+    out.print(table)
+
+
+@app.command("owner")
+def owner_command(
+    addresses: Optional[List[str]] = typer.Argument(
+        None, help="Your own e-mail addresses, to add. Without any, lists those stored."),
+    remove: bool = typer.Option(False, "--remove", help="Remove the given addresses instead."),
+    db: Optional[Path] = DbOption,
+) -> None:
+    """Say which e-mail addresses are yours: mail from them is sent, mail to them received."""
+    from connectors.emails import normalize_email
+    from transforms.runner import build
+    from warehouse.connection import connect
+
+    normalized = []
+    for address in addresses or []:
+        value = normalize_email(address)
+        if value is None:
+            err.print(f"[red]kith owner:[/] {escape(address)!r} is not an e-mail address")
+            raise typer.Exit(2)
+        normalized.append(value)
+    con = connect(db)
+    try:
+        if normalized:
+            con.execute("begin transaction")
+            for value in normalized:
+                if remove:
+                    con.execute("delete from owner_addresses where address = ?", [value])
+                else:
+                    con.execute("insert or ignore into owner_addresses values (?, now())",
+                                [value])
+            con.execute("commit")
+            build(con)
+        rows = con.execute("select address from owner_addresses order by address").fetchall()
+    finally:
+        con.close()
+    for (address,) in rows:
+        out.print(address)
+    if not rows:
+        out.print("No owner addresses yet: kith owner you@example.com")
 
 
 @app.command("sql")

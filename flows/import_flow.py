@@ -11,6 +11,7 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from connectors.detect import ReadOptions
 from connectors.phones import default_region
 from flows.importing import FileOutcome, ImportSummary, expand_paths, import_file
 from transforms.runner import build
@@ -18,10 +19,10 @@ from warehouse.connection import connect
 
 
 @task(name="import-file", cache_policy=NO_CACHE)
-def import_file_task(db: str, path: str, tag: str | None, region: str | None) -> FileOutcome:
+def import_file_task(db: str, path: str, tag: str | None, options: ReadOptions) -> FileOutcome:
     con = connect(db)
     try:
-        return import_file(con, Path(path), tag=tag, region=region)
+        return import_file(con, Path(path), tag=tag, options=options)
     finally:
         con.close()
 
@@ -37,11 +38,11 @@ def build_views_task(db: str) -> list[str]:
 
 @flow(name="kith-import")
 def import_flow(paths: list[str], db: str, tag: str | None = None,
-                region: str | None = None) -> ImportSummary:
+                region: str | None = None, include_subject: bool = False) -> ImportSummary:
     """Import files and folders into the warehouse at `db`, one task per file, then the views."""
-    region = region or default_region()
+    options = ReadOptions(region=region or default_region(), include_subject=include_subject)
     summary = ImportSummary()
     for path in expand_paths(paths):
-        summary.files.append(import_file_task(db, str(path), tag, region))
+        summary.files.append(import_file_task(db, str(path), tag, options))
     build_views_task(db)
     return summary

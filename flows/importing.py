@@ -10,7 +10,7 @@ from typing import Callable, Iterable, Iterator
 
 import duckdb
 
-from connectors.detect import detect
+from connectors.detect import ReadOptions, detect, is_maildir
 from connectors.phones import default_region
 from transforms.runner import build
 from warehouse.connection import connect
@@ -54,21 +54,25 @@ class ImportSummary:
 
 
 def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """The files to import: each file given, and every file under each folder (hidden ones left
-    out), in a stable order. Raises FileNotFoundError for a path that does not exist."""
-    files = []
+    """The sources to import: each file given, every file under each folder (hidden ones left
+    out), and each Maildir folder as one source, in a stable order.
+    Raises FileNotFoundError for a path that does not exist."""
+    sources = []
     for given in paths:
         path = Path(given).expanduser()
-        if path.is_dir():
-            files.extend(sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and not any(part.startswith(".")
-                                           for part in p.relative_to(path).parts)))
-        elif path.is_file():
-            files.append(path)
-        else:
+        if not path.exists():
             raise FileNotFoundError(f"{given}: no such file or folder")
-    return files
+        sources.extend(_walk(path))
+    return sources
+
+
+def _walk(path: Path) -> Iterator[Path]:
+    if path.is_file() or is_maildir(path):
+        yield path
+        return
+    for child in sorted(path.iterdir()):
+        if not child.name.startswith(".") and (child.is_file() or child.is_dir()):
+            yield from _walk(child)
 
 
 def _counting(records: Iterator, path: Path, progress: ProgressFn | None) -> Iterator:
@@ -83,19 +87,20 @@ def _counting(records: Iterator, path: Path, progress: ProgressFn | None) -> Ite
 
 
 def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None = None,
-                region: str | None = None, progress: ProgressFn | None = None) -> FileOutcome:
-    """Detect one file's kind and load it as one load. Never raises for bad content: a file that
-    cannot be read at all comes back with `problem` set (and a failed row in `loads`)."""
+                options: ReadOptions = ReadOptions(),
+                progress: ProgressFn | None = None) -> FileOutcome:
+    """Detect one file's (or Maildir's) kind and load it as one load. Never raises for bad
+    content: a file that cannot be read at all comes back with `problem` set (and a failed row
+    in `loads`)."""
     try:
-        if path.stat().st_size == 0:
+        if path.is_file() and path.stat().st_size == 0:
             return FileOutcome(path, None, problem="empty file; nothing to import")
         kind = detect(path)
     except OSError as exc:
         return FileOutcome(path, None, problem=f"cannot read: {exc.strerror or exc}")
     if kind is None:
-        return FileOutcome(path, None, problem="not a vCard or contacts CSV; skipped")
-    reader = kind.reader()
-    records = _counting(reader(path, default_region=region), path, progress)
+        return FileOutcome(path, None, problem="not a vCard, contacts CSV or mail file; skipped")
+    records = _counting(kind.read(path, options), path, progress)
     try:
         result = load_records(con, kind.name, path.resolve().as_uri(), records, tag=tag)
     except (ValueError, OSError) as exc:  # UnmappableCsv is a ValueError
@@ -105,15 +110,16 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None =
 
 def run_import(paths: Iterable[str | os.PathLike], *, db: str | os.PathLike | None = None,
                tag: str | None = None, region: str | None = None,
+               include_subject: bool = False,
                progress: ProgressFn | None = None) -> ImportSummary:
     """Import files and folders into the warehouse, then rebuild the views."""
     files = expand_paths(paths)
-    region = region or default_region()
+    options = ReadOptions(region=region or default_region(), include_subject=include_subject)
     summary = ImportSummary()
     con = connect(db)
     try:
         for path in files:
-            summary.files.append(import_file(con, path, tag=tag, region=region,
+            summary.files.append(import_file(con, path, tag=tag, options=options,
                                              progress=progress))
         build(con)
     finally:

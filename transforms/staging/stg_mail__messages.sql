@@ -1,0 +1,100 @@
+-- one row per e-mail message, with the facts relationships are built from
+with participants as (
+    select
+        message_key,
+        bool_or(is_owner and role in ('from', 'sender')) as is_from_owner,
+        bool_or(is_owner and role = 'to') as is_owner_in_to,
+        bool_or(is_owner and role in ('cc', 'bcc')) as is_owner_in_cc,
+        count(distinct email) filter (where role in ('to', 'cc', 'bcc') and not is_owner)
+            as n_other_recipients,
+        count(distinct email) filter (where role in ('to', 'cc', 'bcc')) as n_recipients,
+        arg_min(email, role <> 'from') as from_email
+    from stg_mail__participants
+    group by message_key
+),
+
+-- The thread root: X-GM-THRID when Gmail gave one, else the first References id (the root by
+-- RFC 5322), else the root reached by following In-Reply-To, else the message itself.
+parents as (
+    select record_key as message_key, 'mid:' || in_reply_to as parent_key
+    from raw_messages
+    where in_reply_to is not null
+),
+
+chains as (
+    with recursive walk(message_key, ancestor_key, depth) as (
+        select message_key, parent_key, 1 from parents
+        union all
+        select walk.message_key, parents.parent_key, walk.depth + 1
+        from walk
+        join parents on parents.message_key = walk.ancestor_key
+        where walk.depth < 100
+    )
+    select message_key, arg_max(ancestor_key, depth) as root_key
+    from walk
+    group by message_key
+),
+
+classified as (
+    select
+        m.*,
+        p.from_email,
+        lower(split_part(coalesce(p.from_email, ''), '@', 1)) as from_local_part,
+        case
+            when m.list_id is not null then 'List-Id header'
+            when m.list_unsubscribe is not null then 'List-Unsubscribe header'
+            when lower(trim(m.precedence)) in ('bulk', 'list', 'junk')
+                then 'Precedence: ' || lower(trim(m.precedence))
+            when m.auto_submitted is not null and lower(trim(m.auto_submitted)) <> 'no'
+                then 'Auto-Submitted: ' || lower(trim(m.auto_submitted))
+            when trim(coalesce(m.return_path, '')) = '<>' then 'bounce (empty Return-Path)'
+            when regexp_matches(lower(split_part(coalesce(p.from_email, ''), '@', 1)),
+                                '^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|donotreply'
+                                || '|notifications?|notify|alerts?|bounces?|news(letter)?'
+                                || '|automated|auto-?confirm|system|daemon)([-+._].*)?$')
+                then 'automated sender: ' || p.from_email
+        end as automated_reason,
+        p.is_from_owner,
+        p.is_owner_in_to,
+        p.is_owner_in_cc,
+        p.n_recipients,
+        p.n_other_recipients,
+        c.root_key
+    from raw_messages as m
+    left join participants as p on p.message_key = m.record_key
+    left join chains as c on c.message_key = m.record_key
+),
+
+final as (
+    select
+        record_key as message_key,
+        message_id,
+        has_message_id,
+        sent_at,
+        from_email,
+        case
+            when coalesce(is_from_owner, false) then 'sent'
+            when coalesce(is_owner_in_to, false) or coalesce(is_owner_in_cc, false)
+                then 'received'
+            else 'neither'
+        end as direction,
+        coalesce(n_recipients, 0) as n_recipients,
+        coalesce(n_other_recipients, 0) as n_other_recipients,
+        coalesce(is_owner_in_to, false) as is_owner_in_to,
+        coalesce(is_owner_in_cc, false) and not coalesce(is_owner_in_to, false)
+            as is_owner_only_cc,
+        coalesce('gm:' || gmail_thread_id, 'mid:' || reference_ids[1], root_key, record_key)
+            as thread_id,
+        case when in_reply_to is not null then 'mid:' || in_reply_to end as reply_to_message_key,
+        automated_reason is not null as is_automated,
+        automated_reason,
+        list_id,
+        subject,
+        source_kind,
+        source_uri,
+        folder,
+        load_id
+    from classified
+)
+
+select * from final
