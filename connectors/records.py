@@ -177,3 +177,61 @@ class FolderState:
     stored by the loader in the same transaction, so the records and the cursor move together."""
     source_uri: str                   # e.g. imaps://user@host:993/INBOX
     cursor: dict                      # e.g. {"uidvalidity": 1700000000, "last_uid": 4211}
+
+
+@dataclass(slots=True)
+class Attendee:
+    """The organiser or one attendee of a calendar event."""
+    email: str | None                 # the address as written (mailto: removed)
+    normalized: str | None            # normalize_email(email)
+    name: str | None = None           # CN
+    partstat: str | None = None       # ACCEPTED, DECLINED, TENTATIVE, NEEDS-ACTION, DELEGATED
+    role: str | None = None           # REQ-PARTICIPANT, OPT-PARTICIPANT, CHAIR, NON-PARTICIPANT
+    cutype: str | None = None         # INDIVIDUAL, GROUP, RESOURCE, ROOM, UNKNOWN
+
+
+@dataclass(slots=True)
+class EventOccurrence:
+    """One occurrence of a calendar event: a single event, or one instance of a recurring one.
+
+    Identity is UID + the occurrence's original start (its RECURRENCE-ID), so a moved occurrence
+    keeps its identity and an edited event becomes a new version of the same occurrences.
+    """
+    position: int                     # 1-based line of the VEVENT's BEGIN (of the master)
+    raw_text: str                     # the VEVENT as written, without DESCRIPTION / SUMMARY / LOCATION
+    calendar: str | None              # X-WR-CALNAME, or the CalDAV collection's name
+    item: str | None                  # CalDAV: the resource href the event came from; files: None
+    uid: str
+    occurrence_id: str                # original start in UTC, ISO 8601 ('2026-11-20T17:00:00Z');
+                                      # for all-day events the date ('2026-11-20')
+    start_at: datetime                # UTC
+    end_at: datetime | None           # UTC
+    start_tz: str | None = None       # the zone the event was written in (Olson name when known)
+    is_all_day: bool = False
+    is_recurring: bool = False
+    sequence: int | None = None
+    status: str | None = None         # CONFIRMED, TENTATIVE, CANCELLED
+    organizer: Attendee | None = None
+    attendees: list[Attendee] = field(default_factory=list)
+    summary: str | None = None        # only when the user opted in
+    warnings: list[str] = field(default_factory=list)   # e.g. "unknown TZID 'Foo'; read as UTC"
+
+    def content(self) -> dict:
+        skip = {"position", "raw_text", "calendar", "warnings"}
+        return {name: _plain(getattr(self, name)) for name in self.__slots__ if name not in skip}
+
+    @property
+    def record_hash(self) -> str:
+        blob = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    @property
+    def record_key(self) -> str:
+        return f"ev:{self.uid}:{self.occurrence_id}"
+
+
+@dataclass(slots=True)
+class Deleted:
+    """A record an incremental source says is gone (a CalDAV event or a CardDAV card deleted on
+    the server). `key` is the source's own id for it, e.g. the resource href."""
+    key: str

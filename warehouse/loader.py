@@ -20,7 +20,8 @@ from typing import Iterable, Iterator
 import duckdb
 import pyarrow as pa
 
-from connectors.records import ContactCard, FolderState, MailMessage, Rejected
+from connectors.records import (ContactCard, Deleted, EventOccurrence, FolderState, MailMessage,
+                                Rejected)
 
 BATCH_SIZE = 5_000
 
@@ -74,10 +75,34 @@ MESSAGE_SCHEMA = pa.schema([
     ("warnings", _TEXT_LIST), ("raw_text", pa.string()),
 ])
 
+_PERSON = pa.struct([pa.field(name, pa.string()) for name in
+                     ("email", "normalized", "name", "partstat", "role", "cutype")])
+
+EVENT_SCHEMA = pa.schema([
+    ("record_key", pa.string()), ("record_hash", pa.string()),
+    ("source_kind", pa.string()), ("source_uri", pa.string()), ("item", pa.string()),
+    ("position", pa.int32()), ("load_id", pa.int64()),
+    ("loaded_at", pa.timestamp("us", tz="UTC")), ("calendar", pa.string()),
+    ("uid", pa.string()), ("occurrence_id", pa.string()),
+    ("start_at", pa.timestamp("us", tz="UTC")), ("end_at", pa.timestamp("us", tz="UTC")),
+    ("start_tz", pa.string()), ("is_all_day", pa.bool_()), ("is_recurring", pa.bool_()),
+    ("sequence", pa.int32()), ("status", pa.string()), ("organizer", _PERSON),
+    ("attendees", pa.list_(_PERSON)), ("summary", pa.string()), ("warnings", _TEXT_LIST),
+    ("raw_text", pa.string()),
+])
+
+EVENT_ITEM_SCHEMA = pa.schema([
+    ("source_uri", pa.string()), ("item", pa.string()), ("load_id", pa.int64()),
+    ("is_deleted", pa.bool_()),
+    ("occurrences", pa.list_(pa.struct([("record_key", pa.string()),
+                                        ("record_hash", pa.string())]))),
+])
+
 # What a batch carries to DuckDB: the stored columns plus a flag the loader computes.
 _FIRST_OF_KEY = pa.field("is_first_of_key", pa.bool_())
 _CARD_BATCH_SCHEMA = CONTACT_SCHEMA.append(_FIRST_OF_KEY)
 _MESSAGE_BATCH_SCHEMA = MESSAGE_SCHEMA.append(_FIRST_OF_KEY)
+_EVENT_BATCH_SCHEMA = EVENT_SCHEMA.append(_FIRST_OF_KEY)
 
 # Message fields whose column has another name (SQL keywords, or plural for lists).
 _MESSAGE_COLUMNS = {"from_": "from_addrs", "sender": "sender_addrs",
@@ -138,6 +163,23 @@ def _message_row(message: MailMessage, lineage: dict) -> dict:
     return row
 
 
+def _event_row(event: EventOccurrence, lineage: dict) -> dict:
+    row = {name: getattr(event, name) for name in EventOccurrence.__slots__}
+    for name in ("organizer",):
+        row[name] = _person(row[name])
+    row["attendees"] = [_person(a) for a in row["attendees"]]
+    row["record_key"] = event.record_key
+    row["record_hash"] = event.record_hash
+    row.update(lineage)
+    return row
+
+
+def _person(attendee) -> dict | None:
+    if attendee is None:
+        return None
+    return {f: getattr(attendee, f) for f in attendee.__slots__}
+
+
 def _reject_row(reject: Rejected, lineage: dict) -> dict:
     digest = hashlib.sha256(
         f"{lineage['source_uri']}\0{reject.position}\0{reject.reason}\0{reject.raw_text}".encode(
@@ -172,12 +214,19 @@ def load_records(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: s
         result.load_id = con.execute("select nextval('load_id_seq')").fetchone()[0]
         lineage = {"source_kind": source_kind, "source_uri": source_uri,
                    "load_id": result.load_id, "loaded_at": started_at}
+        # Calendar sources: which occurrences each file / resource holds in this load.
+        items: dict[str, list[dict]] = {}
+        deleted: set[str] = set()
         for batch in _batches(records, batch_size):
-            cards, messages, rejects = [], [], {}
+            versioned = {ContactCard: [], EventOccurrence: []}
+            messages, rejects = [], {}
             seen: dict[str, set[str]] = {}   # record_key -> record_hashes met in this batch
             for record in batch:
                 if isinstance(record, FolderState):
                     _save_cursor(con, record, result.load_id)
+                    continue
+                if isinstance(record, Deleted):
+                    deleted.add(record.key)
                     continue
                 result.n_read += 1
                 if isinstance(record, Rejected):
@@ -192,23 +241,33 @@ def load_records(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: s
                     seen.setdefault(row["record_key"], set())
                     messages.append(row)
                     continue
-                row = _card_row(record, lineage)
+                if isinstance(record, EventOccurrence):
+                    row = _event_row(record, lineage)
+                    items.setdefault(record.item or "", []).append(
+                        {"record_key": row["record_key"], "record_hash": row["record_hash"]})
+                else:
+                    row = _card_row(record, lineage)
                 hashes = seen.setdefault(row["record_key"], set())
                 if row["record_hash"] in hashes:
-                    result.n_already_present += 1   # the same card twice: it adds nothing
+                    result.n_already_present += 1   # the same record twice: it adds nothing
                     continue
                 row["is_first_of_key"] = not hashes
                 hashes.add(row["record_hash"])
-                cards.append(row)
-            if cards:
-                _keep_new_cards(con, pa.RecordBatch.from_pylist(cards, schema=_CARD_BATCH_SCHEMA),
-                                result, tag)
+                versioned[type(record)].append(row)
+            if versioned[ContactCard]:
+                _keep_new_versions(con, "raw_contacts", pa.RecordBatch.from_pylist(
+                    versioned[ContactCard], schema=_CARD_BATCH_SCHEMA), result, tag)
+            if versioned[EventOccurrence]:
+                _keep_new_versions(con, "raw_events", pa.RecordBatch.from_pylist(
+                    versioned[EventOccurrence], schema=_EVENT_BATCH_SCHEMA), result, tag)
             if messages:
                 _keep_new_messages(con, pa.RecordBatch.from_pylist(
                     messages, schema=_MESSAGE_BATCH_SCHEMA), result)
             if rejects:
                 _keep_new_rejects(con, pa.RecordBatch.from_pylist(list(rejects.values()),
                                                                   schema=REJECT_SCHEMA))
+        if items or deleted or source_kind in CALENDAR_SOURCES:
+            _record_event_items(con, source_uri, result.load_id, items, deleted, source_kind)
         con.execute("""
             insert into loads (load_id, source_kind, source_uri, tag, started_at, finished_at,
                                status, n_read, n_inserted, n_updated, n_already_present, n_rejected)
@@ -227,36 +286,37 @@ def load_records(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: s
     return result
 
 
-def _keep_new_cards(con: duckdb.DuckDBPyConnection, card_batch: pa.RecordBatch,
-                    result: LoadResult, tag: str | None) -> None:
-    """Store the card versions of one batch that are not stored yet, and count what they were.
+def _keep_new_versions(con: duckdb.DuckDBPyConnection, table: str, batch: pa.RecordBatch,
+                       result: LoadResult, tag: str | None) -> None:
+    """Store the record versions of one batch (cards, event occurrences) that are not stored
+    yet in `table`, and count what they were.
 
     The batch holds each (record_key, record_hash) once; `is_first_of_key` marks the first
     version of a key in the batch, so that a second version of a new card counts as updated.
     """
-    n_new, n_updated = con.execute("""
+    n_new, n_updated = con.execute(f"""
         select
             count(*) filter (where stored.record_key is null and known.record_key is null
                              and b.is_first_of_key),
             count(*) filter (where stored.record_key is null
                              and (known.record_key is not null or not b.is_first_of_key))
-        from card_batch as b
-        left join raw_contacts as stored using (record_key, record_hash)
-        left join (select distinct record_key from raw_contacts
-                   where record_key in (select record_key from card_batch)) as known
+        from batch as b
+        left join {table} as stored using (record_key, record_hash)
+        left join (select distinct record_key from {table}
+                   where record_key in (select record_key from batch)) as known
             using (record_key)""").fetchone()
     result.n_new += n_new
     result.n_updated += n_updated
-    result.n_already_present += card_batch.num_rows - n_new - n_updated
-    con.execute("""
-        insert into raw_contacts by name
-        select * exclude (is_first_of_key) from card_batch
-        anti join raw_contacts as stored using (record_key, record_hash)""")
+    result.n_already_present += batch.num_rows - n_new - n_updated
+    con.execute(f"""
+        insert into {table} by name
+        select * exclude (is_first_of_key) from batch
+        anti join {table} as stored using (record_key, record_hash)""")
     if tag:
         con.execute("""
             insert into record_tags by name
             select distinct record_key, $tag as tag, $load_id as load_id, now() as tagged_at
-            from card_batch as b
+            from batch as b
             where not exists (select 1 from record_tags as t
                               where t.record_key = b.record_key and t.tag = $tag)""",
                     {"tag": tag, "load_id": result.load_id})
@@ -285,6 +345,25 @@ def _keep_new_messages(con: duckdb.DuckDBPyConnection, message_batch: pa.RecordB
             loaded_at as seen_at
         from message_batch as b
         anti join message_sightings as stored using (record_key, source_uri, position)""")
+
+
+# Sources whose every load is a full picture of what each file or resource holds now.
+CALENDAR_SOURCES = ("ics", "caldav")
+
+
+def _record_event_items(con: duckdb.DuckDBPyConnection, source_uri: str, load_id: int,
+                        items: dict[str, list[dict]], deleted: set[str], source_kind: str) -> None:
+    """Say which occurrences each calendar file / CalDAV resource held in this load, so that an
+    occurrence dropped from it (EXDATE, a deleted event) stops being current."""
+    if source_kind == "ics" and not items:
+        items = {"": []}   # a file that now holds no events: its old occurrences are gone
+    rows = [{"source_uri": source_uri, "item": item, "load_id": load_id, "is_deleted": False,
+             "occurrences": occurrences} for item, occurrences in items.items()]
+    rows += [{"source_uri": source_uri, "item": item, "load_id": load_id, "is_deleted": True,
+              "occurrences": []} for item in deleted if item not in items]
+    if rows:
+        item_batch = pa.RecordBatch.from_pylist(rows, schema=EVENT_ITEM_SCHEMA)
+        con.execute("insert into event_items by name select * from item_batch")
 
 
 def _save_cursor(con: duckdb.DuckDBPyConnection, state: FolderState, load_id: int) -> None:

@@ -184,6 +184,54 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         comment on table owner_addresses is 'The owner''s own e-mail addresses (normalised): mail from them is sent, to them received';
     """),
+    (4, "calendar events", """
+        create table raw_events (
+            record_key varchar not null,
+            record_hash varchar not null,
+            source_kind varchar not null,
+            source_uri varchar not null,
+            item varchar,
+            position integer not null,
+            load_id bigint not null,
+            loaded_at timestamptz not null,
+            calendar varchar,
+            uid varchar not null,
+            occurrence_id varchar not null,
+            start_at timestamptz not null,
+            end_at timestamptz,
+            start_tz varchar,
+            is_all_day boolean not null,
+            is_recurring boolean not null,
+            sequence integer,
+            status varchar,
+            organizer struct(email varchar, normalized varchar, name varchar, partstat varchar,
+                             role varchar, cutype varchar),
+            attendees struct(email varchar, normalized varchar, name varchar, partstat varchar,
+                             role varchar, cutype varchar)[],
+            summary varchar,
+            warnings varchar[],
+            raw_text varchar,
+            primary key (record_key, record_hash)
+        );
+        comment on table raw_events is 'One row per version of a calendar event occurrence (UID + original start)';
+        comment on column raw_events.record_key is 'ev:<UID>:<occurrence_id>: stays the same when an occurrence is moved';
+        comment on column raw_events.occurrence_id is 'The occurrence''s original start (RECURRENCE-ID) in UTC, or its date for all-day events';
+        comment on column raw_events.item is 'CalDAV: the resource href the event came from; files: NULL';
+        comment on column raw_events.start_tz is 'The time zone the event was written in';
+        comment on column raw_events.summary is 'Only stored when the user opted in';
+
+        create table event_items (
+            source_uri varchar not null,
+            item varchar not null,
+            load_id bigint not null,
+            is_deleted boolean not null,
+            occurrences struct(record_key varchar, record_hash varchar)[] not null,
+            primary key (source_uri, item, load_id)
+        );
+        comment on table event_items is 'One row per calendar file or CalDAV resource per load: the occurrences it held then';
+        comment on column event_items.item is 'CalDAV resource href; empty for a whole file';
+        comment on column event_items.is_deleted is 'The server said the resource was deleted';
+    """),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
