@@ -380,8 +380,10 @@ def read_folder(imap: imaplib.IMAP4, account: ImapAccount, folder: str, cursor: 
     if uidnext:
         # Everything below UIDNEXT at EXAMINE time has been considered; later mail is above it.
         last_uid = max(last_uid, uidnext - 1)
+    # A new UIDVALIDITY means the UIDs seen before name nothing any more.
+    is_reset = bool(cursor) and cursor.get("uidvalidity") != uidvalidity
     yield FolderState(folder_uri(account, folder),
-                      {"uidvalidity": uidvalidity, "last_uid": last_uid})
+                      {"uidvalidity": uidvalidity, "last_uid": last_uid}, is_reset=is_reset)
 
 
 def _new_uids(imap, account: ImapAccount, folder: str, first: int,

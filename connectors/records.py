@@ -177,6 +177,8 @@ class FolderState:
     stored by the loader in the same transaction, so the records and the cursor move together."""
     source_uri: str                   # e.g. imaps://user@host:993/INBOX
     cursor: dict                      # e.g. {"uidvalidity": 1700000000, "last_uid": 4211}
+    is_reset: bool = False            # the source renumbered (new UIDVALIDITY): positions seen
+                                      # before this load are stale
 
 
 @dataclass(slots=True)

@@ -367,6 +367,9 @@ def _record_event_items(con: duckdb.DuckDBPyConnection, source_uri: str, load_id
 
 
 def _save_cursor(con: duckdb.DuckDBPyConnection, state: FolderState, load_id: int) -> None:
+    if state.is_reset:
+        con.execute("delete from message_sightings where source_uri = ? and load_id <> ?",
+                    [state.source_uri, load_id])
     con.execute("insert or replace into sync_state values (?, ?, ?, now())",
                 [state.source_uri, json.dumps(state.cursor), load_id])
 

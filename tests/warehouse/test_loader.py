@@ -216,3 +216,11 @@ def test_cursor_of_a_failed_load_is_not_kept(con):
         load_records(con, "imap", "imap://me@host/INBOX", drops())
     assert get_cursor(con, "imap://me@host/INBOX") is None
     assert con.execute("select count(*) from raw_messages").fetchone() == (0,)
+
+
+def test_a_reset_cursor_drops_the_sightings_of_earlier_loads_of_that_source(con):
+    uri = "imap://me@host/INBOX"
+    load_records(con, "imap", uri, [message(7, "a@x"), FolderState(uri, {"uidvalidity": 5})])
+    load_records(con, "imap", uri, [message(1, "a@x"),
+                                    FolderState(uri, {"uidvalidity": 6}, is_reset=True)])
+    assert con.execute("select position from message_sightings").fetchall() == [(1,)]
