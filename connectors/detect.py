@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from connectors.records import ContactCard, MailMessage, Rejected
+from connectors.records import ContactCard, EventOccurrence, MailMessage, Rejected
 
 SNIFF_BYTES = 64 * 1024
 
@@ -15,7 +15,8 @@ SNIFF_BYTES = 64 * 1024
 class ReadOptions:
     """What the user chose for an import, passed on to whichever connector reads the file."""
     region: str | None = None         # default phone region
-    include_subject: bool = False     # store e-mail subjects (off by default: personal data)
+    include_subject: bool = False     # store e-mail subjects and event summaries (off by default)
+    owner_tz: str | None = None       # zone for calendar times written without one (None: UTC)
 
 
 @dataclass(frozen=True)
@@ -31,17 +32,24 @@ class FileKind:
         if self.name == "contacts_csv":
             from connectors.contacts_csv import looks_like_contacts_csv
             return looks_like_contacts_csv(head)
+        if self.name == "ics":
+            from connectors.ics import looks_like_ics
+            return looks_like_ics(head)
         from connectors.mail import looks_like_eml, looks_like_mbox
         return looks_like_mbox(head) if self.name == "mbox" else looks_like_eml(head)
 
     def read(self, path: Path, options: ReadOptions
-             ) -> Iterator[ContactCard | MailMessage | Rejected]:
+             ) -> Iterator[ContactCard | MailMessage | EventOccurrence | Rejected]:
         if self.name == "vcard":
             from connectors.vcard import read_vcards
             return read_vcards(path, default_region=options.region)
         if self.name == "contacts_csv":
             from connectors.contacts_csv import read_contacts_csv
             return read_contacts_csv(path, default_region=options.region)
+        if self.name == "ics":
+            from connectors.ics import read_ics
+            return read_ics(path, owner_tz=options.owner_tz,
+                            include_summary=options.include_subject)
         from connectors.mail import read_mail
         return read_mail(path, include_subject=options.include_subject)
 
@@ -52,11 +60,13 @@ CONTACTS_CSV = FileKind("contacts_csv", "contacts CSV (Google, Outlook, Thunderb
 MBOX = FileKind("mbox", "mbox mail archive (Gmail Takeout, Thunderbird, list archives)",
                 (".mbox", ".mbx"))
 EML = FileKind("eml", "a single e-mail message", (".eml",))
+ICS = FileKind("ics", "iCalendar file (Google, Outlook / Exchange, Apple, Thunderbird...)",
+               (".ics", ".ical", ".ifb"))
 MAILDIR = FileKind("maildir", "Maildir folder (cur/, new/ and Maildir++ sub-folders)", ())
 
-# Order matters: a vCard is recognised by its BEGIN line wherever it is, an mbox by its From_
-# line; a single message by its headers; a CSV only by its shape.
-FILE_KINDS = (VCARD, MBOX, EML, CONTACTS_CSV)
+# Order matters: a vCard or a calendar is recognised by its BEGIN line wherever it is, an mbox by
+# its From_ line; a single message by its headers; a CSV only by its shape.
+FILE_KINDS = (VCARD, ICS, MBOX, EML, CONTACTS_CSV)
 
 
 def is_maildir(path: Path) -> bool:

@@ -199,7 +199,7 @@ class EventOccurrence:
     Identity is UID + the occurrence's original start (its RECURRENCE-ID), so a moved occurrence
     keeps its identity and an edited event becomes a new version of the same occurrences.
     """
-    position: int                     # 1-based line of the VEVENT's BEGIN (of the master)
+    position: int                     # 1-based line of the BEGIN:VEVENT it came from
     raw_text: str                     # the VEVENT as written, without DESCRIPTION / SUMMARY / LOCATION
     calendar: str | None              # X-WR-CALNAME, or the CalDAV collection's name
     item: str | None                  # CalDAV: the resource href the event came from; files: None

@@ -12,8 +12,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from connectors.detect import ReadOptions
-from connectors.phones import default_region
-from flows.importing import FileOutcome, ImportSummary, expand_paths, import_file
+from flows.importing import FileOutcome, ImportSummary, expand_paths, import_file, read_options
 from transforms.runner import build
 from warehouse.connection import connect
 
@@ -40,7 +39,7 @@ def build_views_task(db: str) -> list[str]:
 def import_flow(paths: list[str], db: str, tag: str | None = None,
                 region: str | None = None, include_subject: bool = False) -> ImportSummary:
     """Import files and folders into the warehouse at `db`, one task per file, then the views."""
-    options = ReadOptions(region=region or default_region(), include_subject=include_subject)
+    options = read_options(region, include_subject)
     summary = ImportSummary()
     for path in expand_paths(paths):
         summary.files.append(import_file_task(db, str(path), tag, options))

@@ -99,7 +99,7 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None =
     except OSError as exc:
         return FileOutcome(path, None, problem=f"cannot read: {exc.strerror or exc}")
     if kind is None:
-        return FileOutcome(path, None, problem="not a vCard, contacts CSV or mail file; skipped")
+        return FileOutcome(path, None, problem="not a vCard, contacts CSV, calendar or mail file; skipped")
     records = _counting(kind.read(path, options), path, progress)
     try:
         result = load_records(con, kind.name, path.resolve().as_uri(), records, tag=tag)
@@ -108,13 +108,20 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None =
     return FileOutcome(path, kind.name, result=result)
 
 
+def read_options(region: str | None, include_subject: bool) -> ReadOptions:
+    """The user's choices plus the defaults from the environment (`KITH_PHONE_REGION` or the
+    locale for phones, `KITH_TIMEZONE` for calendar times written without a zone)."""
+    return ReadOptions(region=region or default_region(), include_subject=include_subject,
+                       owner_tz=os.environ.get("KITH_TIMEZONE"))
+
+
 def run_import(paths: Iterable[str | os.PathLike], *, db: str | os.PathLike | None = None,
                tag: str | None = None, region: str | None = None,
                include_subject: bool = False,
                progress: ProgressFn | None = None) -> ImportSummary:
     """Import files and folders into the warehouse, then rebuild the views."""
     files = expand_paths(paths)
-    options = ReadOptions(region=region or default_region(), include_subject=include_subject)
+    options = read_options(region, include_subject)
     summary = ImportSummary()
     con = connect(db)
     try:
