@@ -44,6 +44,9 @@ from connectors.records import Attendee, EventOccurrence, Rejected
 
 MAX_OCCURRENCES = 5000          # per recurring event
 DEFAULT_HORIZON = timedelta(days=90)
+# The window moves with time, so a calendar that has not changed still has new occurrences to
+# show: incremental syncs read every calendar again after this long, however unchanged.
+REREAD_EVERY = timedelta(days=7)
 
 _CHUNK = 1 << 20
 _MAX_LINE = 1 << 20             # a longer physical line is cut: no real event has one

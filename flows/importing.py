@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -12,6 +13,7 @@ import duckdb
 
 from connectors.detect import ReadOptions, detect, is_maildir
 from connectors.phones import default_region
+from connectors.records import FolderState
 from transforms.runner import build
 from warehouse.connection import connect
 from warehouse.loader import LoadResult, load_records
@@ -87,11 +89,12 @@ def _counting(records: Iterator, path: Path, progress: ProgressFn | None) -> Ite
 
 
 def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None = None,
-                options: ReadOptions = ReadOptions(),
+                options: ReadOptions = ReadOptions(), state: FolderState | None = None,
                 progress: ProgressFn | None = None) -> FileOutcome:
     """Detect one file's (or Maildir's) kind and load it as one load. Never raises for bad
     content: a file that cannot be read at all comes back with `problem` set (and a failed row
-    in `loads`)."""
+    in `loads`). `state`, when given, is stored with the load (the file's fingerprint, so the
+    next sync can skip it when unchanged)."""
     try:
         if path.is_file() and path.stat().st_size == 0:
             return FileOutcome(path, None, problem="empty file; nothing to import")
@@ -101,6 +104,8 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None =
     if kind is None:
         return FileOutcome(path, None, problem="not a vCard, contacts CSV, calendar or mail file; skipped")
     records = _counting(kind.read(path, options), path, progress)
+    if state is not None:
+        records = chain(records, [state])
     try:
         result = load_records(con, kind.name, path.resolve().as_uri(), records, tag=tag)
     except (ValueError, OSError) as exc:  # UnmappableCsv is a ValueError
@@ -108,11 +113,12 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None =
     return FileOutcome(path, kind.name, result=result)
 
 
-def read_options(region: str | None, include_subject: bool) -> ReadOptions:
+def read_options(region: str | None, include_subject: bool,
+                 owner_tz: str | None = None) -> ReadOptions:
     """The user's choices plus the defaults from the environment (`KITH_PHONE_REGION` or the
     locale for phones, `KITH_TIMEZONE` for calendar times written without a zone)."""
     return ReadOptions(region=region or default_region(), include_subject=include_subject,
-                       owner_tz=os.environ.get("KITH_TIMEZONE"))
+                       owner_tz=owner_tz or os.environ.get("KITH_TIMEZONE"))
 
 
 def run_import(paths: Iterable[str | os.PathLike], *, db: str | os.PathLike | None = None,

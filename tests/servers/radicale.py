@@ -187,6 +187,33 @@ class RadicaleServer:
             raise RuntimeError(f"PUT {url}: {r.status_code} {r.text[:300]}")
         return url
 
+    def upload_calendar(self, name: str, events: list[str], display_name: str | None = None
+                        ) -> str:
+        """Create (or replace) calendar `name` holding `events` (make_event texts) with one PUT
+        of a whole VCALENDAR on the collection, a Radicale feature: one item per UID, named
+        '<UID>.ics'. Thousands of single PUTs take minutes (each ~70 ms and growing); this takes
+        seconds. Returns the calendar's URL."""
+        body = ["BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//kith//tests//EN\r\n"]
+        for ics in events:
+            start, end = ics.index("BEGIN:VEVENT"), ics.rindex("END:VCALENDAR")
+            body.append(ics[start:end])
+        body.append("END:VCALENDAR\r\n")
+        url = self.calendar_url(name)
+        with self.session() as s:
+            s.request("PROPFIND", self.home_url, headers={"Depth": "0"})   # makes the home
+            r = s.put(url, data="".join(body).encode("utf-8"),
+                      headers={"Content-Type": "text/calendar; charset=utf-8"})
+            if r.status_code not in (200, 201, 204):
+                raise RuntimeError(f"PUT {url}: {r.status_code} {r.text[:300]}")
+            r = s.request("PROPPATCH", url, headers={"Content-Type": "application/xml"},
+                          data=('<?xml version="1.0" encoding="utf-8"?><D:propertyupdate '
+                                'xmlns:D="DAV:"><D:set><D:prop><D:displayname>'
+                                f'{display_name or name}</D:displayname></D:prop></D:set>'
+                                '</D:propertyupdate>').encode("utf-8"))
+            if r.status_code != 207:
+                raise RuntimeError(f"PROPPATCH {url}: {r.status_code} {r.text[:300]}")
+        return url
+
     def delete_event(self, calendar: str, name: str) -> None:
         url = self.event_url(calendar, name)
         with self.session() as s:
