@@ -18,7 +18,6 @@ from __future__ import annotations
 import fnmatch
 import ipaddress
 import logging
-import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -30,6 +29,7 @@ import requests
 
 from connectors.ics import REREAD_EVERY, read_calendar_text
 from connectors.records import Deleted, EventOccurrence, FolderState, Rejected
+from connectors.secrets import resolve_password
 
 log = logging.getLogger(__name__)
 
@@ -103,22 +103,7 @@ class CalDavAccount:
     def resolve_password(self) -> str:
         """The password, from the environment or a Prefect Secret block. Raises CalDavAuthError
         (naming the variable or block, not its value) when none is set."""
-        if self.password_env:
-            value = os.environ.get(self.password_env)
-            if not value:
-                raise CalDavAuthError(f"no password for {self.label}: environment variable "
-                                      f"{self.password_env} is not set")
-            return value
-        if self.password_block:
-            from prefect.blocks.system import Secret
-            try:
-                value = Secret.load(self.password_block).get()
-            except ValueError as exc:
-                raise CalDavAuthError(f"no password for {self.label}: Prefect Secret block "
-                                      f"{self.password_block!r} could not be loaded") from exc
-            return str(value)
-        raise CalDavAuthError(f"no password configured for {self.label}: "
-                              "set password_env or password_block")
+        return resolve_password(self.label, self.password_env, self.password_block, CalDavAuthError)
 
 
 @dataclass(frozen=True)

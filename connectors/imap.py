@@ -16,7 +16,6 @@ import base64
 import fnmatch
 import imaplib
 import ipaddress
-import os
 import re
 import ssl
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from urllib.parse import quote
 
 from connectors.mail import HEADER_FIELDS, parse_headers
 from connectors.records import FolderState, MailMessage, Rejected
+from connectors.secrets import resolve_password
 
 SECURITY_MODES = ("tls", "starttls", "plain")
 
@@ -100,22 +100,7 @@ class ImapAccount:
     def resolve_password(self) -> str:
         """The password, from the environment or a Prefect Secret block. Raises ImapAuthError
         (naming the variable or block, not its value) when none is set."""
-        if self.password_env:
-            value = os.environ.get(self.password_env)
-            if not value:
-                raise ImapAuthError(f"no password for {self.label}: environment variable "
-                                    f"{self.password_env} is not set")
-            return value
-        if self.password_block:
-            from prefect.blocks.system import Secret
-            try:
-                value = Secret.load(self.password_block).get()
-            except ValueError as exc:
-                raise ImapAuthError(f"no password for {self.label}: Prefect Secret block "
-                                    f"{self.password_block!r} could not be loaded") from exc
-            return str(value)
-        raise ImapAuthError(f"no password configured for {self.label}: "
-                            "set password_env or password_block")
+        return resolve_password(self.label, self.password_env, self.password_block, ImapAuthError)
 
 
 def _is_loopback(host: str) -> bool:

@@ -54,8 +54,24 @@ class Link:
     label: str | None = None
 
 
+class _Record:
+    """What every stored record has: a key (its identity across imports) and a hash of its
+    content, leaving out provenance and fields that change without meaning (`_NOT_CONTENT`)."""
+    __slots__ = ()
+    _NOT_CONTENT: frozenset[str] = frozenset()
+
+    def content(self) -> dict:
+        return {name: _plain(getattr(self, name)) for name in self.__slots__
+                if name not in self._NOT_CONTENT}
+
+    @property
+    def record_hash(self) -> str:
+        blob = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
 @dataclass(slots=True)
-class ContactCard:
+class ContactCard(_Record):
     position: int                     # 1-based line where the card / row starts in its file
     raw_text: str                     # the card or row as the source said it (PHOTO data elided)
     source_format: str                # 'vcard-2.1' | 'vcard-3.0' | 'vcard-4.0' | 'csv-google' | ...
@@ -83,15 +99,7 @@ class ContactCard:
     addresses: list[Address] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
 
-    def content(self) -> dict:
-        """The fields that make up the card's content: everything but provenance and REV."""
-        skip = {"position", "raw_text", "source_format", "revision", "revised_at"}
-        return {name: _plain(getattr(self, name)) for name in self.__slots__ if name not in skip}
-
-    @property
-    def record_hash(self) -> str:
-        blob = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, default=str)
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    _NOT_CONTENT = frozenset({"position", "raw_text", "source_format", "revision", "revised_at"})
 
     @property
     def record_key(self) -> str:
@@ -126,7 +134,7 @@ class Mailbox:
 
 
 @dataclass(slots=True)
-class MailMessage:
+class MailMessage(_Record):
     """The header facts of one e-mail message. Bodies are never read into a record.
 
     Identity is the Message-ID; a message without a usable one gets a stable id hashed from its
@@ -157,14 +165,7 @@ class MailMessage:
     subject: str | None = None        # only when the user opted in
     warnings: list[str] = field(default_factory=list)   # e.g. "unparseable Date: ..."
 
-    def content(self) -> dict:
-        skip = {"position", "raw_text", "folder", "gmail_labels", "warnings"}
-        return {name: _plain(getattr(self, name)) for name in self.__slots__ if name not in skip}
-
-    @property
-    def record_hash(self) -> str:
-        blob = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, default=str)
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    _NOT_CONTENT = frozenset({"position", "raw_text", "folder", "gmail_labels", "warnings"})
 
     @property
     def record_key(self) -> str:
@@ -193,7 +194,7 @@ class Attendee:
 
 
 @dataclass(slots=True)
-class EventOccurrence:
+class EventOccurrence(_Record):
     """One occurrence of a calendar event: a single event, or one instance of a recurring one.
 
     Identity is UID + the occurrence's original start (its RECURRENCE-ID), so a moved occurrence
@@ -218,14 +219,7 @@ class EventOccurrence:
     summary: str | None = None        # only when the user opted in
     warnings: list[str] = field(default_factory=list)   # e.g. "unknown TZID 'Foo'; read as UTC"
 
-    def content(self) -> dict:
-        skip = {"position", "raw_text", "calendar", "warnings"}
-        return {name: _plain(getattr(self, name)) for name in self.__slots__ if name not in skip}
-
-    @property
-    def record_hash(self) -> str:
-        blob = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, default=str)
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    _NOT_CONTENT = frozenset({"position", "raw_text", "calendar", "warnings"})
 
     @property
     def record_key(self) -> str:
