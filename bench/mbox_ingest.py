@@ -1,0 +1,227 @@
+"""Benchmark: reading a large mbox with kith against stdlib `mailbox.mbox` reading the same headers.
+
+Generates a Gmail-Takeout-like mbox (default 200,000 messages, about 800 MB: Received chains,
+DKIM signatures, encoded-word and quoted display names, 1-3 KB bodies, some `>From ` lines), then
+runs each measurement in a fresh process so that peak memory (ru_maxrss) belongs to it alone, and
+prints one table with the baseline beside it:
+
+  scan         find message boundaries and slice out header blocks, nothing parsed
+  mailbox.mbox stdlib `mailbox.mbox`, reading kith's HEADER_FIELDS of each message (the baseline)
+  read_mail    `connectors.mail.read_mail`, 1 process and 2 processes
+  kith import  `flows.importing.run_import([path], db=tmp)`: parse, load into DuckDB, rebuild views
+
+Target: kith import at least 5x faster than mailbox.mbox, peak memory under 300 MB.
+
+    python bench/mbox_ingest.py [--messages 200000] [--keep] [--skip-baseline]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+FIRST = ["Maya", "Daniel", "Priya", "Tom", "Lena", "Sam", "Grace", "Oscar", "Jürgen", "Zoë",
+         "Ahmed", "Mei", "Carlos", "Olga", "Kwame", "Sofia", "Ivan", "Aiko", "Liam", "Fatima"]
+LAST = ["Okafor", "Reyes", "Natarajan", "Becker", "Fischer", "Whitaker", "Lin", "Haddad",
+        "Müller", "García", "Kowalski", "Tanaka", "Nguyen", "O'Brien", "Silva", "Jensen"]
+DOMAINS = ["gmail.com", "northwind.example", "bayview-health.example", "fischer-design.example",
+           "lincapital.example", "contoso.example", "acme.example", "globex.example"]
+LISTS = ["dev.lists.example.org", "announce.python.example", "hiking-club.groups.example"]
+WORDS = ("the quick brown fox jumps over a lazy dog while we discuss the quarterly plan and "
+         "lunch next week with everyone from the team about budgets and travel").split()
+
+
+def _people(rng: random.Random, n: int) -> list[str]:
+    """Formatted addresses as mailers write them: plain, quoted, 'Last, First', encoded-word."""
+    out = []
+    for i in range(n):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        addr = f"{first.lower()}.{last.lower()}{i}@{rng.choice(DOMAINS)}".encode(
+            "ascii", "ignore").decode().replace("'", "")
+        style = i % 5
+        if style == 0:
+            out.append(addr)
+        elif style == 1:
+            out.append(f'"{last}, {first}" <{addr}>')
+        elif style == 2 and not (first + last).isascii():
+            encoded = "".join(c if c.isascii() and c.isalnum() else
+                              "".join(f"={b:02X}" for b in c.encode()) for c in f"{first} {last}")
+            out.append(f"=?UTF-8?Q?{encoded.replace(' ', '_')}?= <{addr}>")
+        else:
+            out.append(f"{first} {last} <{addr}>")
+    return out
+
+
+def _body(rng: random.Random) -> str:
+    lines = []
+    size = rng.randint(1000, 3000)
+    n = 0
+    while n < size:
+        line = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 14)))
+        if rng.random() < 0.02:
+            line = ">From the desk of the organiser: " + line
+        lines.append(line)
+        n += len(line) + 2
+    return "\r\n".join(lines)
+
+
+def generate(path: Path, n: int) -> None:
+    rng = random.Random(n)
+    people = _people(rng, 2000)
+    me = "Maya Okafor <maya.okafor@gmail.com>"
+    bodies = [_body(rng) for _ in range(300)]
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        for i in range(n):
+            sent = i % 4 == 0
+            sender = me if sent else rng.choice(people)
+            to = ", ".join(rng.sample(people, rng.randint(1, 3))) if sent else me
+            day = 1 + i % 28
+            date = f"Tue, {day} Mar 2025 {i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d} +0100"
+            labels = ("Sent" if sent else "Inbox,Important") + (
+                ',"Work, 2025"' if i % 7 == 0 else ",Opened")
+            headers = [f"From {1700000000000000000 + i}@xxx Tue Mar {day:2d} 10:00:00 +0000 2025",
+                       f"X-GM-THRID: {1700000000000000000 + i // 3}",
+                       f"X-Gmail-Labels: {labels}"]
+            for hop in range(rng.randint(2, 5)):
+                headers.append(f"Received: from mail{hop}.{rng.choice(DOMAINS)} "
+                               f"(mail{hop}.example [203.0.113.{hop + 10}])\r\n"
+                               f"        by mx.google.com with ESMTPS id x{i}y{hop}\r\n"
+                               f"        for <maya.okafor@gmail.com>; {date}")
+            headers += [
+                "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=sel;\r\n"
+                "        h=from:to:subject:date:message-id; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJ"
+                "WZG3hSuFU=;\r\n        b=" + "A" * 300,
+                f"Return-Path: <{sender.split('<')[-1].strip('>')}>",
+                f"From: {sender}",
+                f"To: {to}",
+            ]
+            if i % 3 == 0:
+                headers.append(f"Cc: {rng.choice(people)}, {rng.choice(people)}")
+            headers += [f"Date: {date}", f"Subject: Re: plan for week {i % 52}",
+                        f"Message-ID: <{i}.{rng.getrandbits(40):x}@mail.example>"]
+            if i % 2:
+                headers.append(f"In-Reply-To: <{i - 1}.abc@mail.example>")
+                headers.append(f"References: <{i - 2}.abc@mail.example> <{i - 1}.abc@mail.example>")
+            if i % 10 == 0:
+                lst = rng.choice(LISTS)
+                headers += [f"List-Id: <{lst}>", f"List-Unsubscribe: <mailto:leave@{lst}>",
+                            "Precedence: list"]
+            headers += ["MIME-Version: 1.0", "Content-Type: text/plain; charset=UTF-8"]
+            f.write("\r\n".join(headers) + "\r\n\r\n" + rng.choice(bodies) + "\r\n\r\n")
+
+
+# -- the measurements, each run in a child process
+
+
+def scan(file: str, db: str) -> int:
+    from connectors.mail import _mbox_blocks
+    with open(file, "rb") as f:
+        return sum(1 for _ in _mbox_blocks(f, f.read(65536)))
+
+
+def stdlib_mailbox(file: str, db: str) -> int:
+    import mailbox
+    from connectors.mail import HEADER_FIELDS
+    n = 0
+    for message in mailbox.mbox(file, create=False):
+        for name in HEADER_FIELDS:
+            message.get_all(name)
+        n += 1
+    return n
+
+
+def read_mail_n(processes: int):
+    def run(file: str, db: str) -> int:
+        from connectors.mail import read_mail
+        return sum(1 for _ in read_mail(Path(file), processes=processes))
+    return run
+
+
+def kith_import(file: str, db: str) -> int:
+    from flows.importing import run_import
+    return run_import([file], db=db).total("n_read")
+
+
+MEASUREMENTS = {
+    "scan": ("boundary scan + header slices", scan),
+    "mailbox": ("mailbox.mbox + HEADER_FIELDS", stdlib_mailbox),
+    "read1": ("read_mail, 1 process", read_mail_n(1)),
+    "read2": ("read_mail, 2 processes", read_mail_n(2)),
+    "import": ("kith import (run_import)", kith_import),
+}
+
+
+def run_one(kind: str, file: str, db: str) -> None:
+    """Child entry point: one measurement in a fresh process, so its peak RSS is its own."""
+    sys.path.insert(0, str(ROOT))
+    started = time.perf_counter()
+    n = MEASUREMENTS[kind][1](file, db)
+    elapsed = time.perf_counter() - started
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"{elapsed} {own} {workers} {n}")
+
+
+def isolated(kind: str, file: Path, db: Path) -> tuple[float, float, float, int] | str:
+    proc = subprocess.run([sys.executable, __file__, "--one", kind, str(file), str(db)],
+                          capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        return proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"
+    out = proc.stdout.split()
+    return float(out[0]), float(out[1]), float(out[2]), int(out[3])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=200_000)
+    parser.add_argument("--keep", action="store_true", help="keep the generated file")
+    parser.add_argument("--skip-baseline", action="store_true",
+                        help="leave out mailbox.mbox (slow); ratios are then not printed")
+    parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        run_one(*args.one)
+        return
+    workdir = Path(tempfile.mkdtemp(prefix="kith-bench-"))
+    file = workdir / "All mail Including Spam and Trash.mbox"
+    started = time.perf_counter()
+    generate(file, args.messages)
+    size_mb = file.stat().st_size / 1e6
+    print(f"{args.messages:,} messages, {size_mb:.0f} MB, generated in "
+          f"{time.perf_counter() - started:.0f} s")
+    print(f"{'path':<32} {'seconds':>8} {'msg/s':>9} {'peak MB':>8} {'workers MB':>10} "
+          f"{'x mailbox':>9}")
+    results = {}
+    for kind, (label, _) in MEASUREMENTS.items():
+        if kind == "mailbox" and args.skip_baseline:
+            continue
+        got = isolated(kind, file, workdir / f"{kind}.duckdb")
+        results[kind] = got
+        if isinstance(got, str):
+            print(f"{label:<32} failed: {got}")
+            continue
+        secs, peak, workers, n = got
+        base = results.get("mailbox")
+        ratio = f"{base[0] / secs:>9.2f}" if isinstance(base, tuple) else f"{'':>9}"
+        print(f"{label:<32} {secs:>8.2f} {n / secs:>9,.0f} {peak:>8.0f} "
+              f"{workers if workers else 0:>10.0f} {ratio}   ({n:,} read)")
+    base, kith = results.get("mailbox"), results.get("import")
+    if isinstance(base, tuple) and isinstance(kith, tuple):
+        print(f"kith import / mailbox.mbox: {base[0] / kith[0]:.2f}x faster (target >= 5x)")
+    if not args.keep:
+        shutil.rmtree(workdir)
+    else:
+        print(f"kept {workdir}")
+
+
+if __name__ == "__main__":
+    main()
