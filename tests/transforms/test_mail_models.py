@@ -30,7 +30,7 @@ def con(db_path):
     load_records(con, "mbox", "file:///mail.mbox", [
         msg("1@x", ME, to=["ann@acme.example"]),
         msg("2@x", "ann@acme.example", to=[ME], in_reply_to="1@x", sender_name="Ann Lee"),
-        msg("3@x", ME, to=["ann@acme.example"], in_reply_to="2@x"),
+        msg("3@x", ME, to=["ann@acme.example"], in_reply_to="2@x", references=["2@x"]),
         msg("4@x", "bob@acme.example", to=["team@acme.example"], cc=[ME]),
         msg("5@x", "news@shop.example", to=[ME], list_id="<offers.shop.example>"),
         msg("6@x", "noreply@bank.example", to=[ME]),
@@ -69,7 +69,7 @@ def test_recipients_are_counted_with_and_without_the_owner(con):
     assert (fact(con, "4@x", "n_recipients"), fact(con, "4@x", "n_other_recipients")) == (2, 1)
 
 
-def test_in_reply_to_chain_gives_one_thread(con):
+def test_chain_of_replies_gives_one_thread_even_when_references_lists_only_the_parent(con):
     threads = {fact(con, mid, "thread_id") for mid in ("1@x", "2@x", "3@x")}
     assert threads == {"mid:1@x"}
 

@@ -13,12 +13,13 @@ with participants as (
     group by message_key
 ),
 
--- The thread root: X-GM-THRID when Gmail gave one, else the first References id (the root by
--- RFC 5322), else the root reached by following In-Reply-To, else the message itself.
+-- The thread root: X-GM-THRID when Gmail gave one, else the top of the chain of parents, where
+-- a message's parent is the first References id (the root, by RFC 5322) or its In-Reply-To;
+-- following parents also joins messages whose References list only their direct parent.
 parents as (
-    select record_key as message_key, 'mid:' || in_reply_to as parent_key
+    select record_key as message_key, 'mid:' || coalesce(reference_ids[1], in_reply_to) as parent_key
     from raw_messages
-    where in_reply_to is not null
+    where reference_ids[1] is not null or in_reply_to is not null
 ),
 
 chains as (
@@ -83,8 +84,7 @@ final as (
         coalesce(is_owner_in_to, false) as is_owner_in_to,
         coalesce(is_owner_in_cc, false) and not coalesce(is_owner_in_to, false)
             as is_owner_only_cc,
-        coalesce('gm:' || gmail_thread_id, 'mid:' || reference_ids[1], root_key, record_key)
-            as thread_id,
+        coalesce('gm:' || gmail_thread_id, root_key, record_key) as thread_id,
         case when in_reply_to is not null then 'mid:' || in_reply_to end as reply_to_message_key,
         automated_reason is not null as is_automated,
         automated_reason,
