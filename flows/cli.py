@@ -306,6 +306,159 @@ def _csv_value(value):
     return value
 
 
+# --- The nightly sync: `kith init`, `kith sync`, `kith serve`, `kith schedule` -------------------
+# Prefect is imported only inside `sync` (when PREFECT_API_URL is set), `serve` and `schedule`.
+
+ConfigOption = typer.Option(
+    None, "--config", help="Configuration file (default: $KITH_CONFIG, else ./kith.toml).")
+
+
+def _load_config(config: Path | None, command: str):
+    from flows.config import ConfigError, load_config
+
+    try:
+        return load_config(config)
+    except ConfigError as exc:
+        err.print(f"[red]kith {command}:[/] {escape(str(exc))}")
+        raise typer.Exit(2)
+
+
+@app.command("init")
+def init_command(
+    config: Optional[Path] = ConfigOption,
+    force: bool = typer.Option(False, "--force", help="Replace an existing file."),
+) -> None:
+    """Write a commented configuration file to start from (readable by you only)."""
+    from flows.config import TEMPLATE, config_path
+
+    path = config_path(config)
+    if path.exists() and not force:
+        err.print(f"[red]kith init:[/] {escape(str(path))} already exists: edit it, or pass "
+                  "--force to replace it")
+        raise typer.Exit(1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        os.fchmod(f.fileno(), 0o600)     # also when --force replaced a file with wider access
+        f.write(TEMPLATE)
+    out.print(f"Wrote {escape(str(path))}: fill in [owner] and the [[sources]], then run "
+              f"`kith sync --config {escape(str(path))}`.", highlight=False)
+
+
+@app.command("sync")
+def sync_command(config: Optional[Path] = ConfigOption) -> None:
+    """Sync every configured source now, rebuild the views and print what changed."""
+    from flows.sync import SyncAlreadyRunning
+    from flows.sync_run import run_sync
+    from warehouse.connection import WarehouseBusy
+
+    cfg = _load_config(config, "sync")
+    try:
+        if os.environ.get("PREFECT_API_URL"):
+            report = _sync_as_flow_run(cfg)
+        else:
+            report = run_sync(
+                cfg, on_start=lambda s: err.print(f"syncing {escape(s.name)} ({s.kind})...",
+                                                  highlight=False, soft_wrap=True),
+                on_done=lambda o: err.print(("[red]" if o.failed else "") + escape(o.describe())
+                                            + ("[/]" if o.failed else ""), highlight=False,
+                                            soft_wrap=True))
+    except (SyncAlreadyRunning, WarehouseBusy) as exc:
+        err.print(f"[red]kith sync:[/] {escape(str(exc))}")
+        raise typer.Exit(1)
+    _print_sync_summary(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _sync_as_flow_run(cfg):
+    """Run the sync as a `kith-nightly-sync` flow run the Prefect server records; return its
+    report, also when the run failed."""
+    from flows.nightly import nightly_sync
+    from flows.sync_run import SyncFailed
+
+    state = nightly_sync(str(cfg.path.resolve()), return_state=True)
+    outcome = state.result(raise_on_failure=False)
+    if isinstance(outcome, SyncFailed):
+        return outcome.report
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
+def _print_sync_summary(report) -> None:
+    from flows.sync_run import COUNTS
+
+    table = Table(title=escape(f"Synced into {report.db_path}"), title_justify="left",
+                  show_edge=False)
+    table.add_column("source")
+    table.add_column("kind")
+    for name in COUNTS:
+        table.add_column(name.replace("_", " "), justify="right")
+    for row in report.rows():
+        if row["status"] == "failed":
+            table.add_row(escape(row["source"]), row["kind"], "[red]failed[/]",
+                          *[""] * (len(COUNTS) - 1))
+        else:
+            table.add_row(escape(row["source"]), row["kind"], *(f"{row[n]:,}" for n in COUNTS))
+    if report.sources:
+        out.print(table)
+    else:
+        out.print("No sources configured: add [[sources]] to the configuration file.")
+    for outcome in report.sources:
+        if outcome.failed:
+            out.print(f"[red]{escape(outcome.error)}[/]", highlight=False)
+        elif outcome.result.problems:
+            for problem in outcome.result.problems:
+                out.print(f"[yellow]{escape(problem)}[/]", highlight=False)
+    if report.rebuild_error:
+        out.print(f"[red]rebuilding the views failed: {escape(report.rebuild_error)}[/]")
+    if report.views is not None:
+        out.print("Views now hold " + ", ".join(f"{n:,} {name}" for name, n in
+                                                report.views.items()) + ".", highlight=False)
+    if len(report.failed) < len(report.sources) and report.nothing_new:
+        out.print(f"Nothing new: {report.total('already_present'):,} records already present, "
+                  f"{report.total('skipped'):,} unchanged files skipped.", highlight=False)
+
+
+@app.command("serve")
+def serve_command(config: Optional[Path] = ConfigOption) -> None:
+    """Run the sync on its schedule until stopped (Ctrl-C or SIGTERM); needs a Prefect server.
+
+    Serves the Prefect deployment kith-nightly-sync/nightly with the configured cron and zone.
+    """
+    cfg = _load_config(config, "serve")
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        err.print("[red]kith serve:[/] needs a Prefect server that keeps the schedule and "
+                  "records the runs. Start one (`prefect server start`) and set "
+                  "PREFECT_API_URL=http://127.0.0.1:4200/api, then run `kith serve` again.")
+        raise typer.Exit(2)
+    from flows.config import next_runs
+    from flows.nightly import serve_nightly
+
+    first = next_runs(cfg, 1)[0]
+    err.print(f"Serving kith-nightly-sync/nightly for {escape(str(cfg.path))}: cron "
+              f"{cfg.schedule.cron} in {cfg.schedule.timezone}, next run {first:%Y-%m-%d %H:%M %Z}.",
+              highlight=False)
+    serve_nightly(cfg)
+
+
+@app.command("schedule")
+def schedule_command(
+    config: Optional[Path] = ConfigOption,
+    n: int = typer.Option(5, "--next", "-n", help="How many upcoming runs to list."),
+) -> None:
+    """Show when the scheduled sync runs: its cron, its time zone and the next runs."""
+    cfg = _load_config(config, "schedule")
+    from flows.config import next_runs
+
+    out.print(f"cron {cfg.schedule.cron} in {cfg.schedule.timezone}; next runs:", highlight=False)
+    for when in next_runs(cfg, n):
+        out.print(f"  {when.isoformat(timespec='minutes')}  {when:%a %Z}", highlight=False)
+
+
 def main() -> None:
     app()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -110,12 +111,13 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
 
     warehouse = _table(data, "warehouse", where)
     _no_unknown_keys(warehouse, {"path"}, f"{where}: warehouse")
-    db_value = _typed(warehouse, "path", str, f"{where}: warehouse")
-    db_path = Path(db_value).expanduser() if db_value else None
-    if db_path is not None and not db_path.is_absolute():
-        db_path = path.parent / db_path     # relative to the config file, not the cwd
-    from warehouse.connection import resolve_db_path
-    db_path = db_path or resolve_db_path(None)
+    # The warehouse: [warehouse] path, else KITH_DB, else kith.duckdb beside this file. Relative
+    # paths are relative to this file, so `kith serve` and `kith sync` agree wherever started.
+    db_value = (_typed(warehouse, "path", str, f"{where}: warehouse")
+                or os.environ.get("KITH_DB") or "kith.duckdb")
+    db_path = Path(db_value).expanduser()
+    if not db_path.is_absolute():
+        db_path = path.parent / db_path
 
     schedule_data = _table(data, "schedule", where)
     _no_unknown_keys(schedule_data, {"cron", "timezone"}, f"{where}: schedule")
@@ -221,11 +223,20 @@ def _zone(value, where: str) -> str:
 
 def _check_cron(cron: str, where: str) -> None:
     from cronsim import CronSim, CronSimError
-    from datetime import datetime
     try:
         CronSim(cron, datetime.now())
     except CronSimError as exc:
         raise ConfigError(f"{where}: {cron!r} is not a cron expression ({exc})") from None
+
+
+def next_runs(config: Config, n: int = 5, after: datetime | None = None) -> list[datetime]:
+    """The next `n` times the configured cron fires after `after` (default: now), as aware
+    datetimes in the schedule's time zone."""
+    from cronsim import CronSim
+
+    zone = ZoneInfo(config.schedule.timezone)
+    times = CronSim(config.schedule.cron, (after or datetime.now(zone)).astimezone(zone))
+    return [next(times) for _ in range(n)]
 
 
 TEMPLATE = '''\

@@ -98,15 +98,18 @@ def prepare(config: Config) -> None:
         con.close()
 
 
-def sync_source(config: Config, name: str) -> SourceResult:
-    """Bring one configured source up to date. Raises SourceFailed (one clear message)."""
+def sync_source(config: Config, name: str, *, retries: int = 3) -> SourceResult:
+    """Bring one configured source up to date. Raises SourceFailed (one clear message).
+
+    `retries`: how often a network source retries a dropped connection (0 when the caller,
+    a Prefect task, retries the whole source itself)."""
     source = config.source(name)
     try:
         if source.kind == "files":
             return _sync_files(config, source)
         if source.kind == "imap":
-            return _sync_imap(config, source)
-        return _sync_caldav(config, source)
+            return _sync_imap(config, source, retries)
+        return _sync_caldav(config, source, retries)
     except SourceFailed:
         raise
     except (OSError, ValueError, RuntimeError) as exc:
@@ -181,7 +184,7 @@ def _fingerprint(path: Path, cursor: dict | None, is_calendar: bool) -> dict | N
             "read_at": now.isoformat(timespec="seconds")}
 
 
-def _sync_imap(config: Config, source: SourceConfig) -> SourceResult:
+def _sync_imap(config: Config, source: SourceConfig, retries: int) -> SourceResult:
     from connectors.imap import DEFAULT_EXCLUDE, ImapAccount
     from flows.mail_sync import sync_imap
 
@@ -191,11 +194,12 @@ def _sync_imap(config: Config, source: SourceConfig) -> SourceResult:
                           password_block=s.get("password_block"),
                           include_folders=tuple(s.get("folders", ())),
                           exclude_folders=tuple(s.get("exclude", DEFAULT_EXCLUDE)))
-    loads = sync_imap(config.db_path, account, include_subject=s.get("subjects", False))
+    loads = sync_imap(config.db_path, account, retries=retries,
+                      include_subject=s.get("subjects", False))
     return SourceResult(source.name, source.kind, loads=loads)
 
 
-def _sync_caldav(config: Config, source: SourceConfig) -> SourceResult:
+def _sync_caldav(config: Config, source: SourceConfig, retries: int) -> SourceResult:
     from connectors.caldav import CalDavAccount
     from flows.calendar_sync import sync_caldav
 
@@ -205,7 +209,7 @@ def _sync_caldav(config: Config, source: SourceConfig) -> SourceResult:
                             include_calendars=tuple(s.get("calendars", ())),
                             exclude_calendars=tuple(s.get("exclude", ())),
                             verify=s.get("verify", True))
-    loads = sync_caldav(config.db_path, account, owner_tz=config.owner.timezone)
+    loads = sync_caldav(config.db_path, account, retries=retries, owner_tz=config.owner.timezone)
     return SourceResult(source.name, source.kind, loads=loads)
 
 

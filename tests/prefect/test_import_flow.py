@@ -19,7 +19,9 @@ def kith_import(api_url, db_path, *args):
 
 
 def flow_runs(api_url):
-    response = requests.post(f"{api_url}/flow_runs/filter", json={"limit": 50}, timeout=10)
+    # Only this flow's runs: other tests in this folder share the server.
+    response = requests.post(f"{api_url}/flow_runs/filter", json={
+        "limit": 50, "flows": {"name": {"any_": ["kith-import"]}}}, timeout=10)
     response.raise_for_status()
     return response.json()
 
