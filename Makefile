@@ -15,17 +15,25 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 demo: install
-	rm -f $(DEMO_DB) $(DEMO_DB).wal
-	$(BIN)/kith import examples/cards --tag "Chamber mixer 2026-11-20" --db $(DEMO_DB)
-	$(BIN)/kith import examples/cards --tag "Chamber mixer 2026-11-20" --db $(DEMO_DB)
-	$(BIN)/kith sql --db $(DEMO_DB) "select display_name, org, title, emails, phones, tags from contacts order by display_name"
-	$(BIN)/kith sql --db $(DEMO_DB) "select position, reason from rejects"
+	rm -f $(DEMO_DB) $(DEMO_DB).wal $(DEMO_DB).sync-lock
+	$(BIN)/kith sync --config examples/kith.toml
+	$(BIN)/kith sync --config examples/kith.toml
+	$(BIN)/kith sql --db $(DEMO_DB) "select display_name, org, emails, tags from contacts order by display_name"
+	$(BIN)/kith sql --db $(DEMO_DB) "select from_email, direction, is_automated, automated_reason from stg_mail__messages order by sent_at"
+	$(BIN)/kith sql --db $(DEMO_DB) "select uid, start_at, n_people, owner_partstat, has_happened from stg_calendar__events order by start_at"
+	$(BIN)/kith sql --db $(DEMO_DB) "select source_uri, position, reason from rejects"
 
 test: install
 	$(BIN)/python -m pytest -q
 
+# Each prints a table with its baseline beside it (see the docstring at the top of each script).
 bench: install
 	$(BIN)/python bench/vcard_import.py
+	$(BIN)/python bench/mbox_ingest.py
+	$(BIN)/python bench/imap_sync.py
+	$(BIN)/python bench/ics_import.py
+	$(BIN)/python bench/caldav_sync.py
+	$(BIN)/python bench/sync.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB).wal .pytest_cache
+	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB).wal $(DEMO_DB).sync-lock .pytest_cache

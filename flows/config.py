@@ -117,7 +117,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
                 or os.environ.get("KITH_DB") or "kith.duckdb")
     db_path = Path(db_value).expanduser()
     if not db_path.is_absolute():
-        db_path = path.parent / db_path
+        db_path = Path(os.path.normpath(path.parent / db_path))
 
     schedule_data = _table(data, "schedule", where)
     _no_unknown_keys(schedule_data, {"cron", "timezone"}, f"{where}: schedule")
