@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from connectors.records import ContactCard, EventOccurrence, MailMessage, Rejected
+from connectors.records import (ContactCard, EventOccurrence, MailMessage, Rejected,
+                                SocialInvitation, SocialMessage)
 
 SNIFF_BYTES = 64 * 1024
 
@@ -35,17 +36,24 @@ class FileKind:
         if self.name == "ics":
             from connectors.ics import looks_like_ics
             return looks_like_ics(head)
+        if self.name == "linkedin":
+            from connectors.linkedin import looks_like_linkedin
+            return looks_like_linkedin(head)
         from connectors.mail import looks_like_eml, looks_like_mbox
         return looks_like_mbox(head) if self.name == "mbox" else looks_like_eml(head)
 
     def read(self, path: Path, options: ReadOptions
-             ) -> Iterator[ContactCard | MailMessage | EventOccurrence | Rejected]:
+             ) -> Iterator[ContactCard | MailMessage | EventOccurrence | SocialMessage
+                           | SocialInvitation | Rejected]:
         if self.name == "vcard":
             from connectors.vcard import read_vcards
             return read_vcards(path, default_region=options.region)
         if self.name == "contacts_csv":
             from connectors.contacts_csv import read_contacts_csv
             return read_contacts_csv(path, default_region=options.region)
+        if self.name == "linkedin":
+            from connectors.linkedin import read_linkedin
+            return read_linkedin(path)
         if self.name == "ics":
             from connectors.ics import read_ics
             return read_ics(path, owner_tz=options.owner_tz,
@@ -62,11 +70,13 @@ MBOX = FileKind("mbox", "mbox mail archive (Gmail Takeout, Thunderbird, list arc
 EML = FileKind("eml", "a single e-mail message", (".eml",))
 ICS = FileKind("ics", "iCalendar file (Google, Outlook / Exchange, Apple, Thunderbird...)",
                (".ics", ".ical", ".ifb"))
+LINKEDIN = FileKind("linkedin", "LinkedIn data export (zip, folder, or its Connections / messages "
+                    "/ Invitations CSV)", ())
 MAILDIR = FileKind("maildir", "Maildir folder (cur/, new/ and Maildir++ sub-folders)", ())
 
 # Order matters: a vCard or a calendar is recognised by its BEGIN line wherever it is, an mbox by
 # its From_ line; a single message by its headers; a CSV only by its shape.
-FILE_KINDS = (VCARD, ICS, MBOX, EML, CONTACTS_CSV)
+FILE_KINDS = (VCARD, ICS, MBOX, EML, LINKEDIN, CONTACTS_CSV)
 
 
 def is_maildir(path: Path) -> bool:
@@ -77,6 +87,9 @@ def detect(path: Path) -> FileKind | None:
     """The kind of file or folder at `path`, or None when no connector recognises it."""
     if path.is_dir():
         return MAILDIR if is_maildir(path) else None
+    from connectors.linkedin import is_linkedin_export
+    if is_linkedin_export(path):     # a zip's file list is at its end: not in the head
+        return LINKEDIN
     with open(path, "rb") as f:
         head = f.read(SNIFF_BYTES)
     for kind in FILE_KINDS:

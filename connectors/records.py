@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(slots=True)
@@ -61,8 +61,11 @@ class _Record:
     _NOT_CONTENT: frozenset[str] = frozenset()
 
     def content(self) -> dict:
-        return {name: _plain(getattr(self, name)) for name in self.__slots__
-                if name not in self._NOT_CONTENT}
+        # Empty fields are left out, so adding an optional field later does not change the hash
+        # of every record already stored (a re-import would see them all as edited).
+        return {name: _plain(value) for name in self.__slots__
+                if name not in self._NOT_CONTENT
+                and (value := getattr(self, name)) is not None and value != []}
 
     @property
     def record_hash(self) -> str:
@@ -98,8 +101,11 @@ class ContactCard(_Record):
     phones: list[Phone] = field(default_factory=list)
     addresses: list[Address] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
+    connected_on: date | None = None  # LinkedIn: the day the connection was made
+    item: str | None = None           # CardDAV: the resource href the card came from
 
-    _NOT_CONTENT = frozenset({"position", "raw_text", "source_format", "revision", "revised_at"})
+    _NOT_CONTENT = frozenset({"position", "raw_text", "source_format", "revision", "revised_at",
+                              "item"})
 
     @property
     def record_key(self) -> str:
@@ -235,3 +241,45 @@ class Deleted:
     """A record an incremental source says is gone (a CalDAV event or a CardDAV card deleted on
     the server). `key` is the source's own id for it, e.g. the resource href."""
     key: str
+
+
+@dataclass(slots=True)
+class SocialMessage(_Record):
+    """One message on a social platform (a LinkedIn message): who wrote to whom, when.
+    The text is never kept."""
+    position: int                     # 1-based line of the row
+    raw_text: str                     # the row without its content / subject columns
+    platform: str                     # 'linkedin'
+    conversation_id: str | None
+    sender_name: str | None
+    sender_profile: str | None        # normalised profile URL (see connectors.profiles)
+    recipient_names: list[str] = field(default_factory=list)
+    recipient_profiles: list[str] = field(default_factory=list)
+    sent_at: datetime | None = None   # UTC
+    folder: str | None = None         # INBOX / SENT in the older export layout
+    message_id: str | None = None     # the export's own id when it has one, else a content hash
+
+    _NOT_CONTENT = frozenset({"position", "raw_text"})
+
+    @property
+    def record_key(self) -> str:
+        return f"{self.platform}-msg:" + (self.message_id or self.record_hash)
+
+
+@dataclass(slots=True)
+class SocialInvitation(_Record):
+    """One connection invitation on a social platform, sent or received. The note is not kept."""
+    position: int
+    raw_text: str
+    platform: str                     # 'linkedin'
+    direction: str                    # 'incoming' | 'outgoing'
+    other_name: str | None
+    other_profile: str | None         # normalised profile URL
+    sent_at: datetime | None = None
+
+    _NOT_CONTENT = frozenset({"position", "raw_text"})
+
+    @property
+    def record_key(self) -> str:
+        return f"{self.platform}-inv:" + self.record_hash
+

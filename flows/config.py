@@ -40,12 +40,12 @@ class ScheduleConfig:
 class SourceConfig:
     """One configured source. `settings` holds its kind's keys, already checked."""
     name: str
-    kind: str                         # 'files' | 'imap' | 'caldav'
+    kind: str                         # 'files' | 'imap' | 'caldav' | 'carddav'
     settings: dict = field(default_factory=dict)
 
     @property
     def is_network(self) -> bool:
-        return self.kind in ("imap", "caldav")
+        return self.kind in ("imap", "caldav", "carddav")
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,9 @@ _SOURCE_KEYS = {
     "caldav": ({"url": str, "user": str},
                {"password_env": str, "password_block": str, "calendars": list,
                 "exclude": list, "verify": (bool, str)}),
+    "carddav": ({"url": str, "user": str},
+                {"password_env": str, "password_block": str, "addressbooks": list,
+                 "exclude": list, "verify": (bool, str)}),
 }
 _TOP_KEYS = {"owner", "warehouse", "schedule", "transforms", "sources"}
 
@@ -168,7 +171,7 @@ def _source(raw, where: str, base: Path) -> SourceConfig:
             settings[key] = value
     if kind == "files":
         settings["paths"] = [str(_under(base, p, f"{where}.paths")) for p in settings["paths"]]
-    if kind in ("imap", "caldav"):
+    if kind in ("imap", "caldav", "carddav"):
         if ("password_env" in settings) == ("password_block" in settings):
             raise ConfigError(f"{where}: give exactly one of password_env (an environment "
                               "variable) or password_block (a Prefect Secret block); never "
@@ -176,7 +179,7 @@ def _source(raw, where: str, base: Path) -> SourceConfig:
     if kind == "imap" and settings.get("security", "tls") not in ("tls", "starttls", "plain"):
         raise ConfigError(f"{where}.security: {settings['security']!r} is not one of "
                           "tls, starttls, plain")
-    for key in ("folders", "exclude", "calendars"):
+    for key in ("folders", "exclude", "calendars", "addressbooks"):
         if key in settings and not all(isinstance(v, str) for v in settings[key]):
             raise ConfigError(f"{where}.{key}: give a list of glob patterns (strings)")
     return SourceConfig(name=name, kind=kind, settings=settings)
@@ -288,4 +291,11 @@ paths = ["~/Contacts"]
 # url = "https://caldav.example.com/"
 # user = "you@example.com"
 # password_block = "kith-caldav"      # a Prefect Secret block
+
+# [[sources]]
+# name = "phone-book"
+# kind = "carddav"
+# url = "https://carddav.example.com/"
+# user = "you@example.com"
+# password_env = "KITH_CARDDAV_PASSWORD"
 '''

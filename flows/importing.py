@@ -69,6 +69,9 @@ def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
 
 
 def _walk(path: Path) -> Iterator[Path]:
+    # An unpacked LinkedIn export is walked like any folder: its Connections / messages /
+    # Invitations files are each recognised on their own, so a folder that holds one of them
+    # next to other files (~/Downloads) still has all of them imported.
     if path.is_file() or is_maildir(path):
         yield path
         return
@@ -102,7 +105,9 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None =
     except OSError as exc:
         return FileOutcome(path, None, problem=f"cannot read: {exc.strerror or exc}")
     if kind is None:
-        return FileOutcome(path, None, problem="not a vCard, contacts CSV, calendar or mail file; skipped")
+        return FileOutcome(path, None,
+                           problem="not a vCard, contacts CSV, calendar, mail file or LinkedIn "
+                                   "export; skipped")
     records = _counting(kind.read(path, options), path, progress)
     if state is not None:
         records = chain(records, [state])

@@ -26,7 +26,7 @@ ARTIFACT_KEY = "kith-sync-summary"
 def _worth_retrying(task, task_run, state) -> bool:
     """Retry a network source unless the server refused the login: a wrong password stays
     wrong, and trying it again only delays the report (and may lock the account)."""
-    from connectors.caldav import CalDavAuthError
+    from connectors.caldav import CalDavAuthError   # CardDavAuthError is one too
     from connectors.imap import ImapAuthError
 
     try:

@@ -109,6 +109,8 @@ def sync_source(config: Config, name: str, *, retries: int = 3) -> SourceResult:
             return _sync_files(config, source)
         if source.kind == "imap":
             return _sync_imap(config, source, retries)
+        if source.kind == "carddav":
+            return _sync_carddav(config, source, retries)
         return _sync_caldav(config, source, retries)
     except SourceFailed:
         raise
@@ -210,6 +212,21 @@ def _sync_caldav(config: Config, source: SourceConfig, retries: int) -> SourceRe
                             exclude_calendars=tuple(s.get("exclude", ())),
                             verify=s.get("verify", True))
     loads = sync_caldav(config.db_path, account, retries=retries, owner_tz=config.owner.timezone)
+    return SourceResult(source.name, source.kind, loads=loads)
+
+
+def _sync_carddav(config: Config, source: SourceConfig, retries: int) -> SourceResult:
+    from connectors.carddav import CardDavAccount
+    from flows.contacts_sync import sync_carddav
+
+    s = source.settings
+    account = CardDavAccount(url=s["url"], user=s["user"], password_env=s.get("password_env"),
+                             password_block=s.get("password_block"),
+                             include_addressbooks=tuple(s.get("addressbooks", ())),
+                             exclude_addressbooks=tuple(s.get("exclude", ())),
+                             verify=s.get("verify", True))
+    loads = sync_carddav(config.db_path, account, retries=retries,
+                         default_region=config.owner.phone_region)
     return SourceResult(source.name, source.kind, loads=loads)
 
 

@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from connectors.records import (ContactCard, Deleted, EventOccurrence, FolderState, MailMessage,
-                                Rejected)
+                                Rejected, SocialInvitation, SocialMessage)
 
 BATCH_SIZE = 5_000
 
@@ -54,7 +54,7 @@ CONTACT_SCHEMA = pa.schema([
                                types=_TEXT_LIST, label=pa.string())),
     ("links", _struct_list(value=pa.string(), kind=pa.string(), service=pa.string(),
                            types=_TEXT_LIST, label=pa.string())),
-    ("raw_text", pa.string()),
+    ("raw_text", pa.string()), ("connected_on", pa.date32()), ("item", pa.string()),
 ])
 
 _MAILBOXES = _struct_list(name=pa.string(), address=pa.string(), normalized=pa.string())
@@ -91,12 +91,29 @@ EVENT_SCHEMA = pa.schema([
     ("raw_text", pa.string()),
 ])
 
-EVENT_ITEM_SCHEMA = pa.schema([
-    ("source_uri", pa.string()), ("item", pa.string()), ("load_id", pa.int64()),
-    ("is_deleted", pa.bool_()),
-    ("occurrences", pa.list_(pa.struct([("record_key", pa.string()),
-                                        ("record_hash", pa.string())]))),
+_VERSIONS = pa.list_(pa.struct([("record_key", pa.string()), ("record_hash", pa.string())]))
+
+SOCIAL_MESSAGE_SCHEMA = pa.schema([
+    ("record_key", pa.string()), ("record_hash", pa.string()),
+    ("source_kind", pa.string()), ("source_uri", pa.string()), ("position", pa.int32()),
+    ("load_id", pa.int64()), ("loaded_at", pa.timestamp("us", tz="UTC")),
+    ("platform", pa.string()), ("conversation_id", pa.string()), ("message_id", pa.string()),
+    ("sender_name", pa.string()), ("sender_profile", pa.string()),
+    ("recipient_names", _TEXT_LIST), ("recipient_profiles", _TEXT_LIST),
+    ("sent_at", pa.timestamp("us", tz="UTC")), ("folder", pa.string()), ("raw_text", pa.string()),
 ])
+
+SOCIAL_INVITATION_SCHEMA = pa.schema([
+    ("record_key", pa.string()), ("record_hash", pa.string()),
+    ("source_kind", pa.string()), ("source_uri", pa.string()), ("position", pa.int32()),
+    ("load_id", pa.int64()), ("loaded_at", pa.timestamp("us", tz="UTC")),
+    ("platform", pa.string()), ("direction", pa.string()), ("other_name", pa.string()),
+    ("other_profile", pa.string()), ("sent_at", pa.timestamp("us", tz="UTC")),
+    ("raw_text", pa.string()),
+])
+
+_SOCIAL_TABLES = {SocialMessage: ("raw_social_messages", SOCIAL_MESSAGE_SCHEMA),
+                  SocialInvitation: ("raw_social_invitations", SOCIAL_INVITATION_SCHEMA)}
 
 # What a batch carries to DuckDB: the stored columns plus a flag the loader computes.
 _FIRST_OF_KEY = pa.field("is_first_of_key", pa.bool_())
@@ -180,6 +197,14 @@ def _person(attendee) -> dict | None:
     return {f: getattr(attendee, f) for f in attendee.__slots__}
 
 
+def _social_row(record: SocialMessage | SocialInvitation, lineage: dict) -> dict:
+    row = {name: getattr(record, name) for name in type(record).__slots__}
+    row["record_key"] = record.record_key
+    row["record_hash"] = record.record_hash
+    row.update(lineage)
+    return row
+
+
 def _reject_row(reject: Rejected, lineage: dict) -> dict:
     digest = hashlib.sha256(
         f"{lineage['source_uri']}\0{reject.position}\0{reject.reason}\0{reject.raw_text}".encode(
@@ -197,7 +222,8 @@ def _batches(records: Iterable, size: int) -> Iterator[list]:
 
 
 def load_records(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str,
-                 records: Iterable[ContactCard | MailMessage | Rejected | FolderState], *,
+                 records: Iterable[ContactCard | MailMessage | EventOccurrence | SocialMessage
+                                   | SocialInvitation | Rejected | Deleted | FolderState], *,
                  tag: str | None = None,
                  batch_size: int = BATCH_SIZE) -> LoadResult:
     """Load one source's records in one transaction and record the load in the ledger.
@@ -214,11 +240,12 @@ def load_records(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: s
         result.load_id = con.execute("select nextval('load_id_seq')").fetchone()[0]
         lineage = {"source_kind": source_kind, "source_uri": source_uri,
                    "load_id": result.load_id, "loaded_at": started_at}
-        # Calendar sources: which occurrences each file / resource holds in this load.
+        # Calendars and CardDAV: which records each file / resource holds in this load.
         items: dict[str, list[dict]] = {}
         deleted: set[str] = set()
         for batch in _batches(records, batch_size):
             versioned = {ContactCard: [], EventOccurrence: []}
+            social = {SocialMessage: [], SocialInvitation: []}
             messages, rejects = [], {}
             seen: dict[str, set[str]] = {}   # record_key -> record_hashes met in this batch
             for record in batch:
@@ -241,12 +268,19 @@ def load_records(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: s
                     seen.setdefault(row["record_key"], set())
                     messages.append(row)
                     continue
+                if isinstance(record, (SocialMessage, SocialInvitation)):
+                    if record.record_key not in seen:
+                        seen[record.record_key] = set()
+                        social[type(record)].append(_social_row(record, lineage))
+                    else:
+                        result.n_already_present += 1
+                    continue
                 if isinstance(record, EventOccurrence):
                     row = _event_row(record, lineage)
-                    items.setdefault(record.item or "", []).append(
-                        {"record_key": row["record_key"], "record_hash": row["record_hash"]})
                 else:
                     row = _card_row(record, lineage)
+                items.setdefault(record.item or "", []).append(
+                    {"record_key": row["record_key"], "record_hash": row["record_hash"]})
                 hashes = seen.setdefault(row["record_key"], set())
                 if row["record_hash"] in hashes:
                     result.n_already_present += 1   # the same record twice: it adds nothing
@@ -263,11 +297,21 @@ def load_records(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: s
             if messages:
                 _keep_new_messages(con, pa.RecordBatch.from_pylist(
                     messages, schema=_MESSAGE_BATCH_SCHEMA), result)
+            for kind, (table, schema) in _SOCIAL_TABLES.items():
+                if social[kind]:
+                    _keep_new_once(con, table, pa.RecordBatch.from_pylist(social[kind],
+                                                                          schema=schema), result)
             if rejects:
                 _keep_new_rejects(con, pa.RecordBatch.from_pylist(list(rejects.values()),
                                                                   schema=REJECT_SCHEMA))
-        if items or deleted or source_kind in CALENDAR_SOURCES:
-            _record_event_items(con, source_uri, result.load_id, items, deleted, source_kind)
+        # A calendar file holding nothing now ({"": []}) says its old occurrences are gone.
+        held = items or ({} if source_kind in SERVER_SOURCES else {"": []})
+        if source_kind in CALENDAR_SOURCES:
+            _record_items(con, "event_items", "occurrences", source_uri, result.load_id, held,
+                          deleted)
+        elif source_kind in CONTACT_SOURCES:
+            _record_items(con, "contact_items", "cards", source_uri, result.load_id, held,
+                          deleted)
         con.execute("""
             insert into loads (load_id, source_kind, source_uri, tag, started_at, finished_at,
                                status, n_read, n_inserted, n_updated, n_already_present, n_rejected)
@@ -347,23 +391,41 @@ def _keep_new_messages(con: duckdb.DuckDBPyConnection, message_batch: pa.RecordB
         anti join message_sightings as stored using (record_key, source_uri, position)""")
 
 
-# Sources whose every load is a full picture of what each file or resource holds now.
+# Sources whose every load is a full picture of what each file or resource holds now; a server
+# source's load only covers the resources it names (the rest are unchanged).
 CALENDAR_SOURCES = ("ics", "caldav")
+CONTACT_SOURCES = ("vcard", "contacts_csv", "linkedin", "carddav")
+SERVER_SOURCES = ("caldav", "carddav")
 
 
-def _record_event_items(con: duckdb.DuckDBPyConnection, source_uri: str, load_id: int,
-                        items: dict[str, list[dict]], deleted: set[str], source_kind: str) -> None:
-    """Say which occurrences each calendar file / CalDAV resource held in this load, so that an
-    occurrence dropped from it (EXDATE, a deleted event) stops being current."""
-    if source_kind == "ics" and not items:
-        items = {"": []}   # a file that now holds no events: its old occurrences are gone
+def _record_items(con: duckdb.DuckDBPyConnection, table: str, column: str, source_uri: str,
+                  load_id: int, items: dict[str, list[dict]], deleted: set[str]) -> None:
+    """Say which records each calendar file or CalDAV / CardDAV resource held in this load, so
+    that a record dropped from it (an EXDATE, a deleted event or card) stops being current.
+    A whole file is the item ""."""
     rows = [{"source_uri": source_uri, "item": item, "load_id": load_id, "is_deleted": False,
-             "occurrences": occurrences} for item, occurrences in items.items()]
+             column: held} for item, held in items.items()]
     rows += [{"source_uri": source_uri, "item": item, "load_id": load_id, "is_deleted": True,
-              "occurrences": []} for item in deleted if item not in items]
+              column: []} for item in deleted if item not in items]
     if rows:
-        item_batch = pa.RecordBatch.from_pylist(rows, schema=EVENT_ITEM_SCHEMA)
-        con.execute("insert into event_items by name select * from item_batch")
+        schema = pa.schema([("source_uri", pa.string()), ("item", pa.string()),
+                            ("load_id", pa.int64()), ("is_deleted", pa.bool_()),
+                            (column, _VERSIONS)])
+        item_batch = pa.RecordBatch.from_pylist(rows, schema=schema)
+        con.execute(f"insert into {table} by name select * from item_batch")
+
+
+def _keep_new_once(con: duckdb.DuckDBPyConnection, table: str, batch: pa.RecordBatch,
+                   result: LoadResult) -> None:
+    """Store the records of one batch not stored yet in `table` (records never versioned:
+    social messages and invitations), and count them."""
+    n_new = con.execute(f"""
+        select count(*) from batch anti join {table} as stored using (record_key)""").fetchone()[0]
+    result.n_new += n_new
+    result.n_already_present += batch.num_rows - n_new
+    con.execute(f"""
+        insert into {table} by name
+        select * from batch anti join {table} as stored using (record_key)""")
 
 
 def _save_cursor(con: duckdb.DuckDBPyConnection, state: FolderState, load_id: int) -> None:

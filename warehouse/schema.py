@@ -232,6 +232,60 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         comment on column event_items.item is 'CalDAV resource href; empty for a whole file';
         comment on column event_items.is_deleted is 'The server said the resource was deleted';
     """),
+    (5, "LinkedIn connections and messages, CardDAV cards", """
+        alter table raw_contacts add column connected_on date;
+        alter table raw_contacts add column item varchar;
+        comment on column raw_contacts.connected_on is 'LinkedIn: the day the connection was made';
+        comment on column raw_contacts.item is 'CardDAV: the resource href the card came from';
+
+        create table contact_items (
+            source_uri varchar not null,
+            item varchar not null,
+            load_id bigint not null,
+            is_deleted boolean not null,
+            cards struct(record_key varchar, record_hash varchar)[] not null,
+            primary key (source_uri, item, load_id)
+        );
+        comment on table contact_items is 'One row per CardDAV resource per load: the card it held then, or that it was deleted';
+
+        create table raw_social_messages (
+            record_key varchar primary key,
+            record_hash varchar not null,
+            source_kind varchar not null,
+            source_uri varchar not null,
+            position integer not null,
+            load_id bigint not null,
+            loaded_at timestamptz not null,
+            platform varchar not null,
+            conversation_id varchar,
+            message_id varchar,
+            sender_name varchar,
+            sender_profile varchar,
+            recipient_names varchar[],
+            recipient_profiles varchar[],
+            sent_at timestamptz,
+            folder varchar,
+            raw_text varchar
+        );
+        comment on table raw_social_messages is 'One row per message on a social platform (LinkedIn): who wrote to whom, when; never the text';
+
+        create table raw_social_invitations (
+            record_key varchar primary key,
+            record_hash varchar not null,
+            source_kind varchar not null,
+            source_uri varchar not null,
+            position integer not null,
+            load_id bigint not null,
+            loaded_at timestamptz not null,
+            platform varchar not null,
+            direction varchar not null,
+            other_name varchar,
+            other_profile varchar,
+            sent_at timestamptz,
+            raw_text varchar
+        );
+        comment on table raw_social_invitations is 'One row per connection invitation sent or received on a social platform';
+    """),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

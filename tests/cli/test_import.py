@@ -81,7 +81,7 @@ def test_binary_garbage_is_skipped_with_a_message(kith, db_path, tmp_path):
     path = tmp_path / "photo.jpg"
     path.write_bytes(bytes(range(256)) * 64)
     proc = kith("import", path, "--db", db_path, check=False)
-    assert "not a vCard, contacts CSV, calendar or mail file" in proc.stdout
+    assert "not a vCard, contacts CSV, calendar, mail file or LinkedIn" in proc.stdout
     assert proc.returncode == 1
 
 

@@ -1,9 +1,12 @@
-"""A real Radicale CalDAV server on 127.0.0.1 for tests and benchmarks, in a temporary folder.
+"""A real Radicale CalDAV / CardDAV server on 127.0.0.1 for tests and benchmarks, in a temporary
+folder.
 
 `RadicaleServer` writes an htpasswd file (plain text: a test password only), starts
 `python -m radicale` on a free port with filesystem storage in its own folder, and waits until
 the server answers. Calendars are made with MKCALENDAR, events written with PUT and removed
-with DELETE, over HTTP like any client, so Radicale keeps its own sync-token history.
+with DELETE, over HTTP like any client, so Radicale keeps its own sync-token history. Address
+books are made with an extended MKCOL (RFC 5689) whose resourcetype is CardDAV's addressbook,
+cards written with PUT (text/vcard) and removed with DELETE.
 
 Traps met: `--config ""` keeps Radicale from reading /etc/radicale/config or ~/.config; a wrong
 password is answered only after `auth.delay` seconds (1 by default), so it is set to 0; the
@@ -222,6 +225,53 @@ class RadicaleServer:
             raise RuntimeError(f"DELETE {url}: {r.status_code} {r.text[:300]}")
 
 
+    # -- address books and cards ----------------------------------------------------------------
+
+    def addressbook_url(self, name: str) -> str:
+        return f"{self.home_url}{name}/"
+
+    def card_url(self, book: str, name: str) -> str:
+        return f"{self.addressbook_url(book)}{name}"
+
+    def create_addressbook(self, name: str, display_name: str | None = None) -> str:
+        """Extended MKCOL `name` under the user's home with resourcetype CR:addressbook;
+        returns its URL."""
+        body = ('<?xml version="1.0" encoding="utf-8"?>'
+                '<D:mkcol xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav">'
+                '<D:set><D:prop><D:resourcetype><D:collection/><CR:addressbook/></D:resourcetype>'
+                f'<D:displayname>{display_name or name}</D:displayname>'
+                '</D:prop></D:set></D:mkcol>')
+        url = self.addressbook_url(name)
+        with self.session() as s:
+            r = s.request("MKCOL", url, data=body.encode("utf-8"),
+                          headers={"Content-Type": "application/xml; charset=utf-8"})
+        if r.status_code != 201:
+            raise RuntimeError(f"MKCOL {url}: {r.status_code} {r.text[:300]}")
+        return url
+
+    def put_card(self, book: str, name: str, vcf: str,
+                 session: requests.Session | None = None) -> str:
+        """PUT one vCard resource (`name` ends in .vcf); returns its URL."""
+        url = self.card_url(book, name)
+        s = session or self.session()
+        try:
+            r = s.put(url, data=vcf.encode("utf-8"),
+                      headers={"Content-Type": "text/vcard; charset=utf-8"})
+        finally:
+            if session is None:
+                s.close()
+        if r.status_code not in (200, 201, 204):
+            raise RuntimeError(f"PUT {url}: {r.status_code} {r.text[:300]}")
+        return url
+
+    def delete_card(self, book: str, name: str) -> None:
+        url = self.card_url(book, name)
+        with self.session() as s:
+            r = s.delete(url)
+        if r.status_code not in (200, 204):
+            raise RuntimeError(f"DELETE {url}: {r.status_code} {r.text[:300]}")
+
+
 def make_event(uid: str, start: str, *, end: str | None = None, summary: str = "Meeting",
                tzid: str | None = None, rrule: str | None = None,
                attendees: tuple[str, ...] = (), organizer: str | None = None,
@@ -248,4 +298,20 @@ def make_event(uid: str, start: str, *, end: str | None = None, summary: str = "
         lines += ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20260101T000000Z",
                   *block.strip().splitlines(), "END:VEVENT"]
     lines.append("END:VCALENDAR")
+    return "\r\n".join(lines) + "\r\n"
+
+
+def make_card(uid: str, full_name: str, *, family: str = "", given: str = "",
+              emails: tuple[str, ...] = (), phones: tuple[str, ...] = (),
+              org: str | None = None, rev: str | None = None) -> str:
+    """One vCard 3.0 with UID, FN, N and the given emails / phones."""
+    lines = ["BEGIN:VCARD", "VERSION:3.0", f"UID:{uid}", f"FN:{full_name}",
+             f"N:{family};{given};;;"]
+    lines += [f"EMAIL;TYPE=INTERNET:{e}" for e in emails]
+    lines += [f"TEL;TYPE=CELL:{p}" for p in phones]
+    if org:
+        lines.append(f"ORG:{org}")
+    if rev:
+        lines.append(f"REV:{rev}")
+    lines.append("END:VCARD")
     return "\r\n".join(lines) + "\r\n"

@@ -19,6 +19,8 @@ MODEL_KEYS = {
     "stg_calendar__occurrences": ["record_key"],
     "stg_calendar__attendees": ["occurrence_key", "email"],
     "stg_calendar__events": ["occurrence_key"],
+    "stg_social__messages": ["social_message_key"],
+    "stg_social__invitations": ["invitation_key"],
 }
 
 

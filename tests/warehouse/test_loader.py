@@ -7,8 +7,9 @@ import time
 
 import pytest
 
-from connectors.records import (ContactCard, Email, FolderState, Mailbox, MailMessage, Phone,
-                                Rejected)
+from connectors.records import (ContactCard, Deleted, Email, FolderState, Mailbox, MailMessage,
+                                Phone, Rejected, SocialInvitation, SocialMessage)
+from transforms.runner import build
 from warehouse.connection import connect
 from warehouse.loader import load_records
 from warehouse.state import get_cursor
@@ -224,3 +225,67 @@ def test_a_reset_cursor_drops_the_sightings_of_earlier_loads_of_that_source(con)
     load_records(con, "imap", uri, [message(1, "a@x"),
                                     FolderState(uri, {"uidvalidity": 6}, is_reset=True)])
     assert con.execute("select position from message_sightings").fetchall() == [(1,)]
+
+
+def carddav_card(uid, name, href):
+    return ContactCard(position=1, raw_text="", source_format="vcard-3.0", full_name=name,
+                       uid=uid, item=href)
+
+
+def test_a_card_deleted_on_the_carddav_server_is_no_longer_current(con):
+    book = "http://dav.example/book/"
+    load_records(con, "carddav", book, [carddav_card("a", "Ann", "/a.vcf"),
+                                        carddav_card("b", "Bo", "/b.vcf")])
+    load_records(con, "carddav", book, [Deleted("/a.vcf")])
+    build(con)
+    assert con.execute("select full_name from stg_contacts__cards").fetchall() == [("Bo",)]
+
+
+def test_a_card_also_in_a_file_stays_when_deleted_on_the_server(con):
+    book = "http://dav.example/book/"
+    load_records(con, "carddav", book, [carddav_card("a", "Ann", "/a.vcf")])
+    load_records(con, "vcard", URI, [card(1, "Ann", uid="a")])
+    load_records(con, "carddav", book, [Deleted("/a.vcf")])
+    build(con)
+    assert con.execute("select count(*) from stg_contacts__cards").fetchone() == (1,)
+
+
+def social_message(mid, sender):
+    return SocialMessage(position=2, raw_text="", platform="linkedin", conversation_id="c1",
+                         sender_name="Ann Lee", sender_profile=sender,
+                         recipient_profiles=["https://linkedin.com/in/me"], message_id=mid)
+
+
+def test_social_messages_are_stored_once(con):
+    msgs = [social_message("m1", "https://linkedin.com/in/ann"),
+            social_message("m2", "https://linkedin.com/in/ann")]
+    load_records(con, "linkedin", "file:///export.zip", msgs)
+    again = load_records(con, "linkedin", "file:///export.zip", msgs)
+    assert (again.n_new, again.n_already_present) == (0, 2)
+    assert con.execute("select count(*) from raw_social_messages").fetchone() == (2,)
+
+
+def test_invitations_are_stored_with_their_direction(con):
+    load_records(con, "linkedin", "file:///export.zip", [SocialInvitation(
+        position=2, raw_text="", platform="linkedin", direction="outgoing", other_name="Bo",
+        other_profile="https://linkedin.com/in/bo")])
+    assert con.execute("select direction, other_profile from raw_social_invitations").fetchone() == (
+        "outgoing", "https://linkedin.com/in/bo")
+
+
+def test_a_card_missing_from_a_later_export_to_the_same_file_stays(con):
+    load_records(con, "vcard", URI, [card(1, "Ann", uid="a"), card(9, "Bo", uid="b")])
+    load_records(con, "vcard", URI, [card(1, "Cy", uid="c")])
+    build(con)
+    assert con.execute("select full_name from stg_contacts__cards order by 1").fetchall() == [
+        ("Ann",), ("Bo",), ("Cy",)]
+
+
+def test_linkedin_connection_date_and_carddav_href_are_stored(con):
+    from datetime import date
+    load_records(con, "linkedin", "file:///Connections.csv", [ContactCard(
+        position=5, raw_text="", source_format="linkedin-connection", full_name="Ann",
+        connected_on=date(2024, 5, 30))])
+    load_records(con, "carddav", "http://dav.example/book/", [carddav_card("b", "Bo", "/b.vcf")])
+    assert con.execute("select connected_on, item from raw_contacts order by full_name"
+                       ).fetchall() == [(date(2024, 5, 30), None), (None, "/b.vcf")]

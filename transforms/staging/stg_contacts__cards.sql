@@ -1,5 +1,31 @@
 -- one row per contact card: its current version (latest REV, else latest load)
-with versions as (
+with latest_items as (
+    -- what each file or CardDAV resource held at its latest load
+    select *
+    from contact_items
+    qualify row_number() over (partition by source_uri, item order by load_id desc) = 1
+),
+
+-- Files are not mirrors: a scanner app that exports to the same file name each time must not
+-- make earlier cards disappear. Only a server (CardDAV) saying a card was deleted removes it.
+held_now as (
+    select distinct unnest(cards).record_key as record_key
+    from latest_items
+    where not is_deleted
+    union
+    select distinct unnest(cards).record_key
+    from contact_items
+    where item = ''
+),
+
+-- a card that was only ever on a server, which no longer holds it
+gone as (
+    select distinct unnest(cards).record_key as record_key from contact_items
+    except
+    select record_key from held_now
+),
+
+versions as (
     select
         *,
         row_number() over (
@@ -9,6 +35,7 @@ with versions as (
         count(*) over (partition by record_key) as n_versions,
         min(loaded_at) over (partition by record_key) as first_loaded_at
     from raw_contacts
+    where record_key not in (select record_key from gone)
 ),
 
 final as (
@@ -41,6 +68,8 @@ final as (
         uid,
         revised_at,
         photo_sha256,
+        connected_on,
+        item,
         emails,
         phones,
         addresses,

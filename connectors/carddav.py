@@ -1,0 +1,342 @@
+"""Reading contact cards from a CardDAV account, one address book at a time, incrementally.
+
+CardDAV (RFC 6352) is CalDAV's sibling: the same WebDAV discovery, the same REPORT
+sync-collection (RFC 6578) with an etag comparison as the fall-back, and a multiget report to
+fetch changed resources. This module reuses `connectors.caldav` for all of that (requests,
+redirects, multistatus parsing, sync-collection, etag listing) and adds only what is CardDAV's
+own: discovery through /.well-known/carddav and addressbook-home-set, address-book collections,
+and addressbook-multiget with address-data.
+
+Each vCard resource goes through the same vCard reader as `.vcf` files (`connectors.vcard`), and
+each card it holds gets `item` = the resource's href as a decoded path; a resource gone yields
+`Deleted(href)`. The cursor, stored by the loader with the cards, is
+{"sync_token", "ctag", "etags": {href: etag}}.
+
+Errors: CalDAV's helpers raise CalDavError and its subclasses; they are turned into the CardDAV
+classes below (which subclass them, so code that retries on CalDavConnectionError retries on
+CardDavConnectionError too). Like CalDavAccount, CardDavAccount never holds the password.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import io
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from xml.sax.saxutils import escape
+
+import requests
+
+from connectors import vcard
+from connectors.caldav import (CALSERVER, DAV, CalDavAuthError, CalDavConnectionError,
+                               CalDavError, _etag_listing, _href_text, _is_loopback, _key,
+                               _multistatus, _path, _propfind, _request, _sync_collection,
+                               _TokenRefused)
+from connectors.caldav import open_session as _open_caldav_session
+from connectors.records import ContactCard, Deleted, FolderState, Rejected
+from connectors.secrets import resolve_password
+
+log = logging.getLogger(__name__)
+
+CARDDAV = "urn:ietf:params:xml:ns:carddav"
+# Inline namespace for the CardDAV elements put into caldav's PROPFIND bodies (which declare
+# only D:, C: and CS:).
+_CR = f'xmlns:CR="{CARDDAV}"'
+
+
+class CardDavError(CalDavError):
+    """The server refused or did not understand something kith asked. Retrying will not help."""
+
+
+class CardDavAuthError(CardDavError, CalDavAuthError):
+    """The account's login was refused, or no password is configured. Retrying will not help."""
+
+
+class CardDavConnectionError(CardDavError, CalDavConnectionError):
+    """The server could not be reached, timed out or failed (5xx). Retrying may help."""
+
+
+@contextmanager
+def _carddav_errors():
+    """Turn the CalDAV helpers' errors into CardDAV ones (same message, 'CardDAV' for 'CalDAV')."""
+    try:
+        yield
+    except CardDavError:
+        raise
+    except CalDavError as exc:
+        cls = (CardDavAuthError if isinstance(exc, CalDavAuthError)
+               else CardDavConnectionError if isinstance(exc, CalDavConnectionError)
+               else CardDavError)
+        raise cls(str(exc).replace("CalDAV", "CardDAV")) from None
+
+
+@dataclass(frozen=True)
+class CardDavAccount:
+    """One CardDAV account. The password itself is never held here: it is read, when the session
+    opens, from the environment variable `password_env` or the Prefect Secret block
+    `password_block`.
+
+    `url` is the server (`https://dav.example.com`: discovery starts at /.well-known/carddav),
+    or any URL on it that answers current-user-principal (a principal, an address-book home).
+    `include_addressbooks` / `exclude_addressbooks` are glob patterns, case-insensitive, matched
+    against an address book's display name and the last segment of its URL. `verify` is True,
+    False, or the path of a CA bundle to trust. Plain http is only allowed to 127.0.0.1 /
+    localhost.
+    """
+    url: str
+    user: str
+    password_env: str | None = None
+    password_block: str | None = None
+    include_addressbooks: tuple[str, ...] = ()
+    exclude_addressbooks: tuple[str, ...] = ()
+    verify: bool | str = True
+    timeout_s: float = 60.0
+    batch_size: int = 100                       # hrefs per addressbook-multiget
+
+    def __post_init__(self):
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"url={self.url!r}: give an http(s) URL of the CardDAV server")
+        if parts.username or parts.password:
+            raise ValueError("the url must not hold credentials: give user and password_env")
+        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            raise ValueError(f"plain http would send the password for {self.label} unencrypted; "
+                             "it is only allowed to 127.0.0.1 / localhost (use https)")
+        if self.batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).netloc.rsplit("@", 1)[-1].lower()
+
+    @property
+    def label(self) -> str:
+        """user@host[:port], for messages; never the password."""
+        return f"{self.user}@{self.host}"
+
+    def resolve_password(self) -> str:
+        """The password, from the environment or a Prefect Secret block. Raises CardDavAuthError
+        (naming the variable or block, not its value) when none is set."""
+        return resolve_password(self.label, self.password_env, self.password_block,
+                                CardDavAuthError)
+
+
+@dataclass(frozen=True)
+class AddressBook:
+    """One address-book collection found by `discover`."""
+    url: str                                    # absolute, ends with '/', no credentials
+    name: str                                   # displayname, else the URL's last segment
+    ctag: str | None = None
+    sync_token: str | None = None
+
+
+def open_session(account: CardDavAccount) -> requests.Session:
+    """A requests session with the account's credentials (Basic auth). Raises CardDavAuthError
+    when no password is configured."""
+    session = _open_caldav_session(account)
+    session.headers["User-Agent"] = "kith-carddav"
+    return session
+
+
+def addressbook_uri(book: AddressBook) -> str:
+    """The address book's source URI: its URL without credentials."""
+    parts = urlsplit(book.url)
+    return urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[-1], parts.path, "", ""))
+
+
+# -- discovery ------------------------------------------------------------------------------------
+
+def discover(session: requests.Session, account: CardDavAccount) -> list[AddressBook]:
+    """The account's address books, selected by include / exclude, in name order:
+    /.well-known/carddav (RFC 6764), then current-user-principal, addressbook-home-set, and the
+    home's collections whose resourcetype is CR:addressbook.
+
+    Raises CardDavAuthError when the login is refused, CardDavConnectionError when the server
+    cannot be reached, CardDavError when it does not answer as a CardDAV server.
+    """
+    with _carddav_errors():
+        context = _context_url(session, account)
+        responses, context = _propfind(session, account, context,
+                                       "<D:current-user-principal/>", "0", redirects=True)
+        principal = next((_href_text(r.props.get(f"{{{DAV}}}current-user-principal"))
+                          for r in responses
+                          if r.props.get(f"{{{DAV}}}current-user-principal") is not None), None)
+        principal_url = urljoin(context, principal) if principal else context
+        responses, principal_url = _propfind(session, account, principal_url,
+                                             f"<CR:addressbook-home-set {_CR}/>", "0",
+                                             redirects=True)
+        home = next((_href_text(r.props.get(f"{{{CARDDAV}}}addressbook-home-set"))
+                     for r in responses
+                     if r.props.get(f"{{{CARDDAV}}}addressbook-home-set") is not None), None)
+        home_url = urljoin(principal_url, home) if home else principal_url
+        responses, home_url = _propfind(
+            session, account, home_url,
+            "<D:resourcetype/><D:displayname/><CS:getctag/><D:sync-token/>", "1",
+            redirects=True)
+    books = []
+    for r in responses:
+        rtype = r.props.get(f"{{{DAV}}}resourcetype")
+        if rtype is None or rtype.find(f"{{{CARDDAV}}}addressbook") is None:
+            continue
+        url = urljoin(home_url, r.href)
+        if not url.endswith("/"):
+            url += "/"
+        segment = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
+        name = (r.props[f"{{{DAV}}}displayname"].text or "").strip() \
+            if f"{{{DAV}}}displayname" in r.props else ""
+        name = name or segment
+        if not _is_selected(account, name, segment):
+            continue
+        ctag = r.props.get(f"{{{CALSERVER}}}getctag")
+        token = r.props.get(f"{{{DAV}}}sync-token")
+        books.append(AddressBook(url=url, name=name,
+                                 ctag=ctag.text if ctag is not None else None,
+                                 sync_token=token.text if token is not None else None))
+    log.debug("%s: %d address books at %s", account.label, len(books), _path(home_url))
+    return sorted(books, key=lambda b: (b.name.casefold(), b.url))
+
+
+def _context_url(session, account: CardDavAccount) -> str:
+    """Where discovery starts: what /.well-known/carddav leads to when the account's URL is the
+    bare server, else the URL itself."""
+    parts = urlsplit(account.url)
+    if parts.path not in ("", "/"):
+        return account.url
+    well_known = urlunsplit((parts.scheme, parts.netloc, "/.well-known/carddav", "", ""))
+    response = _request(session, account, "PROPFIND", well_known, depth="0",
+                        body=f'<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="{DAV}">'
+                             '<D:prop><D:current-user-principal/></D:prop></D:propfind>',
+                        redirects=True)
+    if response.status_code in (207, 200):
+        return response.final_url
+    return urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
+
+
+def _is_selected(account: CardDavAccount, name: str, segment: str) -> bool:
+    def matches(pattern: str) -> bool:
+        return any(fnmatch.fnmatchcase(x.casefold(), pattern.casefold()) for x in (name, segment))
+
+    if account.include_addressbooks and not any(matches(p) for p in account.include_addressbooks):
+        return False
+    return not any(matches(p) for p in account.exclude_addressbooks)
+
+
+# -- reading an address book ----------------------------------------------------------------------
+
+def read_addressbook(session: requests.Session, account: CardDavAccount, book: AddressBook,
+                     cursor: dict | None, *, default_region: str | None = None
+                     ) -> Iterator[ContactCard | Deleted | Rejected | FolderState]:
+    """Yield what changed in `book` since `cursor` (everything, without one): the cards of each
+    new or changed resource as the vCard reader reads them (item = the resource's href as a
+    decoded path), `Deleted(href)` for each resource gone (or that no longer holds a readable
+    card), then a FolderState with the new cursor {"sync_token", "ctag", "etags"}.
+
+    Raises CardDavAuthError, CardDavConnectionError (worth retrying), CardDavError.
+    """
+    with _carddav_errors():
+        yield from _read_addressbook(session, account, book, cursor or {}, default_region)
+
+
+def _read_addressbook(session, account, book, cursor, default_region):
+    known: dict[str, str] = dict(cursor.get("etags") or {})
+    try:
+        listing = _sync_collection(session, account, book, cursor.get("sync_token"))
+    except _TokenRefused as exc:
+        log.info("%s: %s; comparing etags instead", addressbook_uri(book), exc)
+        listing = _etag_listing(session, account, book, cursor)
+    if listing.complete:
+        listing.gone |= set(known) - set(listing.changed)
+    etags = {} if listing.complete else dict(known)
+    to_fetch: dict[str, str] = {}
+    for key, (href, etag) in listing.changed.items():
+        if etag is not None and known.get(key) == etag:
+            etags[key] = etag                   # unchanged since the last read
+            continue
+        to_fetch[key] = href
+        if etag is not None:
+            etags[key] = etag
+    for key in sorted(listing.gone):
+        etags.pop(key, None)
+        if listing.complete or key in known:   # not one made and deleted between two reads
+            yield Deleted(key)
+    log.debug("%s: %d to fetch, %d gone", addressbook_uri(book), len(to_fetch),
+              len(listing.gone))
+    keys = sorted(to_fetch)
+    for i in range(0, len(keys), account.batch_size):
+        batch = keys[i:i + account.batch_size]
+        for key, etag, data in _multiget(session, account, book, [to_fetch[k] for k in batch]):
+            if data is None:
+                etags.pop(key, None)
+                yield Deleted(key)
+                continue
+            if etag is not None:
+                etags[key] = etag
+            n_cards = 0
+            for record in read_vcard_text(data, default_region):
+                if isinstance(record, ContactCard):
+                    record.item = key
+                    n_cards += 1
+                yield record
+            if n_cards == 0:
+                # The resource no longer holds a readable card: what it held before is gone.
+                yield Deleted(key)
+    yield FolderState(addressbook_uri(book), {"sync_token": listing.sync_token,
+                                              "ctag": listing.ctag,
+                                              "etags": dict(sorted(etags.items()))})
+
+
+def _multiget(session, account: CardDavAccount, book: AddressBook,
+              hrefs: list[str]) -> Iterator[tuple[str, str | None, str | None]]:
+    """(key, etag, vCard text) for each href asked; text None when the server says 404."""
+    body = (f'<?xml version="1.0" encoding="utf-8"?>'
+            f'<CR:addressbook-multiget xmlns:D="{DAV}" {_CR}>'
+            '<D:prop><D:getetag/><CR:address-data/></D:prop>'
+            + "".join(f"<D:href>{escape(h)}</D:href>" for h in hrefs)
+            + "</CR:addressbook-multiget>")
+    response = _request(session, account, "REPORT", book.url, body=body, depth="1")
+    responses, _ = _multistatus(response, account, f"addressbook-multiget {_path(book.url)}")
+    asked = {_key(book.url, h) for h in hrefs}
+    answered = set()
+    for r in responses:
+        key = _key(book.url, r.href)
+        if key not in asked or key in answered:
+            continue
+        answered.add(key)
+        data = r.props.get(f"{{{CARDDAV}}}address-data")
+        etag = r.props.get(f"{{{DAV}}}getetag")
+        if r.status == 404 or data is None:
+            yield key, None, None
+            continue
+        yield key, etag.text if etag is not None else None, data.text or ""
+    for key in sorted(asked - answered):
+        # Not in the answer at all: treat as gone; a later listing brings it back if not.
+        yield key, None, None
+
+
+def read_vcard_text(data: str | bytes, default_region: str | None = None
+                    ) -> Iterator[ContactCard | Rejected]:
+    """The cards of one vCard resource, read exactly as `vcard.read_vcards` reads a file.
+
+    TODO(lead): this mirrors the loop of `vcard.read_vcards` over vcard's private splitting
+    helpers; a public `vcard.read_vcard_bytes(data, default_region)` (with `read_vcards` calling
+    it on the open file) would replace it.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    chunks = vcard._decoded_chunks(io.BytesIO(b""), raw)
+    sep = b"\r" if (b"\r" in raw and b"\n" not in raw) else b"\n"
+    found = False
+    for kind, start, payload in vcard._split_cards(vcard._physical_lines(chunks, sep)):
+        if kind == "card":
+            found = True
+            yield vcard._read_card(payload, start, default_region)
+        elif kind == "junk":
+            yield Rejected(start, "text outside a vCard (no BEGIN:VCARD before it)", payload)
+        elif kind == "junk-at-end":
+            yield Rejected(start, "text outside a vCard (no BEGIN:VCARD before it)" if found
+                           else "no vCard found in resource (no BEGIN:VCARD line)", payload)
+        else:   # a card cut short
+            reason, lines = payload
+            yield Rejected(start, reason, vcard._clip(vcard._decode(b"\n".join(lines))))
