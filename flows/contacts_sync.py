@@ -3,18 +3,13 @@ connection fails. Plain functions; the Prefect flows call them."""
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Sequence
 
 from connectors.carddav import (CardDavAccount, addressbook_uri, discover, open_session,
                                 read_addressbook)
-from flows.calendar_sync import _retrying
-from warehouse.connection import connect as connect_warehouse
-from warehouse.loader import LoadResult, load_records
-from warehouse.state import get_cursor
-
-log = logging.getLogger(__name__)
+from flows.dav_sync import sync_collections
+from warehouse.loader import LoadResult
 
 
 def sync_carddav(db_path: str | os.PathLike | None, account: CardDavAccount, *, retries: int = 3,
@@ -31,22 +26,9 @@ def sync_carddav(db_path: str | os.PathLike | None, account: CardDavAccount, *, 
     opened, so nothing is written.
     """
     session = open_session(account)
-    try:
-        books = _retrying(lambda: discover(session, account), "discovering address books",
-                          retries, backoff)
-        con = connect_warehouse(db_path)
-        try:
-            results = []
-            for book in books:
-                uri = addressbook_uri(book)
-                results.append(_retrying(
-                    lambda: load_records(
-                        con, "carddav", uri,
-                        read_addressbook(session, account, book, get_cursor(con, uri),
-                                         default_region=default_region)),
-                    f"reading {book.name}", retries, backoff))
-            return results
-        finally:
-            con.close()
-    finally:
-        session.close()
+    return sync_collections(
+        db_path, session, source_kind="carddav", discover=lambda: discover(session, account),
+        collection_uri=addressbook_uri,
+        read=lambda book, cursor: read_addressbook(session, account, book, cursor,
+                                                   default_region=default_region),
+        retries=retries, backoff=backoff)

@@ -31,3 +31,17 @@ def corpus() -> Path:
 @pytest.fixture
 def db_path(tmp_path) -> Path:
     return tmp_path / "kith.duckdb"
+
+
+@pytest.fixture(scope="session")
+def radicale_server():
+    """A real Radicale (CalDAV and CardDAV) on 127.0.0.1 with temporary storage, started once
+    for the whole test session."""
+    from tests.servers.radicale import RadicaleServer, RadicaleUnavailable
+    try:
+        server = RadicaleServer.create()
+        server.start()
+    except RadicaleUnavailable as exc:
+        pytest.skip(f"Radicale server unavailable: {exc}")
+    yield server
+    server.cleanup()

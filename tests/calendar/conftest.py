@@ -1,9 +1,9 @@
-"""A real Radicale CalDAV server on 127.0.0.1, started once for the tests in this folder."""
+"""CalDAV test fixtures on the shared Radicale server (`radicale_server` in tests/conftest.py)."""
 
 import pytest
 
 from connectors.caldav import CalDavAccount
-from tests.servers.radicale import RadicaleServer, RadicaleUnavailable, make_event
+from tests.servers.radicale import RadicaleServer, make_event
 
 PASSWORD_ENV = "KITH_TEST_CALDAV_PASSWORD"
 
@@ -19,17 +19,6 @@ SEEDED = {
                             attendees=("owner@example.org", "carol@example.com")),
     "review.ics": make_event("review", "20260112T150000Z", end="20260112T160000Z"),
 }
-
-
-@pytest.fixture(scope="session")
-def radicale_server():
-    try:
-        server = RadicaleServer.create()
-        server.start()
-    except RadicaleUnavailable as exc:
-        pytest.skip(f"Radicale CalDAV server unavailable: {exc}")
-    yield server
-    server.cleanup()
 
 
 @pytest.fixture

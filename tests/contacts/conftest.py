@@ -1,9 +1,9 @@
-"""A real Radicale CardDAV server on 127.0.0.1, started once for the tests in this folder."""
+"""CardDAV test fixtures on the shared Radicale server (`radicale_server` in tests/conftest.py)."""
 
 import pytest
 
 from connectors.carddav import CardDavAccount
-from tests.servers.radicale import RadicaleServer, RadicaleUnavailable, make_card
+from tests.servers.radicale import RadicaleServer, make_card
 
 PASSWORD_ENV = "KITH_TEST_CARDDAV_PASSWORD"
 
@@ -17,17 +17,6 @@ SEEDED = {
     "carol.vcf": make_card("carol", "Carol Cooper", family="Cooper", given="Carol",
                            emails=("carol@example.com",), org="Cooper & Co"),
 }
-
-
-@pytest.fixture(scope="session")
-def radicale_server():
-    try:
-        server = RadicaleServer.create()
-        server.start()
-    except RadicaleUnavailable as exc:
-        pytest.skip(f"Radicale CardDAV server unavailable: {exc}")
-    yield server
-    server.cleanup()
 
 
 @pytest.fixture

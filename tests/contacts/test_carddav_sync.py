@@ -238,7 +238,7 @@ def test_unreachable_server_raises_connection_error_after_retries(db_path, accou
     from tests.servers.radicale import free_port
     gone = dataclasses.replace(account, url=f"http://127.0.0.1:{free_port()}", timeout_s=2)
     calls = []
-    monkeypatch.setattr("flows.calendar_sync._wait", lambda backoff, attempt: calls.append(attempt))
+    monkeypatch.setattr("flows.dav_sync._wait", lambda backoff, attempt: calls.append(attempt))
     with pytest.raises(CardDavConnectionError, match="cannot reach CardDAV server for kith@"):
         sync(db_path, gone, retries=2)
     assert (calls, db_path.exists()) == ([0, 1], False)
