@@ -116,6 +116,10 @@ def _print_import_summary(summary, db_path: Path, tag: str | None) -> None:
         out.print(table)
     for f in summary.failed:
         out.print(f"[yellow]{escape(str(f.path))}[/]: {escape(f.problem)}")
+    for f in loaded:
+        if f.skipped_inside:
+            out.print(f"{escape(f.path.name)}: not read (kith has no reader for them): "
+                      + escape(", ".join(f.skipped_inside)), highlight=False)
     n_read = summary.total("n_read")
     if loaded and summary.total("n_inserted") == 0:
         n_present = summary.total("n_already_present")

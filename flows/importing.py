@@ -29,6 +29,7 @@ class FileOutcome:
     kind: str | None
     result: LoadResult | None = None
     problem: str | None = None        # why the file was skipped or failed as a whole
+    skipped_inside: list[str] = field(default_factory=list)   # an archive's files not read
 
     @property
     def ok(self) -> bool:
@@ -115,7 +116,11 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None =
         result = load_records(con, kind.name, path.resolve().as_uri(), records, tag=tag)
     except (ValueError, OSError) as exc:  # UnmappableCsv is a ValueError
         return FileOutcome(path, kind.name, problem=str(exc))
-    return FileOutcome(path, kind.name, result=result)
+    outcome = FileOutcome(path, kind.name, result=result)
+    if kind.name == "linkedin":
+        from connectors.linkedin import skipped_files
+        outcome.skipped_inside = skipped_files(path)
+    return outcome
 
 
 def read_options(region: str | None, include_subject: bool,

@@ -144,3 +144,19 @@ def test_a_50_mb_file_imports_with_bounded_memory_and_its_oversized_card_rejecte
         ("Ann Lee",), ("Bo Chen",)]
     assert query(db_path, "select reason, length(raw_text) < 10000 from rejects") == [
         ("card is larger than 16 MB", True)]
+
+
+def test_a_linkedin_export_zip_imports_and_names_the_files_it_did_not_read(kith, db_path,
+                                                                           tmp_path):
+    import zipfile
+    fixtures = PROJECT_ROOT / "tests" / "fixtures" / "linkedin"
+    export = tmp_path / "Basic_LinkedInDataExport_11-25-2026.zip"
+    with zipfile.ZipFile(export, "w") as archive:
+        archive.write(fixtures / "connections-2018-us-dates.csv", "Connections.csv")
+        archive.write(fixtures / "messages-2023.csv", "messages.csv")
+        archive.writestr("Profile.csv", "First Name,Last Name\nAlex,Morgan\n")
+    out = kith("import", export, "--db", db_path).stdout
+    assert "not read (kith has no reader for them): Profile.csv" in out
+    assert query(db_path, "select count(*) > 0 from raw_contacts "
+                          "where source_format = 'linkedin-connection'") == [(True,)]
+    assert query(db_path, "select count(*) > 0 from raw_social_messages") == [(True,)]
