@@ -57,31 +57,32 @@ class CalDavConnectionError(CalDavError):
 
 
 @dataclass(frozen=True)
-class CalDavAccount:
-    """One CalDAV account. The password itself is never held here: it is read, when the session
-    opens, from the environment variable `password_env` or the Prefect Secret block
+class DavAccount:
+    """One CalDAV or CardDAV account. The password itself is never held here: it is read, when
+    the session opens, from the environment variable `password_env` or the Prefect Secret block
     `password_block`.
 
-    `url` is the server (`https://cal.example.com`: discovery starts at /.well-known/caldav),
-    or any URL on it that answers current-user-principal (a principal, a calendar home).
-    `include_calendars` / `exclude_calendars` are glob patterns, case-insensitive, matched
-    against a calendar's display name and the last segment of its URL. `verify` is True, False,
+    `url` is the server (discovery starts at its /.well-known/ URL), or any URL on it that
+    answers current-user-principal (a principal, a home collection). `verify` is True, False,
     or the path of a CA bundle to trust. Plain http is only allowed to 127.0.0.1 / localhost.
     """
     url: str
     user: str
     password_env: str | None = None
     password_block: str | None = None
-    include_calendars: tuple[str, ...] = ()
-    exclude_calendars: tuple[str, ...] = ()
     verify: bool | str = True
     timeout_s: float = 60.0
-    batch_size: int = 100                       # hrefs per calendar-multiget
+    batch_size: int = 100                       # hrefs per multiget
+
+    # Class attributes, not fields (no annotation): what each protocol's messages and errors say.
+    PROTOCOL = "CalDAV"
+    AUTH_ERROR = CalDavAuthError
 
     def __post_init__(self):
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"url={self.url!r}: give an http(s) URL of the CalDAV server")
+            raise ValueError(f"url={self.url!r}: give an http(s) URL of the {self.PROTOCOL} "
+                             "server")
         if parts.username or parts.password:
             raise ValueError("the url must not hold credentials: give user and password_env")
         if parts.scheme == "http" and not _is_loopback(parts.hostname):
@@ -92,8 +93,7 @@ class CalDavAccount:
 
     @property
     def host(self) -> str:
-        parts = urlsplit(self.url)
-        return parts.netloc.rsplit("@", 1)[-1].lower()
+        return urlsplit(self.url).netloc.rsplit("@", 1)[-1].lower()
 
     @property
     def label(self) -> str:
@@ -101,9 +101,18 @@ class CalDavAccount:
         return f"{self.user}@{self.host}"
 
     def resolve_password(self) -> str:
-        """The password, from the environment or a Prefect Secret block. Raises CalDavAuthError
-        (naming the variable or block, not its value) when none is set."""
-        return resolve_password(self.label, self.password_env, self.password_block, CalDavAuthError)
+        """The password, from the environment or a Prefect Secret block. Raises the protocol's
+        auth error (naming the variable or block, not its value) when none is set."""
+        return resolve_password(self.label, self.password_env, self.password_block,
+                                self.AUTH_ERROR)
+
+
+@dataclass(frozen=True)
+class CalDavAccount(DavAccount):
+    """A CalDAV account. `include_calendars` / `exclude_calendars` are glob patterns,
+    case-insensitive, matched against a calendar's display name and the last segment of its URL."""
+    include_calendars: tuple[str, ...] = ()
+    exclude_calendars: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -32,12 +32,11 @@ import requests
 
 from connectors import vcard
 from connectors.caldav import (CALSERVER, DAV, CalDavAuthError, CalDavConnectionError,
-                               CalDavError, _etag_listing, _href_text, _is_loopback, _key,
+                               CalDavError, DavAccount, _etag_listing, _href_text, _key,
                                _multistatus, _path, _propfind, _request, _sync_collection,
                                _TokenRefused)
 from connectors.caldav import open_session as _open_caldav_session
 from connectors.records import ContactCard, Deleted, FolderState, Rejected
-from connectors.secrets import resolve_password
 
 log = logging.getLogger(__name__)
 
@@ -74,54 +73,15 @@ def _carddav_errors():
 
 
 @dataclass(frozen=True)
-class CardDavAccount:
-    """One CardDAV account. The password itself is never held here: it is read, when the session
-    opens, from the environment variable `password_env` or the Prefect Secret block
-    `password_block`.
-
-    `url` is the server (`https://dav.example.com`: discovery starts at /.well-known/carddav),
-    or any URL on it that answers current-user-principal (a principal, an address-book home).
-    `include_addressbooks` / `exclude_addressbooks` are glob patterns, case-insensitive, matched
-    against an address book's display name and the last segment of its URL. `verify` is True,
-    False, or the path of a CA bundle to trust. Plain http is only allowed to 127.0.0.1 /
-    localhost.
-    """
-    url: str
-    user: str
-    password_env: str | None = None
-    password_block: str | None = None
+class CardDavAccount(DavAccount):
+    """A CardDAV account (see DavAccount). `include_addressbooks` / `exclude_addressbooks` are
+    glob patterns, case-insensitive, matched against an address book's display name and the
+    last segment of its URL."""
     include_addressbooks: tuple[str, ...] = ()
     exclude_addressbooks: tuple[str, ...] = ()
-    verify: bool | str = True
-    timeout_s: float = 60.0
-    batch_size: int = 100                       # hrefs per addressbook-multiget
 
-    def __post_init__(self):
-        parts = urlsplit(self.url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"url={self.url!r}: give an http(s) URL of the CardDAV server")
-        if parts.username or parts.password:
-            raise ValueError("the url must not hold credentials: give user and password_env")
-        if parts.scheme == "http" and not _is_loopback(parts.hostname):
-            raise ValueError(f"plain http would send the password for {self.label} unencrypted; "
-                             "it is only allowed to 127.0.0.1 / localhost (use https)")
-        if self.batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.url).netloc.rsplit("@", 1)[-1].lower()
-
-    @property
-    def label(self) -> str:
-        """user@host[:port], for messages; never the password."""
-        return f"{self.user}@{self.host}"
-
-    def resolve_password(self) -> str:
-        """The password, from the environment or a Prefect Secret block. Raises CardDavAuthError
-        (naming the variable or block, not its value) when none is set."""
-        return resolve_password(self.label, self.password_env, self.password_block,
-                                CardDavAuthError)
+    PROTOCOL = "CardDAV"
+    AUTH_ERROR = CardDavAuthError
 
 
 @dataclass(frozen=True)
