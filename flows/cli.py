@@ -310,6 +310,199 @@ def _csv_value(value):
     return value
 
 
+# --- People: `kith rebuild`, `kith person`, `kith merge`, `kith split` -------------------------
+
+@app.command("rebuild")
+def rebuild_command(db: Optional[Path] = DbOption) -> None:
+    """Rebuild the views and resolve people again from everything in the warehouse."""
+    from transforms.identity.store import last_build
+    from transforms.runner import build
+
+    con = _open_for_writing(db, "rebuild")
+    try:
+        build(con, force=True)
+        row = last_build(con)
+    finally:
+        con.close()
+    out.print(f"{row['n_records']:,} records resolved into {row['n_people']:,} people "
+              f"({row['n_links']:,} links, {row['n_candidates']:,} merge candidates) "
+              f"in {row['seconds']:.1f} s")
+
+
+@app.command("person")
+def person_command(
+    query: str = typer.Argument(..., help="A person id, e-mail address, phone number or name."),
+    db: Optional[Path] = DbOption,
+) -> None:
+    """Show one person: their handles, their records by source and why they were joined."""
+    from transforms.identity.decisions import find_people
+    from warehouse.connection import WarehouseBusy, connect
+
+    try:
+        con = connect(db, read_only=True)
+    except (FileNotFoundError, WarehouseBusy) as exc:
+        err.print(f"[red]kith person:[/] {escape(str(exc))}")
+        raise typer.Exit(1)
+    try:
+        found = find_people(con, query)
+        if not found:
+            err.print(f"[red]kith person:[/] nobody matches {escape(query)!r}")
+            raise typer.Exit(1)
+        if len(found) > 1:
+            _print_people_list(con, found, f"{len(found)} people match {query!r}; "
+                                           "ask again with an id")
+            return
+        _print_person(con, found[0])
+    finally:
+        con.close()
+
+
+@app.command("merge")
+def merge_command(
+    person_a: str = typer.Argument(..., help="A person id (or an e-mail, phone or record key)."),
+    person_b: str = typer.Argument(..., help="The person to merge into the first."),
+    db: Optional[Path] = DbOption,
+) -> None:
+    """Say that two people are one. The decision is kept and applied on every rebuild."""
+    from transforms.identity.decisions import store_merge
+
+    con = _open_for_writing(db, "merge")
+    try:
+        a, b = _one_person(con, person_a, "merge"), _one_person(con, person_b, "merge")
+        _decide(con, "merge", lambda: store_merge(con, a, b))
+        merged = _one_person(con, f"{a}", "merge", missing_ok=True) or \
+            _one_person(con, f"{b}", "merge")
+        out.print(f"Merged {a} and {b}: now person {merged}.")
+    finally:
+        con.close()
+
+
+@app.command("split")
+def split_command(
+    person: str = typer.Argument(..., help="The person id."),
+    record: str = typer.Argument(..., help="The record to take out (a key from kith person)."),
+    db: Optional[Path] = DbOption,
+) -> None:
+    """Say that one record is not this person. The decision is kept and applied on every rebuild."""
+    from transforms.identity.decisions import store_split
+
+    con = _open_for_writing(db, "split")
+    try:
+        person_id = _one_person(con, person, "split")
+        _decide(con, "split", lambda: store_split(con, person_id, record))
+        now = con.execute("select person_id from person_ids where record_key = ?",
+                          [record]).fetchone()[0]
+        out.print(f"{record} is now person {now}; person {person_id} keeps the rest.")
+    finally:
+        con.close()
+
+
+def _open_for_writing(db: Path | None, command: str):
+    from warehouse.connection import WarehouseBusy, connect
+
+    try:
+        return connect(db)
+    except WarehouseBusy as exc:
+        err.print(f"[red]kith {command}:[/] {escape(str(exc))}")
+        raise typer.Exit(1)
+
+
+def _one_person(con, query: str, command: str, missing_ok: bool = False) -> int | None:
+    from transforms.identity.decisions import find_people
+
+    found = find_people(con, query)
+    if len(found) == 1:
+        return found[0]
+    if not found and missing_ok:
+        return None
+    what = "nobody matches" if not found else f"{len(found)} people match"
+    err.print(f"[red]kith {command}:[/] {what} {escape(query)!r}; give a person id "
+              "(kith person QUERY shows them)")
+    raise typer.Exit(1)
+
+
+def _decide(con, command: str, store) -> None:
+    """Store a decision and rebuild, as one transaction."""
+    from transforms.identity.decisions import PersonNotFound
+    from transforms.runner import build
+
+    con.execute("begin transaction")
+    try:
+        store()
+    except (PersonNotFound, ValueError) as exc:
+        con.execute("rollback")
+        err.print(f"[red]kith {command}:[/] {escape(str(exc))}")
+        raise typer.Exit(1)
+    con.execute("commit")
+    build(con)
+
+
+def _print_people_list(con, person_ids: list[int], title: str) -> None:
+    rows = con.execute("""
+        select person_id, display_name, primary_email, organisation, lists
+        from people where person_id in (select unnest(?)) order by person_id
+    """, [person_ids]).fetchall()
+    table = Table(title=title, title_justify="left", show_edge=False)
+    for column in ("id", "name", "e-mail", "organisation", "lists"):
+        table.add_column(column, overflow="fold")
+    for pid, name, email, org, lists in rows:
+        table.add_row(str(pid), escape(name), escape(email or ""), escape(org or ""),
+                      escape(", ".join(lists)))
+    out.print(table)
+
+
+def _print_person(con, person_id: int) -> None:
+    person = con.execute("""
+        select display_name, primary_email, emails, phones, profiles, organisation, title,
+               lists, is_owner, linkedin_connected_on
+        from people where person_id = ?
+    """, [person_id]).fetchone()
+    (name, email, emails, phones, profiles, org, title, lists, is_owner, connected) = person
+    out.print(f"[bold]{escape(name)}[/]  (person {person_id}{', you' if is_owner else ''})")
+    for label, value in (("organisation", ", ".join(x for x in (title, org) if x)),
+                         ("e-mail", ", ".join(emails)), ("phone", ", ".join(phones)),
+                         ("profiles", ", ".join(profiles)), ("lists", ", ".join(lists)),
+                         ("LinkedIn since", connected)):
+        if value:
+            out.print(f"  {label:<15}{escape(str(value))}")
+
+    records = con.execute("""
+        select r.record_key, r.record_kind, r.source,
+               coalesce(r.full_name, concat_ws(' ', r.given_name, r.family_name)) as name,
+               list_concat(r.emails, r.phones, r.profiles) as handles
+        from person_ids as ids join int_identity_records as r using (record_key)
+        where ids.person_id = ? order by r.record_kind, r.source, r.record_key
+    """, [person_id]).fetchall()
+    table = Table(title="Records", title_justify="left", show_edge=False)
+    for column in ("record", "kind", "source", "name", "handles"):
+        table.add_column(column, overflow="fold")
+    for key, kind, source, rname, handles in records:
+        table.add_row(escape(key), kind, escape(source), escape(rname or ""),
+                      escape(", ".join(handles)))
+    out.print(table)
+
+    links = con.execute("""
+        select record_a, record_b, rule, evidence, score from person_links
+        where person_id = ? order by rule, record_a, record_b
+    """, [person_id]).fetchall()
+    if links:
+        table = Table(title="Why these records are one person", title_justify="left",
+                      show_edge=False)
+        for column in ("record", "record", "rule", "evidence"):
+            table.add_column(column, overflow="fold")
+        for a, b, rule, evidence, score in links:
+            table.add_row(escape(a), escape(b), rule,
+                          escape(evidence + (f" (score {score:g})" if score is not None else "")))
+        out.print(table)
+    candidates = con.execute("""
+        select case when person_a = ? then person_b else person_a end, score, evidence
+        from merge_candidates where ? in (person_a, person_b) order by score desc
+    """, [person_id, person_id]).fetchall()
+    for other, score, evidence in candidates:
+        out.print(f"  may also be person {other} (score {score:g}: {escape(evidence)}); "
+                  f"kith merge {person_id} {other} if so")
+
+
 # --- The nightly sync: `kith init`, `kith sync`, `kith serve`, `kith schedule` -------------------
 # Prefect is imported only inside `sync` (when PREFECT_API_URL is set), `serve` and `schedule`.
 

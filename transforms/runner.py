@@ -43,8 +43,13 @@ def _strip_comments(sql: str) -> str:
     return re.sub(r"--[^\n]*", "", sql)
 
 
-def build(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None) -> list[str]:
-    """(Re)create every model as a view in one transaction; return their names in build order."""
+def build(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None, *,
+          force: bool = False) -> list[str]:
+    """(Re)create every model as a view and resolve identities (transforms.identity), in one
+    transaction; return the views' names in build order. Resolution is skipped when its inputs
+    have not changed since the last build, unless `force`."""
+    from transforms.identity.store import resolve_people
+
     models = models if models is not None else discover()
     con.execute("begin transaction")
     try:
@@ -52,6 +57,7 @@ def build(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None) -> 
             con.execute(f"create or replace view {model.name} as\n{model.sql}")
             if model.grain:
                 con.execute(f"comment on view {model.name} is {_quote(model.grain)}")
+        resolve_people(con, force=force)
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -286,6 +286,77 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         comment on table raw_social_invitations is 'One row per connection invitation sent or received on a social platform';
     """),
+    (6, "identity resolution", """
+        create table identity_rules (
+            rule_id bigint primary key,
+            decision varchar not null,
+            record_a varchar not null,
+            record_b varchar not null,
+            created_at timestamptz not null
+        );
+        comment on table identity_rules is 'The user''s decisions (kith merge, kith split) as pairs of records that are, or are not, one person; applied on every rebuild';
+        comment on column identity_rules.decision is 'merge: record_a and record_b are one person; split: they are not';
+
+        create table person_ids (
+            record_key varchar primary key,
+            person_id bigint not null,
+            assigned_at timestamptz not null
+        );
+        comment on table person_ids is 'One row per identity record: the person it belongs to. Kept between rebuilds so ids stay stable';
+
+        create table person_links (
+            person_id bigint not null,
+            record_a varchar not null,
+            record_b varchar not null,
+            rule varchar not null,
+            evidence varchar not null,
+            score double
+        );
+        comment on table person_links is 'One row per link that joined two records into one person: the rule and the evidence';
+
+        create table merge_candidates (
+            person_a bigint not null,
+            person_b bigint not null,
+            record_a varchar not null,
+            record_b varchar not null,
+            score double,
+            evidence varchar not null
+        );
+        comment on table merge_candidates is 'Pairs of people that may be one: some evidence, not enough to merge. kith merge A B accepts one';
+
+        create table excluded_handles (
+            kind varchar not null,
+            handle varchar not null,
+            reason varchar not null,
+            n_records integer not null
+        );
+        comment on table excluded_handles is 'Handles that are not used to link records (role addresses, the owner''s, shared by different people), and why';
+
+        create table person_id_changes (
+            build_id bigint not null,
+            changed_at timestamptz not null,
+            person_id bigint not null,
+            change varchar not null,
+            record_key varchar not null,
+            new_person_id bigint
+        );
+        comment on table person_id_changes is 'Where the records of a person went when its id stopped existing (merged, split) or lost records (split)';
+
+        create table identity_builds (
+            build_id bigint primary key,
+            built_at timestamptz not null,
+            fingerprint varchar not null,
+            n_records integer not null,
+            n_people integer not null,
+            n_links integer not null,
+            n_candidates integer not null,
+            n_refused integer not null,
+            max_person_id bigint not null,
+            owner_person_id bigint,
+            seconds double not null
+        );
+        comment on table identity_builds is 'One row per identity resolution run: its inputs'' fingerprint and counts';
+    """),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -21,6 +21,8 @@ MODEL_KEYS = {
     "stg_calendar__events": ["occurrence_key"],
     "stg_social__messages": ["social_message_key"],
     "stg_social__invitations": ["invitation_key"],
+    "int_identity_records": ["record_key"],
+    "people": ["person_id"],
 }
 
 

@@ -1,5 +1,5 @@
 -- one row per current event occurrence and person invited to it (organiser included)
-with people as (
+with invited as (
     select record_key, unnest(attendees) as person, false as is_organizer
     from stg_calendar__occurrences
     union all
@@ -22,7 +22,7 @@ final as (
         coalesce(max(upper(person.cutype)), 'INDIVIDUAL') in ('INDIVIDUAL', 'UNKNOWN')
             as is_person,
         person.normalized in (select address from owner_addresses) as is_owner
-    from people
+    from invited
     where person.normalized is not null
     group by record_key, person.normalized
 )

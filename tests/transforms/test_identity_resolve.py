@@ -1,0 +1,155 @@
+"""The resolver on hand-made records: one behaviour per test."""
+
+from transforms.identity.names import given_level, parse_name
+from transforms.identity.organisations import org_matches_domain, same_org
+from transforms.identity.resolve import (IdentityRecord as R, Rules, fold_email, is_role_address,
+                                         resolve)
+
+
+def together(result, *keys):
+    cluster = next(c for c in result.clusters if keys[0] in c)
+    return all(k in cluster for k in keys)
+
+
+def test_gmail_dots_and_tags_are_folded_only_for_gmail():
+    assert fold_email("J.Doe+news@googlemail.com") == "jdoe@gmail.com"
+    assert fold_email("j.doe+news@acme.example") == "j.doe+news@acme.example"
+
+
+def test_role_addresses_are_recognised():
+    assert is_role_address("info@acme.example")
+    assert is_role_address("no-reply@bank.example")
+    assert not is_role_address("jane.doe@acme.example")
+
+
+def test_nicknames_initials_diacritics_and_typos():
+    assert given_level("bob", "robert") == "nickname"
+    assert given_level("liz", "elizabeth") == "nickname"
+    assert given_level("j", "jane") == "initial"
+    assert given_level("dragomir", "dragomit") == "typo"
+    assert given_level("john", "mary") is None
+    assert parse_name(None, None, "José Müller").given == "jose"
+    assert parse_name(None, None, "Doe, Jane").family == "doe"
+
+
+def test_organisations_match_across_legal_forms_and_mail_domains():
+    assert same_org("Acme Corp.", "ACME Inc")
+    assert not same_org("Acme", "Globex")
+    assert org_matches_domain("Acme Corp", "acme.com")
+    assert org_matches_domain("Northwind Logistics GmbH", "northwind.example")
+    assert not org_matches_domain("Acme", "gmail.com")
+
+
+def test_records_sharing_an_email_are_one_person():
+    result = resolve([R("a", "s1", full_name="Jane Doe", emails=("jane@acme.example",)),
+                      R("b", "s2", full_name="J. Doe", emails=("jane@acme.example",))])
+    assert together(result, "a", "b")
+    assert result.links[0].rule == "same_email"
+
+
+def test_gmail_variants_link():
+    result = resolve([R("a", "s1", full_name="Jane Doe", emails=("j.doe+x@gmail.com",)),
+                      R("b", "s2", full_name="Jane Doe", emails=("jdoe@gmail.com",))])
+    assert together(result, "a", "b")
+
+
+def test_role_address_does_not_link_two_people():
+    result = resolve([R("a", "s", full_name="Ann Lee", emails=("info@acme.example",)),
+                      R("b", "s", full_name="Tom Ray", emails=("info@acme.example",))])
+    assert not together(result, "a", "b")
+    assert result.excluded[0].reason == "a role or shared address, not one person"
+
+
+def test_shared_family_phone_is_excluded():
+    result = resolve([R("a", "phone", full_name="John Smith", phones=("+15550001111",)),
+                      R("b", "phone", full_name="Mary Smith", phones=("+15550001111",))])
+    assert not together(result, "a", "b")
+    assert result.excluded[0].reason.startswith("seen with different people")
+
+
+def test_maiden_name_does_not_stop_a_shared_email():
+    result = resolve([R("a", "s1", full_name="Jane Doe", emails=("jane@acme.example",)),
+                      R("b", "s2", full_name="Jane Smith", emails=("jane@acme.example",))])
+    assert together(result, "a", "b")
+
+
+def test_name_and_organisation_link_a_linkedin_connection_to_a_card():
+    result = resolve([
+        R("li", "linkedin", given_name="Robert", family_name="Okafor", org="Northwind Inc",
+          platform="linkedin"),
+        R("card", "mixer", full_name="Bob Okafor", org="Northwind",
+          emails=("bob@northwind.example",))])
+    assert together(result, "li", "card")
+    assert "nickname given name" in result.links[0].evidence
+
+
+def test_mail_display_name_whose_address_fits_the_name_links():
+    result = resolve([
+        R("card", "mixer", full_name="Jane Doe", org="Acme", emails=("jane.doe@acme.example",)),
+        R("email:jdoe@gmail.com", "email", full_name="Jane Doe", emails=("jdoe@gmail.com",),
+          names_reliable=False)])
+    assert together(result, "card", "email:jdoe@gmail.com")
+
+
+def test_a_matching_name_alone_is_only_a_candidate():
+    result = resolve([R("a", "s1", full_name="Grace Hopper", org="US Navy"),
+                      R("b", "s2", full_name="Grace Hopper")])
+    assert not together(result, "a", "b")
+    assert [(c.a, c.b) for c in result.candidates] == [("a", "b")]
+
+
+def test_same_common_name_at_different_companies_stays_apart():
+    result = resolve([R("a", "linkedin", full_name="John Smith", org="Acme"),
+                      R("b", "linkedin", full_name="John Smith", org="Globex"),
+                      R("c", "mixer", full_name="John Smith", emails=("john@initech.example",))])
+    assert len(result.clusters) == 3
+    assert result.candidates == []
+
+
+def test_conflicting_birthdays_keep_people_apart():
+    result = resolve([R("a", "s1", full_name="Jane Doe", org="Acme", birthday="1980-02-03"),
+                      R("b", "s2", full_name="Jane Doe", org="Acme", birthday="1975-11-30")])
+    assert not together(result, "a", "b")
+
+
+def test_owner_records_are_one_person_and_never_link_others():
+    result = resolve([
+        R("email:me@home.example", "email", full_name="Alex Morgan",
+          emails=("me@home.example",), names_reliable=False),
+        R("email:alex@work.example", "email", full_name="Alex Morgan",
+          emails=("alex@work.example",), names_reliable=False),
+        R("card:assistant", "book", full_name="Sam Lee", emails=("me@home.example",))],
+        owner_emails=frozenset({"me@home.example", "alex@work.example"}))
+    assert together(result, "email:me@home.example", "email:alex@work.example")
+    assert result.owner_keys == {"email:me@home.example", "email:alex@work.example"}
+    assert not together(result, "card:assistant", "email:me@home.example")
+
+
+def test_user_merge_and_split_rules_win():
+    records = [R("a", "s1", full_name="Jane Doe", emails=("jane@acme.example",)),
+               R("b", "s2", full_name="Jane Doe", emails=("jane@acme.example",)),
+               R("c", "s3", full_name="J D")]
+    result = resolve(records, rules=Rules(merges=(("a", "c"),), splits=(("a", "b"),)))
+    assert together(result, "a", "c")
+    assert not together(result, "a", "b")
+    assert result.refused[0].rule == "same_email"
+
+
+def test_a_cluster_stops_growing_at_the_cap():
+    records = [R(f"r{i}", f"s{i}", emails=("shared@acme.example",)) for i in range(10)]
+    result = resolve(records, max_cluster=4)
+    assert max(len(c) for c in result.clusters) == 4
+    assert len(result.refused) == 6
+
+
+def test_bad_input_does_not_crash_or_merge():
+    records = [R("empty", "s"),
+               R("long1", "s", full_name="A B", emails=("x" * 10_000 + "@acme.example",)),
+               R("long2", "s", full_name="C D", emails=("x" * 10_000 + "@acme.example",)),
+               R("phone-as-email", "s", full_name="E F", emails=("+1 555 0100",)),
+               R("at-name", "s", full_name="someone@acme.example")]
+    records += [R(f"smith{i}", "big", full_name="John Smith") for i in range(2_000)]
+    result = resolve(records)
+    assert len(result.clusters) == len(records)
+    assert result.excluded[0].reason == "too long to be an identifier"
+    assert result.n_skipped_blocks >= 1

@@ -1,0 +1,138 @@
+"""Comparing people's names the way a person would: nicknames, initials, diacritics, typos, order.
+
+Each comparison returns a level ("exact", "nickname", "typo", "initial") or None when the names
+are different. The resolver turns levels into evidence; nothing here decides a merge.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from nicknames import NickNamer
+from rapidfuzz.distance import JaroWinkler
+
+from connectors.names import split_full_name
+
+_NICKNAMES = NickNamer()
+_LIGATURES = str.maketrans({"ß": "ss", "ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe",
+                            "Œ": "oe", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ı": "i"})
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "ae", "Ö": "oe", "Ü": "ue"})
+_NOT_LETTER = re.compile(r"[^a-z0-9\u00c0-\uffff]+")
+TYPO_SIMILARITY = 0.9
+
+
+@lru_cache(maxsize=200_000)
+def fold(text: str | None) -> str:
+    """Lower-case ASCII-ish form: diacritics dropped, punctuation to single spaces."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    return _NOT_LETTER.sub(" ", text).strip()
+
+
+@lru_cache(maxsize=200_000)
+def fold_umlauts(text: str | None) -> str:
+    """Like fold, but German umlauts written out (Müller -> mueller), as many people type them."""
+    return fold(text.translate(_UMLAUTS)) if text else ""
+
+
+@dataclass(frozen=True)
+class Name:
+    """A person's name in folded parts: `given` is the first given name, `middles` the rest."""
+    given: str
+    middles: tuple[str, ...]
+    family: str
+    family_alt: str               # with umlauts written out
+
+    @property
+    def is_full(self) -> bool:
+        return bool(self.given) and bool(self.family)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.given, self.family
+
+
+@lru_cache(maxsize=200_000)
+def parse_name(given: str | None, family: str | None, full: str | None) -> Name | None:
+    """A Name from a record's parts, or from its whole name when the parts are missing."""
+    if not (given or family) and full:
+        if "@" in full:
+            return None
+        given, family = split_full_name(full)
+    given_tokens = fold(given).split()
+    family_tokens = fold(family).split()
+    if not given_tokens and not family_tokens:
+        return None
+    first = given_tokens[0] if given_tokens else ""
+    return Name(first, tuple(given_tokens[1:]), " ".join(family_tokens),
+                " ".join(fold_umlauts(family).split()))
+
+
+def _is_initial(token: str) -> bool:
+    return len(token) == 1
+
+
+@lru_cache(maxsize=200_000)
+def _nickname_forms(given: str) -> frozenset[str]:
+    return frozenset({given} | _NICKNAMES.nicknames_of(given) | _NICKNAMES.canonicals_of(given))
+
+
+def given_initials(given: str) -> frozenset[str]:
+    """First letters a person's first name may start with in another source (Bob -> b, r)."""
+    return frozenset(form[0] for form in _nickname_forms(given) if form)
+
+
+def given_level(a: str, b: str) -> str | None:
+    """How two first names agree: exact, nickname (Bob / Robert), initial (J / Jane), typo."""
+    if not a or not b:
+        return None
+    if a == b:
+        return "exact"
+    if _is_initial(a) or _is_initial(b):
+        return "initial" if a[0] == b[0] else None
+    if b in _nickname_forms(a) or a in _nickname_forms(b):
+        return "nickname"
+    if a[0] == b[0] and min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a)):
+        return "nickname"                                   # Alex / Alexander, Chris / Christine
+    if JaroWinkler.normalized_similarity(a, b) >= TYPO_SIMILARITY and min(len(a), len(b)) >= 4:
+        return "typo"
+    return None
+
+
+def family_level(a: Name, b: Name) -> str | None:
+    """How two family names agree: exact (also Müller / Mueller), partial (one of two family
+    names: García / García Márquez), typo."""
+    if not a.family or not b.family:
+        return None
+    if a.family == b.family or a.family_alt == b.family_alt:
+        return "exact"
+    a_tokens, b_tokens = set(a.family.split()), set(b.family.split())
+    if (a_tokens <= b_tokens or b_tokens <= a_tokens) and min(len(a.family), len(b.family)) >= 3:
+        return "partial"
+    shortest = min(len(a.family), len(b.family))
+    if shortest >= 4 and JaroWinkler.normalized_similarity(a.family, b.family) >= TYPO_SIMILARITY:
+        return "typo"
+    return None
+
+
+def swapped(name: Name) -> Name | None:
+    """The same name read the other way round (family first), when it has both parts."""
+    if not name.is_full or " " in name.family or name.middles:
+        return None
+    return Name(name.family, (), name.given, name.given)
+
+
+def compatible(a: Name, b: Name) -> bool:
+    """False only when two full names clearly belong to different people (John / Mary Smith)."""
+    if not (a.is_full and b.is_full):
+        return True
+    if given_level(a.given, b.given) is not None:
+        return True
+    flipped = swapped(b)
+    return flipped is not None and given_level(a.given, flipped.given) is not None \
+        and family_level(a, flipped) is not None

@@ -1,0 +1,214 @@
+"""Running identity resolution over the warehouse and keeping person ids stable.
+
+`resolve_people(con)` reads `int_identity_records`, the user's rules and the owner's addresses,
+resolves, and rewrites person_ids, person_links, merge_candidates and excluded_handles. It runs
+inside the caller's transaction (transforms.runner.build) and does nothing when its inputs have
+not changed since the last run.
+
+Stable ids: each new cluster keeps the id most of its records had before (ties: the oldest id);
+a cluster with no earlier id gets a new one, never a reused one. An id that stops existing, or a
+record that leaves its person, is written to person_id_changes with where the records went.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from transforms.identity.resolve import IdentityRecord, Resolution, Rules, resolve
+
+# Bump when the resolver's logic changes, so that the next build resolves again.
+RESOLVER_VERSION = "1"
+
+_RECORD_FIELDS = [f for f in IdentityRecord.__dataclass_fields__]
+
+
+@dataclass
+class IdentityBuild:
+    """What one resolution did (or that it was skipped because nothing changed)."""
+    skipped: bool
+    n_records: int = 0
+    n_people: int = 0
+    n_links: int = 0
+    n_candidates: int = 0
+    n_refused: int = 0
+    n_new_people: int = 0
+    seconds: float = 0.0
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    row = con.execute("""
+        select (select coalesce(max(load_id), 0) from loads),
+               (select count(*) from identity_rules),
+               (select coalesce(max(rule_id), 0) from identity_rules),
+               (select coalesce(string_agg(address, ',' order by address), '')
+                from owner_addresses)
+    """).fetchone()
+    return hashlib.sha256(repr((RESOLVER_VERSION, *row)).encode()).hexdigest()[:16]
+
+
+def read_records(con: duckdb.DuckDBPyConnection) -> list[IdentityRecord]:
+    table = con.execute(f"select {', '.join(_RECORD_FIELDS[1:])}, record_key "
+                        "from int_identity_records order by record_key").fetch_arrow_table()
+    records = []
+    for row in table.to_pylist():
+        key = row.pop("record_key")
+        for name in ("emails", "phones", "profiles", "names_seen"):
+            row[name] = tuple(row[name] or ())
+        records.append(IdentityRecord(key=key, **row))
+    return records
+
+
+def read_rules(con: duckdb.DuckDBPyConnection) -> Rules:
+    rows = con.execute("select decision, record_a, record_b from identity_rules "
+                       "order by rule_id").fetchall()
+    # A later decision about the same pair wins over an earlier one.
+    latest: dict[tuple[str, str], str] = {}
+    for decision, a, b in rows:
+        latest[tuple(sorted((a, b)))] = decision
+    return Rules(merges=tuple(p for p, d in latest.items() if d == "merge"),
+                 splits=tuple(p for p, d in latest.items() if d == "split"))
+
+
+def owner_inputs(con: duckdb.DuckDBPyConnection) -> tuple[frozenset[str], frozenset[str]]:
+    """The owner's addresses, and the records known to be theirs (their own social profile:
+    the one in most of their platform messages)."""
+    emails = frozenset(r[0] for r in con.execute("select address from owner_addresses").fetchall())
+    profiles = con.execute("""
+        select distinct 'social:' || sender_profile
+        from stg_social__messages where direction = 'sent'
+    """).fetchall()
+    return emails, frozenset(r[0] for r in profiles)
+
+
+def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> IdentityBuild:
+    """Resolve records into people and store the result; see the module docstring."""
+    started = time.perf_counter()
+    stamp = fingerprint(con)
+    last = con.execute("select fingerprint from identity_builds "
+                       "order by build_id desc limit 1").fetchone()
+    if not force and last is not None and last[0] == stamp:
+        return IdentityBuild(skipped=True)
+
+    records = read_records(con)
+    owner_emails, owner_records = owner_inputs(con)
+    resolution = resolve(records, rules=read_rules(con), owner_emails=owner_emails,
+                         owner_records=owner_records)
+    build_id = con.execute("select coalesce(max(build_id), 0) + 1 "
+                           "from identity_builds").fetchone()[0]
+    person_of, n_new, max_id = _assign_ids(con, resolution, build_id)
+    _write(con, resolution, person_of)
+    seconds = time.perf_counter() - started
+    n_people = len(resolution.clusters)
+    owner_id = next((person_of[k] for k in sorted(resolution.owner_keys)), None)
+    con.execute("insert into identity_builds values (?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [build_id, stamp, len(records), n_people, len(resolution.links),
+                 len(resolution.candidates), len(resolution.refused), max_id, owner_id, seconds])
+    return IdentityBuild(False, len(records), n_people, len(resolution.links),
+                         len(resolution.candidates), len(resolution.refused), n_new, seconds)
+
+
+def _assign_ids(con: duckdb.DuckDBPyConnection, resolution: Resolution,
+                build_id: int) -> tuple[dict[str, int], int, int]:
+    previous = dict(con.execute("select record_key, person_id from person_ids").fetchall())
+    max_id = con.execute("""
+        select greatest((select coalesce(max(person_id), 0) from person_ids),
+                        (select coalesce(max(max_person_id), 0) from identity_builds))
+    """).fetchone()[0]
+
+    claims = []
+    for index, cluster in enumerate(resolution.clusters):
+        for person_id, n in Counter(previous[k] for k in cluster if k in previous).items():
+            claims.append((-n, person_id, index))
+    cluster_id: dict[int, int] = {}
+    taken: set[int] = set()
+    for _, person_id, index in sorted(claims):
+        if index not in cluster_id and person_id not in taken:
+            cluster_id[index] = person_id
+            taken.add(person_id)
+    n_new = 0
+    for index in range(len(resolution.clusters)):
+        if index not in cluster_id:
+            max_id += 1
+            n_new += 1
+            cluster_id[index] = max_id
+
+    person_of = {key: cluster_id[index]
+                 for index, cluster in enumerate(resolution.clusters) for key in cluster}
+    changes = []
+    for key, old in previous.items():
+        new = person_of.get(key)
+        if new == old:
+            continue
+        if new is None:
+            change = "record gone"
+        elif old in taken:
+            change = "split"                 # the old person lives on without this record
+        else:
+            change = "merged" if _all_went_to_one(old, previous, person_of) else "split"
+        changes.append((build_id, old, change, key, new))
+    if changes:
+        con.executemany("insert into person_id_changes values (?, now(), ?, ?, ?, ?)", changes)
+    return person_of, n_new, max_id
+
+
+def _all_went_to_one(old: int, previous: dict[str, int], person_of: dict[str, int]) -> bool:
+    return len({person_of.get(k) for k, p in previous.items() if p == old} - {None}) == 1
+
+
+def _write(con: duckdb.DuckDBPyConnection, resolution: Resolution,
+           person_of: dict[str, int]) -> None:
+    keys = sorted(person_of)
+    ids = pa.table({"record_key": keys, "person_id": [person_of[k] for k in keys]})
+    links = pa.table({
+        "person_id": [person_of[link.a] for link in resolution.links],
+        "record_a": [link.a for link in resolution.links],
+        "record_b": [link.b for link in resolution.links],
+        "rule": [link.rule for link in resolution.links],
+        "evidence": [link.evidence for link in resolution.links],
+        "score": pa.array([link.score for link in resolution.links], pa.float64()),
+    })
+    size_refused = [r for r in resolution.refused if "kith split" not in r.evidence]
+    pairs = resolution.candidates + size_refused
+    candidates = pa.table({
+        "person_a": [person_of[c.a] for c in pairs],
+        "person_b": [person_of[c.b] for c in pairs],
+        "record_a": [c.a for c in pairs],
+        "record_b": [c.b for c in pairs],
+        "score": pa.array([c.score for c in pairs], pa.float64()),
+        "evidence": [c.evidence for c in pairs],
+    })
+    excluded = pa.table({
+        "kind": [e.kind for e in resolution.excluded],
+        "handle": [e.value for e in resolution.excluded],
+        "reason": [e.reason for e in resolution.excluded],
+        "n_records": pa.array([e.n_records for e in resolution.excluded], pa.int32()),
+    })
+    con.register("_ids", ids)
+    con.execute("delete from person_ids where record_key not in (select record_key from _ids)")
+    con.execute("""
+        insert into person_ids
+        select record_key, person_id, now() from _ids
+        on conflict (record_key) do update set person_id = excluded.person_id,
+            assigned_at = case when person_ids.person_id = excluded.person_id
+                               then person_ids.assigned_at else excluded.assigned_at end
+    """)
+    for table, data in (("person_links", links), ("merge_candidates", candidates),
+                        ("excluded_handles", excluded)):
+        con.execute(f"delete from {table}")
+        con.register("_rows", data)
+        con.execute(f"insert into {table} select * from _rows")
+        con.unregister("_rows")
+    con.unregister("_ids")
+
+
+def last_build(con: duckdb.DuckDBPyConnection) -> dict:
+    """The latest identity_builds row as a dict."""
+    cursor = con.execute("select * from identity_builds order by build_id desc limit 1")
+    row = cursor.fetchone()
+    return dict(zip([d[0] for d in cursor.description], row)) if row else {}

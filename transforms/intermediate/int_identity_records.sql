@@ -1,0 +1,114 @@
+-- one row per identity record: a contact card, an address seen in mail or calendar, or a social profile seen in platform messages, with its names and handles
+with cards as (
+    select
+        'card:' || card_id as record_key,
+        'card' as record_kind,
+        -- records of one file (or one CardDAV book) are one source: two cards named John Smith
+        -- in one file are two people
+        source_uri as source,
+        full_name,
+        given_name,
+        family_name,
+        list_filter(list_transform(emails, e -> e.normalized), x -> x is not null) as emails,
+        list_distinct(list_filter(list_transform(phones, p -> p.e164), x -> x is not null))
+            as phones,
+        list_distinct(list_transform(list_filter(links, l -> l.kind = 'social'), l -> l.value))
+            as profiles,
+        org,
+        title,
+        birthday,
+        addresses[1].street as street,
+        addresses[1].locality as locality,
+        addresses[1].postal_code as postcode,
+        addresses[1].region as region,
+        []::varchar[] as names_seen,
+        true as names_reliable,
+        case when source_format = 'linkedin-connection' then 'linkedin' end as platform
+    from stg_contacts__cards
+),
+
+address_names as (
+    select email, display_name, count(*) as n
+    from stg_mail__participants
+    group by all
+    union all
+    select email, display_name, count(*)
+    from stg_calendar__attendees
+    where is_person
+    group by all
+),
+
+addresses as (
+    select
+        'email:' || email as record_key,
+        'email' as record_kind,
+        'email' as source,
+        -- the name the address was seen with most often
+        arg_max(display_name, n) filter (where display_name is not null) as full_name,
+        null::varchar as given_name,
+        null::varchar as family_name,
+        [email] as emails,
+        []::varchar[] as phones,
+        []::varchar[] as profiles,
+        null::varchar as org,
+        null::varchar as title,
+        null::varchar as birthday,
+        null::varchar as street,
+        null::varchar as locality,
+        null::varchar as postcode,
+        null::varchar as region,
+        list(display_name order by n desc, display_name)
+            filter (where display_name is not null) as names_seen,
+        false as names_reliable,
+        null::varchar as platform
+    from (select email, display_name, sum(n) as n from address_names group by all)
+    group by email
+),
+
+profile_names as (
+    select platform, sender_profile as profile, sender_name as name
+    from raw_social_messages
+    union all
+    select platform, unnest(recipient_profiles), unnest(recipient_names)
+    from raw_social_messages
+    where len(recipient_profiles) = len(recipient_names)
+    union all
+    select platform, other_profile, other_name
+    from raw_social_invitations
+),
+
+profiles as (
+    select
+        'social:' || profile as record_key,
+        'social' as record_kind,
+        platform || ' messages' as source,
+        mode(nullif(trim(name), '')) as full_name,
+        null::varchar as given_name,
+        null::varchar as family_name,
+        []::varchar[] as emails,
+        []::varchar[] as phones,
+        [profile] as profiles,
+        null::varchar as org,
+        null::varchar as title,
+        null::varchar as birthday,
+        null::varchar as street,
+        null::varchar as locality,
+        null::varchar as postcode,
+        null::varchar as region,
+        []::varchar[] as names_seen,
+        true as names_reliable,
+        platform
+    from profile_names
+    where profile is not null
+    group by platform, profile
+),
+
+final as (
+    select * from cards
+    union all by name
+    select * from addresses
+    union all by name
+    select * from profiles
+)
+
+select * from final
