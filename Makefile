@@ -28,6 +28,7 @@ test: install
 
 # Each prints a table with its baseline beside it (see the docstring at the top of each script).
 bench: install
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[bench]'
 	$(BIN)/python bench/vcard_import.py
 	$(BIN)/python bench/mbox_ingest.py
 	$(BIN)/python bench/imap_sync.py
@@ -35,6 +36,7 @@ bench: install
 	$(BIN)/python bench/caldav_sync.py
 	$(BIN)/python bench/linkedin_import.py
 	$(BIN)/python bench/sync.py
+	$(BIN)/python bench/identity_febrl.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB).wal $(DEMO_DB).sync-lock .pytest_cache

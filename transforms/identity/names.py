@@ -22,6 +22,7 @@ _LIGATURES = str.maketrans({"ß": "ss", "ø": "o", "Ø": "o", "æ": "ae", "Æ": 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "ae", "Ö": "oe", "Ü": "ue"})
 _NOT_LETTER = re.compile(r"[^a-z0-9\u00c0-\uffff]+")
 TYPO_SIMILARITY = 0.9
+SIMILAR_SIMILARITY = 0.8
 
 
 @lru_cache(maxsize=200_000)
@@ -88,7 +89,8 @@ def given_initials(given: str) -> frozenset[str]:
 
 
 def given_level(a: str, b: str) -> str | None:
-    """How two first names agree: exact, nickname (Bob / Robert), initial (J / Jane), typo."""
+    """How two first names agree: exact, nickname (Bob / Robert), initial (J / Jane), typo,
+    similar; None when they are different names."""
     if not a or not b:
         return None
     if a == b:
@@ -99,14 +101,22 @@ def given_level(a: str, b: str) -> str | None:
         return "nickname"
     if a[0] == b[0] and min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a)):
         return "nickname"                                   # Alex / Alexander, Chris / Christine
-    if JaroWinkler.normalized_similarity(a, b) >= TYPO_SIMILARITY and min(len(a), len(b)) >= 4:
+    return _spelling_level(a, b)
+
+
+def _spelling_level(a: str, b: str) -> str | None:
+    """typo (one slip: Jonh / John) or similar (two slips: Lary / Lara), else None."""
+    if min(len(a), len(b)) < 3:
+        return None
+    similarity = JaroWinkler.normalized_similarity(a, b)
+    if similarity >= TYPO_SIMILARITY:
         return "typo"
-    return None
+    return "similar" if similarity >= SIMILAR_SIMILARITY else None
 
 
 def family_level(a: Name, b: Name) -> str | None:
     """How two family names agree: exact (also Müller / Mueller), partial (one of two family
-    names: García / García Márquez), typo."""
+    names: García / García Márquez), typo, similar; None when different."""
     if not a.family or not b.family:
         return None
     if a.family == b.family or a.family_alt == b.family_alt:
@@ -114,10 +124,7 @@ def family_level(a: Name, b: Name) -> str | None:
     a_tokens, b_tokens = set(a.family.split()), set(b.family.split())
     if (a_tokens <= b_tokens or b_tokens <= a_tokens) and min(len(a.family), len(b.family)) >= 3:
         return "partial"
-    shortest = min(len(a.family), len(b.family))
-    if shortest >= 4 and JaroWinkler.normalized_similarity(a.family, b.family) >= TYPO_SIMILARITY:
-        return "typo"
-    return None
+    return _spelling_level(a.family, b.family)
 
 
 def swapped(name: Name) -> Name | None:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import JaroWinkler
 
 from connectors.profiles import normalize_profile_url
 from transforms.identity.names import (Name, compatible, family_level, fold, given_initials,
@@ -252,11 +253,11 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
             join(Link(keys[0], other, f"same_{kind}", value))
 
     pairs, result.n_skipped_blocks = _fuzzy_pairs(prepared, clusters, result.owner_keys)
-    for score, a, b, evidence in pairs:
+    for score, a, b, evidence, strong in pairs:
         if clusters.find(a) == clusters.find(b):
             continue
         link = Link(a, b, "similar_name", evidence, round(score, 2))
-        if score >= LINK_SCORE and _clusters_agree(a, b, prepared, clusters):
+        if score >= LINK_SCORE and (strong or _clusters_agree(a, b, prepared, clusters)):
             join(link)
         else:
             result.candidates.append(link)
@@ -321,6 +322,10 @@ def _blocking_keys(p: _Prepared) -> set[tuple]:
     r = p.record
     if r.birthday and len(r.birthday) == 10:
         keys.add(("birthday", r.birthday))
+    if r.street:
+        keys.add(("street", fold(r.street)))
+    if r.postcode and p.name is not None:
+        keys.add(("postcode", fold(r.postcode), (p.name.family or p.name.given)[:1]))
     return keys
 
 
@@ -356,7 +361,7 @@ def _fuzzy_pairs(prepared: dict[str, _Prepared], clusters: _Clusters,
                 continue
             roots = (ra, rb) if ra < rb else (rb, ra)
             if roots not in best or scored[0] > best[roots][0]:
-                best[roots] = (scored[0], pair[0], pair[1], scored[1])
+                best[roots] = (scored[0], pair[0], pair[1], scored[1], scored[2])
     return sorted(best.values(), key=lambda t: (-t[0], t[1], t[2])), skipped
 
 
@@ -373,27 +378,37 @@ def _name_ambiguity(prepared: dict[str, _Prepared]) -> Counter:
     return ambiguity
 
 
-_GIVEN_POINTS = {"exact": 3.0, "nickname": 2.5, "typo": 2.0, "initial": 1.0}
-_FAMILY_POINTS = {"exact": 3.0, "partial": 2.0, "typo": 2.0}
+_GIVEN_POINTS = {"exact": 3.0, "nickname": 2.5, "typo": 2.0, "similar": 1.0, "initial": 1.0,
+                 "missing": 0.0, "different": -2.0}
+_FAMILY_POINTS = {"exact": 3.0, "partial": 2.0, "typo": 2.0, "similar": 1.0, "missing": 0.0,
+                  "different": -3.0}
 
 
-def score_pair(a: _Prepared, b: _Prepared, ambiguity: Counter) -> tuple[float, str] | None:
-    """Evidence that two records are one person, as (points, explanation); None when their
-    names disagree. Name points: up to 6; each other agreement adds points, a conflict takes."""
-    name_points, name_text, names = _best_name_match(a, b)
+def score_pair(a: _Prepared, b: _Prepared, ambiguity: Counter) -> tuple[float, str, bool] | None:
+    """Evidence that two records are one person, as (points, explanation, strong); None when
+    there is nothing to compare. Names score -5 to 6; each other agreement adds points, a
+    conflict takes. A name part that disagrees is only outweighed by a matching birthday.
+    `strong` says the birthday agrees exactly (identity evidence beyond names)."""
+    name_points, name_text, names, parts = _best_name_match(a, b)
     if name_points is None:
         return None
-    score, evidence = name_points, [name_text]
-    na, nb = names
-    if max(ambiguity[(na.given, na.family)], ambiguity[(nb.given, nb.family)]) > 1:
-        score -= 3.0
-        evidence.append("several records of one source carry this name")
-    elif na.family in COMMON_FAMILY_NAMES and name_points < 6:
-        score -= 1.0
-    elif na.family in COMMON_FAMILY_NAMES:
-        score -= 1.5
-        evidence.append("common name")
     ra, rb = a.record, b.record
+    evidence = [name_text]
+    birthday = _birthday_points(ra.birthday, rb.birthday, evidence)
+    address = _address_points(ra, rb, evidence)
+    score = name_points + birthday + address
+    na, nb = names
+    # Two records of one source with one name are two people, unless a birthday or a postal
+    # address says they are one person entered twice.
+    if birthday <= 0 and address < 3 and na.is_full and nb.is_full:
+        if max(ambiguity[(na.given, na.family)], ambiguity[(nb.given, nb.family)]) > 1:
+            score -= 3.0
+            evidence.append("several records of one source carry this name")
+        elif na.family in COMMON_FAMILY_NAMES and name_points < 6:
+            score -= 1.0
+        elif na.family in COMMON_FAMILY_NAMES:
+            score -= 1.5
+            evidence.append("common name")
 
     if ra.org and rb.org and same_org(ra.org, rb.org):
         score += 4.0
@@ -417,35 +432,40 @@ def score_pair(a: _Prepared, b: _Prepared, ambiguity: Counter) -> tuple[float, s
     if fits:
         score += 3.0 if name_points >= 6 else 1.5
         evidence.append(f"address {fits}@ fits the name")
-
-    score += _birthday_points(ra.birthday, rb.birthday, evidence)
-    score += _address_points(ra, rb, evidence)
     if ra.title and rb.title and fold(ra.title) == fold(rb.title):
         score += 1.0
         evidence.append("same title")
-    return score, "; ".join(evidence)
+    if "different" in parts and birthday <= 0:
+        # Spouses share a family name, an address and often an employer: without a birthday
+        # that agrees, a different first name never links.
+        score = min(score, LINK_SCORE - 0.5)
+    strong = bool(ra.birthday) and ra.birthday == rb.birthday and len(ra.birthday) == 10
+    return score, "; ".join(evidence), strong
 
 
-def _best_name_match(a: _Prepared, b: _Prepared) -> tuple[float | None, str, tuple]:
-    best: tuple[float | None, str, tuple] = (None, "", ())
+def _part_level(level: str | None, a: str, b: str) -> str:
+    if level is not None:
+        return level
+    return "missing" if not a or not b else "different"
+
+
+def _best_name_match(a: _Prepared, b: _Prepared) -> tuple[float | None, str, tuple, tuple]:
+    """The best-agreeing pair of names of two records, both ways round, with points per part."""
+    best: tuple[float | None, str, tuple, tuple] = (None, "", (), ())
     for na in a.names:
-        if not na.is_full:
-            continue
         for nb in b.names:
-            if not nb.is_full:
-                continue
             for other, order in ((nb, ""), (swapped(nb), ", other order")):
                 if other is None:
                     continue
-                g = given_level(na.given, other.given)
-                f = family_level(na, other)
-                if g is None or f is None:
-                    continue
+                g = _part_level(given_level(na.given, other.given), na.given, other.given)
+                f = _part_level(family_level(na, other), na.family, other.family)
+                if {g, f} <= {"missing", "different"}:
+                    continue                         # nothing of the name agrees
                 points = _GIVEN_POINTS[g] + _FAMILY_POINTS[f] - (0.5 if order else 0.0)
                 if best[0] is None or points > best[0]:
                     text = (f"names {na.given} {na.family} / {nb.given} {nb.family} "
                             f"({g} given name, {f} family name{order})")
-                    best = (points, text, (na, nb))
+                    best = (points, text, (na, nb), (g, f))
     return best
 
 
@@ -481,30 +501,46 @@ def _birthday_points(a: str | None, b: str | None, evidence: list[str]) -> float
         evidence.append(f"same day and month of birth ({a[-5:]})")
         return 2.0
     if len(a) == 10 and len(b) == 10:
-        differing = sum(x != y for x, y in zip(a, b))
-        day_month_swapped = a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]
-        if differing == 1 or day_month_swapped:
+        if _one_slip(a.replace("-", ""), b.replace("-", "")) or (
+                a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]):
             evidence.append(f"birthdays nearly agree ({a} / {b})")
             return 2.0
         evidence.append(f"different birthdays ({a} / {b})")
-        return -6.0
+        return -4.0
     return 0.0
 
 
+def _one_slip(a: str, b: str) -> bool:
+    """One digit wrong, or two neighbouring digits swapped (19941127 / 19941217)."""
+    diff = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+    return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                              and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+
+
 def _address_points(a: IdentityRecord, b: IdentityRecord, evidence: list[str]) -> float:
+    """Street (typos and split words forgiven), postcode (one slip forgiven), town: up to 5."""
     points = 0.0
     parts = []
     if a.street and b.street:
         sa, sb = fold(a.street), fold(b.street)
-        if sa and sb and (sa == sb or fuzz.token_sort_ratio(sa, sb) >= 90):
+        if sa and sb and (sa == sb or fuzz.token_sort_ratio(sa, sb) >= 90
+                          or fuzz.ratio(sa.replace(" ", ""), sb.replace(" ", "")) >= 88):
             points += 3.0
             parts.append("street")
-    if a.postcode and b.postcode and fold(a.postcode) == fold(b.postcode):
-        points += 2.0
-        parts.append("postcode")
-    if a.locality and b.locality and fold(a.locality) == fold(b.locality):
-        points += 1.0
-        parts.append("town")
+    if a.postcode and b.postcode:
+        pa, pb = fold(a.postcode).replace(" ", ""), fold(b.postcode).replace(" ", "")
+        if pa == pb:
+            points += 2.0
+            parts.append("postcode")
+        elif len(pa) >= 4 and _one_slip(pa, pb):
+            points += 1.0
+            parts.append("postcode (one slip)")
+    if a.locality and b.locality:
+        la, lb = fold(a.locality).replace(" ", ""), fold(b.locality).replace(" ", "")
+        if la == lb or (min(len(la), len(lb)) >= 4
+                        and JaroWinkler.normalized_similarity(la, lb) >= 0.92):
+            points += 1.0
+            parts.append("town")
     if parts:
         evidence.append("same " + ", ".join(parts))
     return min(points, 5.0)
