@@ -227,11 +227,10 @@ def _parse(block: bytes, position: int, folder: str | None, include_subject: boo
     references = values.get("references")
     if references:
         msg.references = [i for text in references for i in _msg_ids(text)]
-    if len(values) > 6:
-        msg.list_id = _plain_value(values, "list-id")
-        msg.list_unsubscribe = _plain_value(values, "list-unsubscribe")
-        msg.precedence = _plain_value(values, "precedence")
-        msg.auto_submitted = _plain_value(values, "auto-submitted")
+    msg.list_id = _plain_value(values, "list-id")
+    msg.list_unsubscribe = _plain_value(values, "list-unsubscribe")
+    msg.precedence = _plain_value(values, "precedence")
+    msg.auto_submitted = _plain_value(values, "auto-submitted")
     msg.return_path = _plain_value(values, "return-path")
     labels = values.get("x-gmail-labels")
     if labels:

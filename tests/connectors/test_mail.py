@@ -478,3 +478,11 @@ def test_two_processes_give_the_same_records(tmp_path, monkeypatch):
             f.write(f"From x Mon Jan 13 10:00:00 2025\nFrom: P{i} <p{i}@example.org>\n"
                     f"Message-ID: <{i}@example.org>\n\nbody {i}\n\n")
     assert list(read_mail(path, processes=2)) == list(read_mail(path, processes=1))
+
+
+def test_a_bare_notification_keeps_its_auto_submitted_header():
+    block = (b"Message-ID: <n1@ci.example>\r\nDate: Mon, 02 Nov 2026 10:00:00 +0000\r\n"
+             b"From: CI <ci@ci.example>\r\nTo: me@home.example\r\nSubject: build failed\r\n"
+             b"Auto-Submitted: auto-generated\r\n")
+    msg = parse_headers(block, position=1, folder=None)
+    assert msg.auto_submitted == "auto-generated"

@@ -50,7 +50,8 @@ classified as (
                 then 'Auto-Submitted: ' || lower(trim(m.auto_submitted))
             when trim(coalesce(m.return_path, '')) = '<>' then 'bounce (empty Return-Path)'
             when regexp_matches(lower(split_part(coalesce(p.from_email, ''), '@', 1)),
-                                '^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|donotreply'
+                                -- also as the last word: messages-noreply@, billing-noreply@
+                                '^([a-z0-9]+[-_.])*(mailer-daemon|postmaster|no-?reply|do-?not-?reply|donotreply'
                                 || '|notifications?|notify|alerts?|bounces?|news(letter)?'
                                 || '|automated|auto-?confirm|system|daemon)([-+._].*)?$')
                 then 'automated sender: ' || p.from_email

@@ -1,0 +1,307 @@
+"""examples/world.py: the demo world is the same for the same seed, its truth.json accounts for
+every identifier its files hold, and `kith sync` imports it whole."""
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from connectors.ics import read_ics
+from connectors.linkedin import read_linkedin
+from connectors.mail import read_mail
+from connectors.phones import normalize_phone
+from connectors.profiles import normalize_profile_url
+from connectors.records import (ContactCard, EventOccurrence, MailMessage, SocialInvitation,
+                                SocialMessage)
+from connectors.vcard import read_vcards
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TODAY = date(2026, 6, 1)
+SMALL = 300                       # LinkedIn connections in the test world
+
+
+def _load_world():
+    spec = importlib.util.spec_from_file_location("kith_example_world",
+                                                  PROJECT_ROOT / "examples" / "world.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module          # dataclasses look their module up while built
+    spec.loader.exec_module(module)
+    return module
+
+
+world = _load_world()
+
+
+@pytest.fixture(scope="module")
+def small_world(tmp_path_factory):
+    return world.generate(tmp_path_factory.mktemp("world"), seed=7, today=TODAY,
+                          n_connections=SMALL)
+
+
+@pytest.fixture(scope="module")
+def truth(small_world):
+    return json.loads(small_world.truth.read_text(encoding="utf-8"))
+
+
+def folded(address: str) -> str:
+    local, _, domain = address.lower().partition("@")
+    local = local.split("+", 1)[0]
+    if domain in ("gmail.com", "googlemail.com"):
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}"
+
+
+# --- the generator ----------------------------------------------------------------------------
+
+def test_same_seed_and_day_give_the_same_bytes(small_world, tmp_path):
+    again = world.generate(tmp_path, seed=7, today=TODAY, n_connections=SMALL)
+    assert list(again.files) == list(small_world.files)
+    different = [rel for rel in small_world.files
+                 if (tmp_path / rel).read_bytes() != (small_world.out_dir / rel).read_bytes()]
+    assert different == []
+
+
+def test_another_seed_gives_another_world(small_world, tmp_path):
+    other = world.generate(tmp_path, seed=8, today=TODAY, n_connections=SMALL)
+    assert (other.out_dir / world.MBOX).read_bytes() != \
+        (small_world.out_dir / world.MBOX).read_bytes()
+
+
+def test_writes_the_export_files_and_a_config(small_world):
+    cards = sorted(k for k in small_world.files if k.startswith("cards/"))
+    assert set(small_world.files) - set(cards) == {
+        "calendar/calendar.ics", "kith.toml", "linkedin/Connections.csv",
+        "linkedin/Invitations.csv", "linkedin/messages.csv", "mail/mail.mbox",
+        "phone/contacts.vcf", "truth.json"}
+    assert cards == sorted(small_world.n_event_cards)
+    assert [c.split("-20")[0] for c in cards] == ["cards/chamber-mixer", "cards/data-summit"]
+
+
+def test_tier_counts_are_in_range(truth):
+    tiers = Counter(p["tier"] for p in truth)
+    assert tiers["owner"] == 1
+    assert 12 <= tiers["inner_circle"] <= 18
+    assert 40 <= tiers["active"] <= 60
+    assert 20 <= tiers["cooling"] <= 30
+    assert 12 <= tiers["dormant"] <= 18
+    assert 15 <= tiers["unanswered"] <= 25
+    assert 25 <= tiers["inbound_only"] <= 35
+    assert tiers["list_only"] >= SMALL
+    assert tiers["automated"] >= 10 and tiers["role"] >= 4
+
+
+def test_tiers_agree_with_the_interaction_counts(truth):
+    wrong = []
+    for p in truth:
+        sent, received = p["n_sent"], p["n_received"]
+        if p["tier"] in ("inner_circle", "active", "cooling", "dormant"):
+            ok = sent > 0 and received > 0
+        elif p["tier"] == "unanswered":
+            ok = sent > 0 and received == 0
+        elif p["tier"] == "inbound_only":
+            ok = sent == 0 and received > 0
+        elif p["tier"] == "list_only":
+            ok = sent == received == p["n_meetings"] == 0
+        else:
+            ok = True
+        if not ok:
+            wrong.append(p["truth_id"])
+    assert wrong == []
+
+
+# --- truth.json covers every identifier -------------------------------------------------------
+
+def test_no_two_truth_entries_share_an_identifier(truth):
+    owners = {}
+    clashes = []
+    for p in truth:
+        keys = ([("email", folded(e)) for e in p["emails"]]
+                + [("phone", n) for n in p["phones"]]
+                + [("uid", u) for u in p["card_uids"]]
+                + ([("profile", normalize_profile_url(p["linkedin_url"]))]
+                   if p["linkedin_url"] else []))
+        for key in set(keys):
+            if owners.setdefault(key, p["truth_id"]) != p["truth_id"]:
+                clashes.append(key)
+    assert clashes == []
+
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_ID_LINE = re.compile(r"^(Message-ID|In-Reply-To|References|UID):", re.I)
+
+
+def test_every_address_written_anywhere_is_a_truth_address(small_world, truth):
+    seen = set()
+    for rel in small_world.files:
+        if rel == "truth.json":
+            continue
+        text = (small_world.out_dir / rel).read_text(encoding="utf-8")
+        # Unfold: vCard and iCalendar lines continue without the space, mail headers with it.
+        text = text.replace("\n ", "" if rel.endswith((".vcf", ".ics")) else " ")
+        for line in text.splitlines():
+            if not _ID_LINE.match(line):
+                seen.update(a.lower() for a in _EMAIL.findall(line))
+    assert seen == {e for p in truth for e in p["emails"]}
+
+
+@pytest.fixture(scope="module")
+def records(small_world):
+    out = small_world.out_dir
+    found = []
+    for path in sorted((out / "cards").iterdir()) + [out / world.PHONE_BOOK]:
+        found.extend(read_vcards(path, default_region="US"))
+    found.extend(read_linkedin(out / "linkedin"))
+    found.extend(read_mail(out / world.MBOX))
+    found.extend(read_ics(out / world.CALENDAR, owner_tz=world.OWNER_TZ))
+    return found
+
+
+def test_every_address_kith_reads_belongs_to_one_truth_person(records, truth):
+    known = {folded(e): p["truth_id"] for p in truth for e in p["emails"]}
+    addresses = set()
+    for r in records:
+        if isinstance(r, ContactCard):
+            addresses.update(e.normalized for e in r.emails)
+        elif isinstance(r, MailMessage):
+            addresses.update(m.normalized for m in r.from_ + r.to + r.cc)
+        elif isinstance(r, EventOccurrence):
+            addresses.update(a.normalized for a in r.attendees + [r.organizer])
+    assert None not in addresses
+    assert {a for a in addresses if folded(a) not in known} == set()
+
+
+def test_every_phone_kith_reads_is_a_truth_phone(records, truth):
+    phones = [p.e164 for r in records if isinstance(r, ContactCard) for p in r.phones]
+    assert None not in phones
+    assert set(phones) == {n for p in truth for n in p["phones"]}
+
+
+def test_every_profile_kith_reads_is_a_truth_profile(records, truth):
+    profiles = set()
+    for r in records:
+        if isinstance(r, ContactCard):
+            profiles.update(normalize_profile_url(link.value) for link in r.links
+                            if link.service == "linkedin")
+        elif isinstance(r, SocialMessage):
+            profiles.update([r.sender_profile, *r.recipient_profiles])
+        elif isinstance(r, SocialInvitation):
+            profiles.add(r.other_profile)
+    expected = {normalize_profile_url(p["linkedin_url"]) for p in truth if p["linkedin_url"]}
+    assert None not in profiles
+    assert profiles == expected
+
+
+def test_every_vcard_uid_is_a_truth_uid(records, truth):
+    uids = [r.uid for r in records
+            if isinstance(r, ContactCard) and r.source_format.startswith("vcard")]
+    assert len(uids) == len(set(uids))
+    assert set(uids) == {u for p in truth for u in p["card_uids"]}
+
+
+def test_phone_numbers_are_written_in_many_ways(small_world):
+    text = (small_world.out_dir / world.PHONE_BOOK).read_text(encoding="utf-8")
+    numbers = re.findall(r"^(?:item\d+\.)?TEL[^:]*:(.*)$", text, re.M)
+    shapes = {re.sub(r"\d", "9", n.strip()) for n in numbers}
+    assert len(shapes) >= 6
+    assert all(normalize_phone(n, "US") for n in numbers)
+
+
+# --- kith syncs it ----------------------------------------------------------------------------
+
+def kith(*args):
+    exe = Path(sys.executable).with_name("kith")
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "flows.cli"]
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "COLUMNS": "200"}
+    env.pop("PREFECT_API_URL", None)
+    env.pop("KITH_DB", None)
+    return subprocess.run(command + [str(a) for a in args], capture_output=True, text=True,
+                          env=env, cwd=PROJECT_ROOT, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def synced(small_world):
+    proc = kith("sync", "--config", small_world.config)
+    return proc, small_world.out_dir / "world.duckdb"
+
+
+def sql(db: Path, query: str) -> list[dict]:
+    proc = kith("sql", "--db", db, "--format", "json", query)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="module")
+def counts(synced):
+    # Three queries, not one: a single query over all these views exceeds the 256 MB that
+    # `kith sql` gives DuckDB (KITH_MEMORY_LIMIT), though it needs far less.
+    _, db = synced
+    return {
+        **sql(db, """select (select count(*) from rejects) as rejects,
+                            (select count(*) from loads where status <> 'completed')
+                                as failed_loads,
+                            (select count(*) from contacts) as contacts,
+                            (select count(*) from stg_social__messages) as social_messages,
+                            (select count(*) from stg_social__invitations) as invitations""")[0],
+        **sql(db, """select count(*) as messages,
+                            count(*) filter (where direction = 'neither') as neither,
+                            count(*) filter (where direction = 'sent') as sent
+                     from stg_mail__messages""")[0],
+        **sql(db, """select count(*) filter (where owner_partstat = 'DECLINED') as declined,
+                            count(*) filter (where status = 'CANCELLED') as cancelled,
+                            max(n_people) as max_people,
+                            (select count(*) from stg_calendar__attendees
+                             where cutype = 'ROOM') as rooms
+                     from stg_calendar__events""")[0],
+    }
+
+
+def test_sync_exits_cleanly(synced):
+    proc, _ = synced
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_sync_rejects_nothing(counts):
+    assert (counts["rejects"], counts["failed_loads"]) == (0, 0)
+
+
+def test_sync_reads_every_card_and_connection(counts, small_world):
+    assert counts["contacts"] == (small_world.n_phone_cards + SMALL
+                                  + sum(small_world.n_event_cards.values()))
+
+
+def test_sync_reads_every_message(counts, small_world):
+    assert (counts["messages"], counts["social_messages"], counts["invitations"]) == \
+        (small_world.n_mail, small_world.n_linkedin_messages, small_world.n_invitations)
+
+
+def test_every_message_is_to_or_from_the_owner(counts):
+    assert counts["neither"] == 0 and counts["sent"] > 1000
+
+
+def test_calendar_holds_declined_cancelled_and_all_hands(counts):
+    assert counts["declined"] >= 3 and counts["cancelled"] >= 1
+    assert counts["max_people"] >= 150 and counts["rooms"] > 0
+
+
+def test_cards_carry_their_event_tag(synced, small_world):
+    _, db = synced
+    tags = {r["tag"]: r["n"] for r in sql(db, "select tag, count(*) as n from record_tags "
+                                              "group by tag")}
+    assert sorted(tags.values()) == sorted(small_world.n_event_cards.values())
+    assert all(t.startswith(("Chamber mixer ", "Northeast Data Summit ")) for t in tags)
+
+
+def test_mail_from_automated_senders_is_flagged(synced, truth):
+    _, db = synced
+    automated = ", ".join(f"'{e}'" for p in truth if p["tier"] == "automated"
+                          for e in p["emails"])
+    missed = sql(db, f"select from_email, count(*) as n from stg_mail__messages "
+                     f"where from_email in ({automated}) and not is_automated group by 1")
+    assert missed == []
