@@ -36,6 +36,7 @@ bench: install
 	$(BIN)/python bench/caldav_sync.py
 	$(BIN)/python bench/linkedin_import.py
 	$(BIN)/python bench/sync.py
+	$(BIN)/python bench/identity_world.py
 	$(BIN)/python bench/identity_febrl.py
 
 clean:

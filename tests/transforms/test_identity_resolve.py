@@ -91,9 +91,15 @@ def test_mail_display_name_whose_address_fits_the_name_links():
     assert together(result, "card", "email:jdoe@gmail.com")
 
 
-def test_a_matching_name_alone_is_only_a_candidate():
-    result = resolve([R("a", "s1", full_name="Grace Hopper", org="US Navy"),
-                      R("b", "s2", full_name="Grace Hopper")])
+def test_a_matching_common_name_alone_does_not_link():
+    result = resolve([R("a", "s1", full_name="Grace Miller", org="US Navy"),
+                      R("b", "s2", full_name="Grace Miller")])
+    assert not together(result, "a", "b")
+
+
+def test_name_and_a_weaker_clue_make_a_candidate():
+    result = resolve([R("a", "s1", full_name="Grace Miller", title="Admiral"),
+                      R("b", "s2", full_name="Grace Miller", title="Admiral")])
     assert not together(result, "a", "b")
     assert [(c.a, c.b) for c in result.candidates] == [("a", "b")]
 
@@ -153,3 +159,17 @@ def test_bad_input_does_not_crash_or_merge():
     assert len(result.clusters) == len(records)
     assert result.excluded[0].reason == "too long to be an identifier"
     assert result.n_skipped_blocks >= 1
+
+
+def test_an_uncommon_name_no_source_holds_twice_links_across_sources():
+    result = resolve([R("a", "linkedin", full_name="Chidi Okonkwo", org="Acme"),
+                      R("b", "phone", full_name="Chidi Okonkwo", phones=("+15550100",))])
+    assert together(result, "a", "b")
+    assert "no two records of one source carry this name" in result.links[0].evidence
+
+
+def test_a_name_one_source_holds_twice_does_not_link_by_name():
+    result = resolve([R("a", "linkedin", full_name="Chidi Okonkwo", org="Acme"),
+                      R("b", "linkedin", full_name="Chidi Okonkwo", org="Globex"),
+                      R("c", "phone", full_name="Chidi Okonkwo", phones=("+15550100",))])
+    assert len(result.clusters) == 3

@@ -370,7 +370,8 @@ def _name_ambiguity(prepared: dict[str, _Prepared]) -> Counter:
     called John Smith mean a name alone cannot tell them apart."""
     per_source = Counter()
     for p in prepared.values():
-        if p.name is not None and p.name.is_full:
+        # one person often writes from several addresses: mail names say nothing here
+        if p.name is not None and p.name.is_full and p.record.names_reliable:
             per_source[(p.record.source, p.name.given, p.name.family)] += 1
     ambiguity = Counter()
     for (_, given, family), n in per_source.items():
@@ -409,6 +410,10 @@ def score_pair(a: _Prepared, b: _Prepared, ambiguity: Counter) -> tuple[float, s
         elif na.family in COMMON_FAMILY_NAMES:
             score -= 1.5
             evidence.append("common name")
+        elif name_points >= 6 and birthday == 0 and ra.names_reliable and rb.names_reliable:
+            # No source holds two people of this exact, uncommon name.
+            score += 2.5
+            evidence.append("no two records of one source carry this name")
 
     if ra.org and rb.org and same_org(ra.org, rb.org):
         score += 4.0

@@ -1,0 +1,218 @@
+"""Benchmark: identity resolution against known truth, and its speed at 100,000 records.
+
+1. Quality. The seeded demo world (examples/world.py: LinkedIn export mostly without e-mails,
+   event cards, a phone book, two years of mail, a calendar; nicknames, middle names, a maiden
+   name, typos, several and Gmail-variant addresses, job changes, shared role addresses and a
+   family phone, three John Smiths) is synced into a fresh warehouse with `kith sync`. Each
+   identity record is mapped to its true person through truth.json (which kith never reads) by
+   vCard UID, e-mail address, LinkedIn profile URL or phone; records of shared role handles
+   (truth kind `role`) and unmapped records are left out. Pairwise precision, recall and F1 over
+   every pair of records kith put in one person, and wrong merges (people holding records of
+   more than one true person). Target: precision >= 0.995, recall >= 0.95.
+2. Speed. A synthetic population of about 100,000 records (names from the world's lists, each
+   person on one to four sources with the same variations) resolved in memory by
+   `transforms.identity.resolve.resolve`, next to a baseline in the same run: grouping the same
+   records by exact shared e-mail only (the floor any resolver pays). Target: under 60 s.
+
+    python bench/identity_world.py [--records 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from itertools import combinations
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "examples"))
+
+import duckdb  # noqa: E402
+
+import world  # noqa: E402
+from connectors.profiles import normalize_profile_url  # noqa: E402
+from transforms.identity.resolve import IdentityRecord, fold_email, resolve  # noqa: E402
+
+
+def pairs_of(groups):
+    return {tuple(sorted(p)) for g in groups for p in combinations(g, 2)}
+
+
+def score(predicted: dict[str, int], truth: dict[str, str]) -> dict:
+    """Pairwise precision / recall / F1 over records with a known truth."""
+    keys = [k for k in predicted if k in truth]
+    by_pred, by_true = defaultdict(list), defaultdict(list)
+    for k in keys:
+        by_pred[predicted[k]].append(k)
+        by_true[truth[k]].append(k)
+    pred, true = pairs_of(by_pred.values()), pairs_of(by_true.values())
+    hit = len(pred & true)
+    precision = hit / len(pred) if pred else 1.0
+    recall = hit / len(true) if true else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    wrong = sum(1 for g in by_pred.values() if len({truth[k] for k in g}) > 1)
+    return {"records": len(keys), "true_pairs": len(true), "pred_pairs": len(pred),
+            "precision": precision, "recall": recall, "f1": f1, "wrong_merges": wrong}
+
+
+def world_quality(workdir: Path) -> tuple[dict, list[str]]:
+    world.generate(workdir, seed=7)
+    subprocess.run([str(ROOT / ".venv" / "bin" / "kith"), "sync", "--config",
+                    str(workdir / "kith.toml")], check=True, capture_output=True)
+    people = json.loads((workdir / "truth.json").read_text(encoding="utf-8"))
+    by_id: dict[str, str] = {}
+    role_ids = {p["truth_id"] for p in people if p["kind"] == "role"}
+    for p in people:
+        for e in p["emails"]:
+            by_id[f"email:{fold_email(e)}"] = p["truth_id"]
+        for ph in p["phones"]:
+            by_id[f"phone:{ph}"] = p["truth_id"]
+        if p["linkedin_url"]:
+            by_id[f"profile:{normalize_profile_url(p['linkedin_url'])}"] = p["truth_id"]
+        for uid in p["card_uids"]:
+            by_id[f"uid:{uid}"] = p["truth_id"]
+    con = duckdb.connect(str(workdir / "world.duckdb"), read_only=True)
+    rows = con.execute("""
+        select ids.record_key, ids.person_id, r.emails, r.phones, r.profiles
+        from person_ids ids join int_identity_records r using (record_key)""").fetchall()
+    seconds = con.execute("select seconds from identity_builds order by build_id desc limit 1"
+                          ).fetchone()[0]
+    con.close()
+    predicted, truth = {}, {}
+    for key, person, emails, phones, profiles in rows:
+        candidates = []
+        if key.startswith("card:uid:"):
+            candidates.append(f"uid:{key[9:]}")
+        candidates += [f"email:{fold_email(e)}" for e in emails]
+        candidates += [f"profile:{normalize_profile_url(u) or u}" for u in profiles]
+        candidates += [f"phone:{p}" for p in phones]
+        found = next((by_id[c] for c in candidates if c in by_id), None)
+        predicted[key] = person
+        if found is not None and found not in role_ids:
+            truth[key] = found
+    result = score(predicted, truth)
+    result["seconds"] = seconds
+    misses = _explain(predicted, truth)
+    return result, misses
+
+
+def _explain(predicted, truth, limit=8) -> list[str]:
+    lines = []
+    by_true = defaultdict(list)
+    for k, t in truth.items():
+        by_true[t].append(k)
+    for t, keys in by_true.items():
+        persons = {predicted[k] for k in keys}
+        if len(persons) > 1 and len(lines) < limit:
+            lines.append(f"  missed: {t} split into {len(persons)}: {sorted(keys)[:4]}")
+    by_pred = defaultdict(list)
+    for k in truth:
+        by_pred[predicted[k]].append(k)
+    for p, keys in by_pred.items():
+        if len({truth[k] for k in keys}) > 1:
+            lines.append(f"  WRONG: person {p} holds {sorted({truth[k] for k in keys})}")
+    return lines
+
+
+def synthetic(n_records: int, seed: int = 11) -> tuple[list[IdentityRecord], dict[str, str]]:
+    """About n_records records of people spread over four kinds of source."""
+    rng = random.Random(seed)
+    given, family = list(world.GIVEN), list(world.FAMILY)
+    nick = world.NICKNAMES
+    records, truth = [], {}
+    i = 0
+    while len(records) < n_records:
+        i += 1
+        g, f = rng.choice(given), rng.choice(family)
+        org = f"{rng.choice(list(world.COMPANY_WORDS))} {rng.choice(world.COMPANY_KINDS)}"
+        org = " ".join(org.split())
+        domain = org.lower().replace(" ", "") + ".example"
+        work = f"{g.lower()}.{f.lower()}{i}@{domain}"
+        gmail = f"{g.lower()}{f.lower()}{i}@gmail.com"
+        phone = f"+1415{i:07d}"
+        sources = rng.sample(["linkedin", "card", "phone", "mail"], rng.randint(1, 4))
+        for s in sources:
+            key = f"{s}:{i}"
+            if s == "linkedin":
+                rec = IdentityRecord(key, "linkedin", given_name=g, family_name=f,
+                                     org=org + rng.choice(["", " Inc.", " LLC"]),
+                                     profiles=(f"https://www.linkedin.com/in/{g}-{f}-{i}",),
+                                     platform="linkedin")
+            elif s == "card":
+                rec = IdentityRecord(key, f"cards{i % 7}", full_name=f"{g} {f}", org=org,
+                                     emails=(work,), phones=(phone,) if rng.random() < .5 else ())
+            elif s == "phone":
+                first = rng.choice(nick.get(g, [g]))
+                rec = IdentityRecord(key, "phone", full_name=f"{first} {f}", phones=(phone,),
+                                     emails=(gmail.replace(g.lower(), g.lower() + "."),)
+                                     if rng.random() < .3 else ())
+            else:
+                address = rng.choice([work, gmail])
+                rec = IdentityRecord(f"email:{address}", "email", full_name=f"{g} {f}",
+                                     emails=(address,), names_seen=(f"{g} {f}",),
+                                     names_reliable=False)
+            if rec.key not in truth:
+                records.append(rec)
+                truth[rec.key] = str(i)
+    return records, truth
+
+
+def by_email_only(records: list[IdentityRecord]) -> int:
+    first: dict[str, str] = {}
+    groups = 0
+    for r in records:
+        for e in r.emails:
+            if fold_email(e) not in first:
+                first[fold_email(e)] = r.key
+                groups += 1
+    return groups
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=100_000)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="kith-identity-") as tmp:
+        quality, misses = world_quality(Path(tmp))
+    print("Identity resolution on the demo world (seed 7), against truth.json")
+    print(f"{'records':>8} {'true_pairs':>10} {'pred_pairs':>10} {'precision':>9} "
+          f"{'recall':>7} {'f1':>7} {'wrong_merges':>12} {'seconds':>8}")
+    q = quality
+    print(f"{q['records']:>8,} {q['true_pairs']:>10,} {q['pred_pairs']:>10,} "
+          f"{q['precision']:>9.4f} {q['recall']:>7.4f} {q['f1']:>7.4f} {q['wrong_merges']:>12} "
+          f"{q['seconds']:>8.2f}")
+    for line in misses:
+        print(line)
+    met = q["precision"] >= 0.995 and q["recall"] >= 0.95
+    print(f"target precision >= 0.995 and recall >= 0.95: {'met' if met else 'NOT met'}")
+
+    records, truth = synthetic(args.records)
+    started = time.perf_counter()
+    groups = by_email_only(records)
+    floor = time.perf_counter() - started
+    started = time.perf_counter()
+    result = resolve(records)
+    seconds = time.perf_counter() - started
+    predicted = {k: n for n, cluster in enumerate(result.clusters) for k in cluster}
+    s = score(predicted, truth)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print()
+    print(f"Resolution of {len(records):,} synthetic records (in memory)")
+    print(f"{'method':<22} {'seconds':>8} {'people':>8} {'precision':>9} {'recall':>7}")
+    print(f"{'exact e-mail only':<22} {floor:>8.2f} {groups:>8,} {'':>9} {'':>7}")
+    print(f"{'kith resolve':<22} {seconds:>8.2f} {len(result.clusters):>8,} "
+          f"{s['precision']:>9.4f} {s['recall']:>7.4f}")
+    print(f"peak RSS {peak:,.0f} MB; target under 60 s: {'met' if seconds < 60 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
