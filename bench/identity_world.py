@@ -122,18 +122,39 @@ def _explain(predicted, truth, limit=8) -> list[str]:
     return lines
 
 
+_SYLLABLES = ("ka ri to an el mo su ve da lin or na be go tha ren vi as ko ul mar te si "
+              "ber wen do ha ni ro ly ca fe").split()
+
+
+def _invented(rng: random.Random, parts: int) -> str:
+    return "".join(rng.choice(_SYLLABLES) for _ in range(parts)).capitalize()
+
+
 def synthetic(n_records: int, seed: int = 11) -> tuple[list[IdentityRecord], dict[str, str]]:
-    """About n_records records of people spread over four kinds of source."""
+    """About n_records records of people spread over four kinds of source.
+
+    Names follow a long tail as real ones do: given names from the world's list (weights
+    1/(rank+5))
+    with one in five invented; family names one in three from the world's list (same weights,
+    so the first names of the list repeat often) and the rest invented from syllables. Employers: a few
+    large ones hold many people, most hold a handful."""
     rng = random.Random(seed)
     given, family = list(world.GIVEN), list(world.FAMILY)
+    given_weights = [1 / (r + 5) for r in range(len(given))]
+    family_weights = [1 / (r + 5) for r in range(len(family))]
+    companies = [f"{w} {k}" for w in world.COMPANY_WORDS for k in world.COMPANY_KINDS]
+    rng.shuffle(companies)
+    company_weights = [1 / (r + 5) for r in range(len(companies))]
     nick = world.NICKNAMES
     records, truth = [], {}
     i = 0
     while len(records) < n_records:
         i += 1
-        g, f = rng.choice(given), rng.choice(family)
-        org = f"{rng.choice(list(world.COMPANY_WORDS))} {rng.choice(world.COMPANY_KINDS)}"
-        org = " ".join(org.split())
+        g = (rng.choices(given, given_weights)[0] if rng.random() < 0.8
+             else _invented(rng, 2))
+        f = (rng.choices(family, family_weights)[0] if rng.random() < 1 / 3
+             else _invented(rng, rng.choice((2, 3))))
+        org = " ".join(rng.choices(companies, company_weights)[0].split())
         domain = org.lower().replace(" ", "") + ".example"
         work = f"{g.lower()}.{f.lower()}{i}@{domain}"
         gmail = f"{g.lower()}{f.lower()}{i}@gmail.com"

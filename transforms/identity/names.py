@@ -88,6 +88,7 @@ def given_initials(given: str) -> frozenset[str]:
     return frozenset(form[0] for form in _nickname_forms(given) if form)
 
 
+@lru_cache(maxsize=500_000)
 def given_level(a: str, b: str) -> str | None:
     """How two first names agree: exact, nickname (Bob / Robert), initial (J / Jane), typo,
     similar; None when they are different names."""
@@ -117,14 +118,19 @@ def _spelling_level(a: str, b: str) -> str | None:
 def family_level(a: Name, b: Name) -> str | None:
     """How two family names agree: exact (also Müller / Mueller), partial (one of two family
     names: García / García Márquez), typo, similar; None when different."""
-    if not a.family or not b.family:
+    return _family_level(a.family, a.family_alt, b.family, b.family_alt)
+
+
+@lru_cache(maxsize=500_000)
+def _family_level(a: str, a_alt: str, b: str, b_alt: str) -> str | None:
+    if not a or not b:
         return None
-    if a.family == b.family or a.family_alt == b.family_alt:
+    if a == b or a_alt == b_alt:
         return "exact"
-    a_tokens, b_tokens = set(a.family.split()), set(b.family.split())
-    if (a_tokens <= b_tokens or b_tokens <= a_tokens) and min(len(a.family), len(b.family)) >= 3:
+    a_tokens, b_tokens = set(a.split()), set(b.split())
+    if (a_tokens <= b_tokens or b_tokens <= a_tokens) and min(len(a), len(b)) >= 3:
         return "partial"
-    return _spelling_level(a.family, b.family)
+    return _spelling_level(a, b)
 
 
 def swapped(name: Name) -> Name | None:

@@ -39,13 +39,25 @@ def org_key(org: str | None) -> str:
     return " ".join(tokens)
 
 
-def same_org(a: str | None, b: str | None) -> bool:
+def org_level(a: str | None, b: str | None) -> str | None:
+    """How two organisation names agree: 'same' (Acme Corp. / ACME Inc, or a typo), 'partial'
+    (one name inside the other: Northwind / Northwind Logistics), else None."""
     ka, kb = org_key(a), org_key(b)
     if not ka or not kb:
-        return False
-    if ka == kb or ka.replace(" ", "") == kb.replace(" ", ""):
-        return True
-    return min(len(ka), len(kb)) >= 5 and fuzz.token_set_ratio(ka, kb) >= 92
+        return None
+    if ka.replace(" ", "") == kb.replace(" ", ""):
+        return "same"
+    if min(len(ka), len(kb)) >= 5 and fuzz.ratio(ka, kb) >= 92:
+        return "same"
+    ta, tb = ka.split(), kb.split()
+    shorter, longer = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
+    if longer[:len(shorter)] == shorter and len("".join(shorter)) >= 4:
+        return "partial"
+    return None
+
+
+def same_org(a: str | None, b: str | None) -> bool:
+    return org_level(a, b) == "same"
 
 
 def is_free_mail(domain: str) -> bool:

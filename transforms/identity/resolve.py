@@ -31,7 +31,7 @@ from rapidfuzz.distance import JaroWinkler
 from connectors.profiles import normalize_profile_url
 from transforms.identity.names import (Name, compatible, family_level, fold, given_initials,
                                        given_level, parse_name, swapped)
-from transforms.identity.organisations import (is_free_mail, org_matches_domain, same_org)
+from transforms.identity.organisations import is_free_mail, org_level, org_matches_domain
 
 MAX_CLUSTER = 60                 # records per person; a bigger cluster is almost surely wrong
 MAX_BLOCK = 300                  # records compared pairwise within one name block
@@ -61,6 +61,17 @@ COMMON_FAMILY_NAMES = frozenset("""
     schmidt schneider fischer weber meyer wagner becker kim park choi li wang zhang liu chen yang
     huang zhao wu zhou xu sun ma singh kumar patel sharma khan ali ahmed tran le pham silva
     santos oliveira souza rossi russo dubois bernard petit durand moreau jansen devries
+""".split())
+
+
+# Given names so common that, with a common family name, they make a name many people carry.
+COMMON_GIVEN_NAMES = frozenset("""
+    james john robert michael william david richard joseph thomas charles christopher daniel
+    matthew anthony mark paul steven andrew joshua kevin brian george edward mary patricia
+    jennifer linda elizabeth barbara susan jessica sarah karen lisa nancy betty sandra ashley
+    emily michelle amanda melissa maria jose juan carlos luis ana carmen mohammed muhammad
+    mohamed ahmed ali fatima wei jing li min hui yan ying jun priya rahul amit anna peter hans
+    thomas michael stefan andreas laura julia sophie marie pierre jean
 """.split())
 
 
@@ -338,7 +349,7 @@ def _fuzzy_pairs(prepared: dict[str, _Prepared], clusters: _Clusters,
             continue
         for block in _blocking_keys(p):
             blocks[block].append(key)
-    ambiguity = _name_ambiguity(prepared)
+    stats = NameStats.of(prepared)
     skipped = 0
     seen: set[tuple[str, str]] = set()
     best: dict[tuple[str, str], tuple] = {}
@@ -356,7 +367,7 @@ def _fuzzy_pairs(prepared: dict[str, _Prepared], clusters: _Clusters,
             ra, rb = clusters.find(a), clusters.find(b)
             if ra == rb:
                 continue
-            scored = score_pair(prepared[pair[0]], prepared[pair[1]], ambiguity)
+            scored = score_pair(prepared[pair[0]], prepared[pair[1]], stats)
             if scored is None or scored[0] < CANDIDATE_SCORE:
                 continue
             roots = (ra, rb) if ra < rb else (rb, ra)
@@ -365,18 +376,43 @@ def _fuzzy_pairs(prepared: dict[str, _Prepared], clusters: _Clusters,
     return sorted(best.values(), key=lambda t: (-t[0], t[1], t[2])), skipped
 
 
-def _name_ambiguity(prepared: dict[str, _Prepared]) -> Counter:
-    """How many records of one source share each (given, family): two LinkedIn connections
-    called John Smith mean a name alone cannot tell them apart."""
-    per_source = Counter()
-    for p in prepared.values():
-        # one person often writes from several addresses: mail names say nothing here
-        if p.name is not None and p.name.is_full and p.record.names_reliable:
-            per_source[(p.record.source, p.name.given, p.name.family)] += 1
-    ambiguity = Counter()
-    for (_, given, family), n in per_source.items():
-        ambiguity[(given, family)] = max(ambiguity[(given, family)], n)
-    return ambiguity
+@dataclass
+class NameStats:
+    """How often names occur among the records with real names (cards, platform profiles).
+
+    `per_source[(given, family)]` is the most records any one source holds of a full name:
+    two LinkedIn connections called John Smith mean a name alone cannot tell them apart.
+    `expected_namesakes(name)` estimates how many other people in the data carry the name by
+    chance, from how often its given and family names occur: Elsa Nguyen is rare even where
+    Nguyen is common, John Smith is not."""
+    per_source: Counter
+    given: Counter
+    family: Counter
+    n: int
+
+    @classmethod
+    def of(cls, prepared: dict[str, _Prepared]) -> "NameStats":
+        per_source, given, family = Counter(), Counter(), Counter()
+        n = 0
+        for p in prepared.values():
+            name = p.name
+            # one person often writes from several addresses: mail names are left out
+            if name is None or not name.is_full or not p.record.names_reliable:
+                continue
+            per_source[(p.record.source, name.given, name.family)] += 1
+            given[name.given] += 1
+            family[name.family] += 1
+            n += 1
+        worst = Counter()
+        for (_, g, f), count in per_source.items():
+            worst[(g, f)] = max(worst[(g, f)], count)
+        return cls(worst, given, family, n)
+
+    def expected_namesakes(self, name: Name) -> float:
+        if name.given in COMMON_GIVEN_NAMES and name.family in COMMON_FAMILY_NAMES:
+            return 1.0                               # John Smith, Maria Garcia: common anywhere
+        # Below a thousand records the data says little about how common a name is.
+        return self.given[name.given] * self.family[name.family] / max(self.n, 1000)
 
 
 _GIVEN_POINTS = {"exact": 3.0, "nickname": 2.5, "typo": 2.0, "similar": 1.0, "initial": 1.0,
@@ -385,7 +421,7 @@ _FAMILY_POINTS = {"exact": 3.0, "partial": 2.0, "typo": 2.0, "similar": 1.0, "mi
                   "different": -3.0}
 
 
-def score_pair(a: _Prepared, b: _Prepared, ambiguity: Counter) -> tuple[float, str, bool] | None:
+def score_pair(a: _Prepared, b: _Prepared, stats: NameStats) -> tuple[float, str, bool] | None:
     """Evidence that two records are one person, as (points, explanation, strong); None when
     there is nothing to compare. Names score -5 to 6; each other agreement adds points, a
     conflict takes. A name part that disagrees is only outweighed by a matching birthday.
@@ -394,30 +430,39 @@ def score_pair(a: _Prepared, b: _Prepared, ambiguity: Counter) -> tuple[float, s
     if name_points is None:
         return None
     ra, rb = a.record, b.record
+    if "different" in parts and not (ra.birthday and rb.birthday):
+        return None              # a different first or family name is never even a candidate
     evidence = [name_text]
     birthday = _birthday_points(ra.birthday, rb.birthday, evidence)
     address = _address_points(ra, rb, evidence)
     score = name_points + birthday + address
+    ambiguous = False
     na, nb = names
     # Two records of one source with one name are two people, unless a birthday or a postal
     # address says they are one person entered twice.
     if birthday <= 0 and address < 3 and na.is_full and nb.is_full:
-        if max(ambiguity[(na.given, na.family)], ambiguity[(nb.given, nb.family)]) > 1:
+        namesakes = max(stats.expected_namesakes(na), stats.expected_namesakes(nb))
+        if max(stats.per_source[(na.given, na.family)], stats.per_source[(nb.given, nb.family)]) > 1:
+            # Two people of this name: an employer or a mail domain cannot tell which is which.
+            ambiguous = True
             score -= 3.0
             evidence.append("several records of one source carry this name")
-        elif na.family in COMMON_FAMILY_NAMES and name_points < 6:
-            score -= 1.0
-        elif na.family in COMMON_FAMILY_NAMES:
-            score -= 1.5
+        elif namesakes >= 0.5:
+            score -= 1.5 if name_points >= 6 else 1.0
             evidence.append("common name")
-        elif name_points >= 6 and birthday == 0 and ra.names_reliable and rb.names_reliable:
-            # No source holds two people of this exact, uncommon name.
+        elif (name_points >= 6 and birthday == 0 and namesakes < 0.2
+              and ra.names_reliable and rb.names_reliable):
+            # An uncommon exact name, and no source holds two people of it.
             score += 2.5
-            evidence.append("no two records of one source carry this name")
+            evidence.append("uncommon name no source holds twice")
 
-    if ra.org and rb.org and same_org(ra.org, rb.org):
+    org = org_level(ra.org, rb.org) if ra.org and rb.org else None
+    if org == "same":
         score += 4.0
         evidence.append(f"same organisation ({ra.org} / {rb.org})")
+    elif org == "partial":
+        score += 2.0
+        evidence.append(f"organisations agree in part ({ra.org} / {rb.org})")
     else:
         domain_match = _org_domain(ra.org, b.domains) or _org_domain(rb.org, a.domains)
         shared = {d for d in a.domains & b.domains if not is_free_mail(d)}
@@ -427,7 +472,8 @@ def score_pair(a: _Prepared, b: _Prepared, ambiguity: Counter) -> tuple[float, s
         elif shared:
             score += 3.0
             evidence.append(f"same mail domain ({min(shared)})")
-    if ra.platform and ra.platform == rb.platform:
+    if ra.platform and ra.platform == rb.platform and ra.source != rb.source:
+        # a connection and a profile in messages (not two connections: those are two people)
         score += 3.0 if name_points >= 6 else 1.5
         evidence.append(f"both on {ra.platform}")
     # A mail display name is only what the sender's client said; an address spelled from the
@@ -440,9 +486,15 @@ def score_pair(a: _Prepared, b: _Prepared, ambiguity: Counter) -> tuple[float, s
     if ra.title and rb.title and fold(ra.title) == fold(rb.title):
         score += 1.0
         evidence.append("same title")
+    if ((ambiguous or (ra.source == rb.source and ra.names_reliable))
+            and birthday <= 0 and address < 3):
+        # One source holds a person once (a LinkedIn export, a card stack), unless a birthday
+        # or an address says a card was entered twice; so a name two records of one source
+        # carry, or two records of one source, only make a candidate.
+        score = min(score, LINK_SCORE - 0.5)
     if "different" in parts and birthday <= 0:
         # Spouses share a family name, an address and often an employer: without a birthday
-        # that agrees, a different first name never links.
+        # that agrees, a different name part never links.
         score = min(score, LINK_SCORE - 0.5)
     strong = bool(ra.birthday) and ra.birthday == rb.birthday and len(ra.birthday) == 10
     return score, "; ".join(evidence), strong
