@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEMO_DB := demo.duckdb
+DEMO_DIR := demo-world
 
 .PHONY: install demo test bench clean
 
@@ -15,13 +15,11 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 demo: install
-	rm -f $(DEMO_DB) $(DEMO_DB).wal $(DEMO_DB).sync-lock
-	$(BIN)/kith sync --config examples/kith.toml
-	$(BIN)/kith sync --config examples/kith.toml
-	$(BIN)/kith sql --db $(DEMO_DB) "select display_name, org, emails, tags from contacts order by display_name"
-	$(BIN)/kith sql --db $(DEMO_DB) "select from_email, direction, is_automated, automated_reason from stg_mail__messages order by sent_at"
-	$(BIN)/kith sql --db $(DEMO_DB) "select uid, start_at, n_people, owner_partstat, has_happened from stg_calendar__events order by start_at"
-	$(BIN)/kith sql --db $(DEMO_DB) "select source_uri, position, reason from rejects"
+	rm -rf $(DEMO_DIR)
+	$(BIN)/python examples/world.py $(DEMO_DIR)
+	$(BIN)/kith sync --config $(DEMO_DIR)/kith.toml
+	$(BIN)/kith status --db $(DEMO_DIR)/world.duckdb
+	$(BIN)/kith people --tier cooling --limit 10 --db $(DEMO_DIR)/world.duckdb
 
 test: install
 	$(BIN)/python -m pytest -q
@@ -40,4 +38,4 @@ bench: install
 	$(BIN)/python bench/identity_febrl.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB).wal $(DEMO_DB).sync-lock .pytest_cache
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

@@ -20,10 +20,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +36,7 @@ sys.path.insert(0, str(ROOT / "examples"))
 import duckdb  # noqa: E402
 
 import world  # noqa: E402
-from connectors.profiles import normalize_profile_url  # noqa: E402
+from truth import load_truth, record_truth, synced_world  # noqa: E402
 from transforms.identity.resolve import IdentityRecord, fold_email, resolve  # noqa: E402
 
 
@@ -64,44 +62,18 @@ def score(predicted: dict[str, int], truth: dict[str, str]) -> dict:
 
 
 def world_quality(workdir: Path) -> tuple[dict, list[str]]:
-    world.generate(workdir, seed=7)
-    subprocess.run([str(ROOT / ".venv" / "bin" / "kith"), "sync", "--config",
-                    str(workdir / "kith.toml")], check=True, capture_output=True)
-    people = json.loads((workdir / "truth.json").read_text(encoding="utf-8"))
-    by_id: dict[str, str] = {}
-    role_ids = {p["truth_id"] for p in people if p["kind"] == "role"}
-    for p in people:
-        for e in p["emails"]:
-            by_id[f"email:{fold_email(e)}"] = p["truth_id"]
-        for ph in p["phones"]:
-            by_id[f"phone:{ph}"] = p["truth_id"]
-        if p["linkedin_url"]:
-            by_id[f"profile:{normalize_profile_url(p['linkedin_url'])}"] = p["truth_id"]
-        for uid in p["card_uids"]:
-            by_id[f"uid:{uid}"] = p["truth_id"]
-    con = duckdb.connect(str(workdir / "world.duckdb"), read_only=True)
-    rows = con.execute("""
-        select ids.record_key, ids.person_id, r.emails, r.phones, r.profiles
-        from person_ids ids join int_identity_records r using (record_key)""").fetchall()
+    db = synced_world(workdir)
+    people = load_truth(workdir)
+    role_ids = {t for t, p in people.items() if p["kind"] == "role"}
+    con = duckdb.connect(str(db), read_only=True)
+    predicted = dict(con.execute("select record_key, person_id from person_ids").fetchall())
+    truth = {k: t for k, t in record_truth(con, people).items() if t not in role_ids}
     seconds = con.execute("select seconds from identity_builds order by build_id desc limit 1"
                           ).fetchone()[0]
     con.close()
-    predicted, truth = {}, {}
-    for key, person, emails, phones, profiles in rows:
-        candidates = []
-        if key.startswith("card:uid:"):
-            candidates.append(f"uid:{key[9:]}")
-        candidates += [f"email:{fold_email(e)}" for e in emails]
-        candidates += [f"profile:{normalize_profile_url(u) or u}" for u in profiles]
-        candidates += [f"phone:{p}" for p in phones]
-        found = next((by_id[c] for c in candidates if c in by_id), None)
-        predicted[key] = person
-        if found is not None and found not in role_ids:
-            truth[key] = found
     result = score(predicted, truth)
     result["seconds"] = seconds
-    misses = _explain(predicted, truth)
-    return result, misses
+    return result, _explain(predicted, truth)
 
 
 def _explain(predicted, truth, limit=8) -> list[str]:

@@ -201,9 +201,14 @@ def owner_command(
     addresses: Optional[List[str]] = typer.Argument(
         None, help="Your own e-mail addresses, to add. Without any, lists those stored."),
     remove: bool = typer.Option(False, "--remove", help="Remove the given addresses instead."),
+    suggest: bool = typer.Option(False, "--suggest",
+                                 help="List the addresses your mail says are yours."),
     db: Optional[Path] = DbOption,
 ) -> None:
     """Say which e-mail addresses are yours: mail from them is sent, mail to them received."""
+    if suggest:
+        _suggest_owner(db)
+        return
     from connectors.emails import normalize_email
     from transforms.runner import build
     from warehouse.connection import connect
@@ -234,6 +239,27 @@ def owner_command(
         out.print(address)
     if not rows:
         out.print("No owner addresses yet: kith owner you@example.com")
+
+
+def _suggest_owner(db: Path | None) -> None:
+    from transforms.identity.owner import suggest_owner_addresses
+    from warehouse.connection import WarehouseBusy, connect
+
+    try:
+        con = connect(db, read_only=True)
+    except (FileNotFoundError, WarehouseBusy) as exc:
+        err.print(f"[red]kith owner:[/] {escape(str(exc))}")
+        raise typer.Exit(1)
+    try:
+        rows = suggest_owner_addresses(con)
+    finally:
+        con.close()
+    if not rows:
+        out.print("No mail to suggest from yet: import a mailbox first.")
+        return
+    for address, n, evidence in rows:
+        out.print(f"{escape(address)}  ({n:,} messages; {escape(evidence)})")
+    out.print("Add the ones that are yours: kith owner ADDRESS...")
 
 
 @app.command("sql")
@@ -654,6 +680,147 @@ def schedule_command(
     out.print(f"cron {cfg.schedule.cron} in {cfg.schedule.timezone}; next runs:", highlight=False)
     for when in next_runs(cfg, n):
         out.print(f"  {when.isoformat(timespec='minutes')}  {when:%a %Z}", highlight=False)
+
+
+# --- The network: `kith status`, `kith people` ---------------------------------------------------
+
+
+def _read_only(db: Path | None, command: str):
+    from warehouse.connection import WarehouseBusy, connect
+
+    try:
+        return connect(db, read_only=True)
+    except (FileNotFoundError, WarehouseBusy) as exc:
+        err.print(f"[red]kith {command}:[/] {escape(str(exc))}")
+        raise typer.Exit(1)
+
+
+def _network_query(con, command: str, query: str, params: list | None = None) -> list[tuple]:
+    """Rows of a query over the relationship views; a warehouse built before they existed
+    gets a hint instead of a traceback."""
+    import duckdb
+
+    try:
+        return con.execute(query, params or []).fetchall()
+    except duckdb.CatalogException:
+        err.print(f"[red]kith {command}:[/] this warehouse has no relationship views yet: run "
+                  "`kith rebuild` (or import something) first")
+        raise typer.Exit(1)
+
+
+@app.command("status")
+def status_command(db: Optional[Path] = DbOption) -> None:
+    """Show your network at a glance: each list and how much of it is real contact, the tiers,
+    and who changed tier at the last build."""
+    from transforms.relationships import TIERS, read_settings
+
+    con = _read_only(db, "status")
+    try:
+        rows = _network_query(con, "status",
+                              "select * from network_summary order by position, list_name")
+        columns = [d[0] for d in con.description]
+        rows = [dict(zip(columns, row)) for row in rows]
+        settings = read_settings(con)
+        changes = con.execute("""
+            with snapshots as (
+                select max(snapshot_id) as latest_id, min(snapshot_id) as first_id
+                from tier_snapshots
+            )
+            select t.previous_tier, t.tier, count(*) as n, max(t.taken_at) as taken_at
+            from tier_snapshots as t
+            join snapshots as s on t.snapshot_id = s.latest_id and s.latest_id > s.first_id
+            group by all
+            order by n desc, t.tier
+        """).fetchall()
+    finally:
+        con.close()
+
+    for row in rows:
+        if row["kind"] == "warning":
+            out.print(f"[bold red]{escape(row['summary'])}[/]")
+    lists = [row for row in rows if row["kind"] != "warning"]
+    if not lists:
+        out.print("Nobody yet: import contacts and mail first (kith import PATH...).")
+        return
+    out.print("[bold]Your network[/]")
+    for row in lists:
+        out.print(f"  {escape(row['summary'])}", highlight=False)
+
+    everyone = next(row for row in lists if row["kind"] == "everyone")
+    table = Table(title="Tiers", title_justify="left", show_edge=False)
+    table.add_column("tier")
+    table.add_column("people", justify="right")
+    table.add_column("what it means")
+    for tier, meaning in TIERS.items():
+        table.add_row(tier, f"{everyone['n_' + tier]:,}", escape(meaning.format(**settings)))
+    out.print(table)
+
+    if changes:
+        from datetime import timezone
+
+        when = changes[0][3].astimezone(timezone.utc)
+        out.print(f"[bold]Tier changes[/] at the last build that changed any "
+                  f"({when:%Y-%m-%d %H:%M} UTC):", highlight=False)
+        for previous, tier, n, _ in changes:
+            people = "person" if n == 1 else "people"
+            moved = (f"new, {tier}" if previous is None else f"moved from {previous} to {tier}")
+            out.print(f"  {n:,} {people} {moved}", highlight=False)
+        out.print('  (kith sql "select * from tier_changes" lists them)', highlight=False)
+
+
+@app.command("people")
+def people_command(
+    tier: Optional[str] = typer.Option(
+        None, "--tier", help="Only this tier: inner_circle, active, cooling, dormant, unanswered, "
+                             "inbound_only, list_only or seen_only."),
+    limit: int = typer.Option(50, "--limit", "-n", help="At most this many people (0: all)."),
+    db: Optional[Path] = DbOption,
+) -> None:
+    """List people, strongest relationship first: name, organisation, tier, strength and the
+    last interaction."""
+    from transforms.relationships import TIERS
+
+    if tier is not None:
+        tier = tier.strip().lower().replace("-", "_").replace(" ", "_")
+        if tier not in TIERS:
+            err.print(f"[red]kith people:[/] unknown tier {escape(repr(tier))}: use one of "
+                      + ", ".join(TIERS))
+            raise typer.Exit(2)
+    if limit < 0:
+        err.print("[red]kith people:[/] --limit must be 0 (all) or more")
+        raise typer.Exit(2)
+    con = _read_only(db, "people")
+    try:
+        rows = _network_query(con, "people", """
+            select person_id, display_name, organisation, tier, strength,
+                   strength_at_last_contact, last_interaction_at, last_channel,
+                   days_since_last_interaction, count(*) over () as n_matching
+            from network
+            where ?::varchar is null or tier = ?::varchar
+            order by strength desc, strength_at_last_contact desc,
+                     last_interaction_at desc nulls last, display_name, person_id
+            limit ?
+        """, [tier, tier, limit or None])
+    finally:
+        con.close()
+    if not rows:
+        out.print(f"Nobody is {tier}." if tier else "Nobody yet: import contacts and mail first "
+                                                    "(kith import PATH...).")
+        return
+    n_matching = rows[0][-1]
+    what = f"{n_matching:,} {tier}" if tier else f"{n_matching:,} people"
+    shown = f"{what}, the {len(rows):,} strongest" if len(rows) < n_matching else what
+    table = Table(title=escape(shown), title_justify="left", show_edge=False)
+    for column, justify in (("id", "right"), ("name", "left"), ("organisation", "left"),
+                            ("tier", "left"), ("strength", "right"), ("was", "right"),
+                            ("last interaction", "left")):
+        table.add_column(column, justify=justify, overflow="fold")
+    for (pid, name, org, row_tier, strength, was, last_at, channel, days, _) in rows:
+        last = (f"{last_at:%Y-%m-%d} {channel}, {days:,} days ago" if last_at is not None
+                else "never")
+        table.add_row(str(pid), escape(name), escape(org or ""), row_tier, f"{strength:.0f}",
+                      f"{was:.0f}", last)
+    out.print(table)
 
 
 def main() -> None:

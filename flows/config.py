@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from transforms.relationships import validate_settings
+
 DEFAULT_CONFIG = "kith.toml"
 DEFAULT_CRON = "0 3 * * *"
 
@@ -130,10 +132,10 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
                                                          f"{where}: schedule.timezone"))
 
     transforms = _table(data, "transforms", where)
-    _no_unknown_keys(transforms, {"half_life_days"}, f"{where}: transforms")
-    half_life = transforms.get("half_life_days", 90)
-    if not isinstance(half_life, (int, float)) or half_life <= 0:
-        raise ConfigError(f"{where}: transforms.half_life_days: give a positive number of days")
+    try:
+        transforms = validate_settings(transforms)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: transforms.{exc}") from None
 
     sources = []
     raw_sources = data.get("sources", [])
@@ -146,7 +148,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         if names.count(name) > 1:
             raise ConfigError(f"{where}: sources: two sources are named {name!r}")
     return Config(path=path, db_path=db_path, owner=owner, schedule=schedule,
-                  transforms={"half_life_days": half_life}, sources=tuple(sources))
+                  transforms=transforms, sources=tuple(sources))
 
 
 def _source(raw, where: str, base: Path) -> SourceConfig:
@@ -264,8 +266,17 @@ path = "kith.duckdb"
 cron = "0 3 * * *"           # every night at 03:00
 # timezone = "America/New_York"   # default: owner.timezone
 
+# How relationships are scored and tiered (the defaults shown; see docs/tables.md).
 [transforms]
-half_life_days = 90          # how fast an interaction's weight fades
+half_life_days = 90              # an interaction counts half as much after this many days
+active_days = 90                 # two-way contact within this many days is active
+cooling_days = 365               # ...up to this many days ago is cooling; older is dormant
+inner_circle_min_strength = 80   # active, at least this strong (0-100)...
+inner_circle_min_months = 9      # ...and in touch in this many of the last 12 months
+small_group_max_people = 8       # mail or meetings with at most this many people count
+intensity_scale = 10             # decayed weight at which intensity reaches 63%
+meeting_weight = 2               # a 1:1 meeting weighs this much (a 1:1 e-mail 1)
+cc_weight = 0.5                  # factor when someone was only copied
 
 # Files and folders: vCards, contacts CSV, mbox / .eml / Maildir, .ics.
 # Unchanged files are skipped on the next sync.

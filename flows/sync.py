@@ -85,14 +85,16 @@ def sync_lock(config: Config) -> Iterator[None]:
 
 
 def prepare(config: Config) -> None:
-    """Store the owner's addresses from the config, so mail direction is known."""
-    if not config.owner.emails:
-        return
+    """Store the owner's addresses and the relationship settings from the config, so mail
+    direction is known and tiers follow the configured thresholds."""
+    from transforms.relationships import apply_settings
+
     con = connect(config.db_path)
     try:
         con.execute("begin transaction")
         for email in config.owner.emails:
             con.execute("insert or ignore into owner_addresses values (?, now())", [email])
+        apply_settings(con, config.transforms)
         con.execute("commit")
     finally:
         con.close()

@@ -45,10 +45,12 @@ def _strip_comments(sql: str) -> str:
 
 def build(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None, *,
           force: bool = False) -> list[str]:
-    """(Re)create every model as a view and resolve identities (transforms.identity), in one
-    transaction; return the views' names in build order. Resolution is skipped when its inputs
+    """(Re)create every model as a view, resolve identities (transforms.identity) and record
+    tier changes (transforms.relationships), in one transaction; return the views' names in
+    build order. Resolution is skipped when its inputs
     have not changed since the last build, unless `force`."""
     from transforms.identity.store import resolve_people
+    from transforms.relationships import snapshot_tiers
 
     models = models if models is not None else discover()
     con.execute("begin transaction")
@@ -58,6 +60,7 @@ def build(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None, *,
             if model.grain:
                 con.execute(f"comment on view {model.name} is {_quote(model.grain)}")
         resolve_people(con, force=force)
+        snapshot_tiers(con)
         con.execute("commit")
     except Exception:
         con.execute("rollback")

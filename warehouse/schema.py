@@ -357,6 +357,36 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         comment on table identity_builds is 'One row per identity resolution run: its inputs'' fingerprint and counts';
     """),
+    (7, "relationship settings and tier snapshots", """
+        create table relationship_settings (
+            settings_id integer primary key default 1 check (settings_id = 1),
+            half_life_days double not null default 90,
+            active_days integer not null default 90,
+            cooling_days integer not null default 365,
+            inner_circle_min_strength double not null default 80,
+            inner_circle_min_months integer not null default 9,
+            small_group_max_people integer not null default 8,
+            intensity_scale double not null default 10,
+            meeting_weight double not null default 2,
+            cc_weight double not null default 0.5,
+            updated_at timestamptz
+        );
+        insert into relationship_settings default values;
+        comment on table relationship_settings is 'One row: the thresholds and weights the relationships view uses (kith.toml [transforms])';
+        comment on column relationship_settings.half_life_days is 'An interaction counts half as much to strength after this many days';
+        comment on column relationship_settings.active_days is 'Two-way contact within this many days: active (or inner circle)';
+        comment on column relationship_settings.cooling_days is 'Last two-way contact within this many days, but not within active_days: cooling; older: dormant';
+
+        create table tier_snapshots (
+            snapshot_id bigint not null,
+            taken_at timestamptz not null,
+            person_id bigint not null,
+            tier varchar not null,
+            previous_tier varchar,
+            primary key (snapshot_id, person_id)
+        );
+        comment on table tier_snapshots is 'One row per person whose tier changed at a snapshot (taken after a build; the first holds everyone)';
+    """),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -23,6 +23,13 @@ MODEL_KEYS = {
     "stg_social__invitations": ["invitation_key"],
     "int_identity_records": ["record_key"],
     "people": ["person_id"],
+    "interactions": ["person_id", "source_key"],
+    "relationships": ["person_id"],
+    "network": ["person_id"],
+    "reconnect": ["person_id"],
+    "follow_ups": ["tag", "person_id"],
+    "network_summary": ["list_name"],
+    "tier_changes": ["person_id"],
 }
 
 

@@ -238,3 +238,21 @@ def test_kith_person_lists_several_matches(con, db_path):
     con.close()
     output = cli(db_path, "person", "John Smith")
     assert "2 people match" in output
+
+
+def test_owner_addresses_are_suggested_from_sent_mail(tmp_path):
+    mbox = tmp_path / "Sent.mbox"
+    mbox.write_text(dedent("""\
+        From me@home.example Mon Nov  2 10:00:00 2026
+        From: Me <me@home.example>
+        To: Ann <ann@acme.example>
+        Date: Mon, 02 Nov 2026 10:00:00 +0000
+        Message-ID: <s1@home.example>
+
+        hi
+
+        """), encoding="utf-8")
+    db = tmp_path / "s.duckdb"
+    run_import([mbox], db=db)
+    output = cli(db, "owner", "--suggest")
+    assert output.splitlines()[0].startswith("me@home.example  (1 messages")

@@ -1,0 +1,59 @@
+"""Mapping a synced demo world's records to its hidden truth (examples/world.py's truth.json),
+for the benchmarks that score kith against it. kith itself never reads truth.json."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "examples"))
+
+import duckdb  # noqa: E402
+
+import world  # noqa: E402
+from connectors.profiles import normalize_profile_url  # noqa: E402
+from transforms.identity.resolve import fold_email  # noqa: E402
+
+
+def synced_world(workdir: Path, seed: int = 7) -> Path:
+    """Generate the world into workdir, `kith sync` it, return the warehouse path."""
+    world.generate(workdir, seed=seed)
+    subprocess.run([str(ROOT / ".venv" / "bin" / "kith"), "sync", "--config",
+                    str(workdir / "kith.toml")], check=True, capture_output=True)
+    return workdir / "world.duckdb"
+
+
+def load_truth(workdir: Path) -> dict[str, dict]:
+    people = json.loads((workdir / "truth.json").read_text(encoding="utf-8"))
+    return {p["truth_id"]: p for p in people}
+
+
+def record_truth(con: duckdb.DuckDBPyConnection, truth: dict[str, dict]) -> dict[str, str]:
+    """record_key -> truth_id, by vCard UID, e-mail, LinkedIn profile URL or phone (in that
+    order); records no identifier maps are left out."""
+    by_id: dict[str, str] = {}
+    for p in truth.values():
+        for e in p["emails"]:
+            by_id[f"email:{fold_email(e)}"] = p["truth_id"]
+        for ph in p["phones"]:
+            by_id[f"phone:{ph}"] = p["truth_id"]
+        if p["linkedin_url"]:
+            by_id[f"profile:{normalize_profile_url(p['linkedin_url'])}"] = p["truth_id"]
+        for uid in p["card_uids"]:
+            by_id[f"uid:{uid}"] = p["truth_id"]
+    rows = con.execute("select record_key, emails, phones, profiles "
+                       "from int_identity_records").fetchall()
+    out = {}
+    for key, emails, phones, profiles in rows:
+        candidates = [f"uid:{key[9:]}"] if key.startswith("card:uid:") else []
+        candidates += [f"email:{fold_email(e)}" for e in emails]
+        candidates += [f"profile:{normalize_profile_url(u) or u}" for u in profiles]
+        candidates += [f"phone:{p}" for p in phones]
+        found = next((by_id[c] for c in candidates if c in by_id), None)
+        if found is not None:
+            out[key] = found
+    return out
