@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 
 DEFAULT_DB = "kith.duckdb"
 LOCK_TIMEOUT_S = float(os.environ.get("KITH_LOCK_TIMEOUT", "30"))
-# DuckDB's buffer pool would otherwise grow towards 80% of RAM during a big load; with a limit it
-# spills to a temporary folder beside the warehouse and an import's memory stays flat.
-MEMORY_LIMIT = os.environ.get("KITH_MEMORY_LIMIT", "256MB")
+# During a load, DuckDB's buffer pool would otherwise grow towards 80% of RAM; with a limit it
+# spills to a temporary folder beside the warehouse and an import's memory stays bounded.
+# Queries and transforms keep DuckDB's own default (80% of RAM): the relationship views need
+# more than a load does.
+LOAD_MEMORY_LIMIT = os.environ.get("KITH_MEMORY_LIMIT", "256MB")
 
 
 class WarehouseBusy(RuntimeError):
@@ -56,12 +60,21 @@ def connect(db: str | os.PathLike | None = None, *, read_only: bool = False,
                     f"waited {timeout_s:.0f}s. Try again when it has finished.") from exc
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
-    con.execute(f"set memory_limit = '{_checked_size(MEMORY_LIMIT)}'")
     if not read_only:
         os.chmod(path, 0o600)
         from warehouse.schema import migrate
         migrate(con)
     return con
+
+
+@contextmanager
+def load_memory_limit(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Cap DuckDB's memory at $KITH_MEMORY_LIMIT (256MB) for the duration of a load."""
+    con.execute(f"set memory_limit = '{_checked_size(LOAD_MEMORY_LIMIT)}'")
+    try:
+        yield
+    finally:
+        con.execute("reset memory_limit")
 
 
 def _checked_size(text: str) -> str:

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from connectors.records import (ContactCard, Deleted, EventOccurrence, FolderState, MailMessage,
                                 Rejected, SocialInvitation, SocialMessage)
+from warehouse.connection import load_memory_limit
 
 BATCH_SIZE = 5_000
 
@@ -233,6 +234,12 @@ def load_records(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: s
     part-way, nothing of this load is kept; a `failed` row is written to `loads` with the error,
     and the exception is raised again.
     """
+    with load_memory_limit(con):
+        return _load(con, source_kind, source_uri, records, tag, batch_size)
+
+
+def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, records: Iterable,
+          tag: str | None, batch_size: int) -> LoadResult:
     result = LoadResult(source_kind, source_uri)
     started_at = datetime.now(timezone.utc)
     con.execute("begin transaction")

@@ -239,8 +239,7 @@ def sql(db: Path, query: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def counts(synced):
-    # Three queries, not one: a single query over all these views exceeds the 256 MB that
-    # `kith sql` gives DuckDB (KITH_MEMORY_LIMIT), though it needs far less.
+    # Three queries, to keep each failure message short.
     _, db = synced
     return {
         **sql(db, """select (select count(*) from rejects) as rejects,
