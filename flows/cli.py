@@ -527,6 +527,47 @@ def _print_person(con, person_id: int) -> None:
     for other, score, evidence in candidates:
         out.print(f"  may also be person {other} (score {score:g}: {escape(evidence)}); "
                   f"kith merge {person_id} {other} if so")
+    if not is_owner:
+        _print_timeline(con, person_id)
+
+
+def _print_timeline(con, person_id: int, limit: int = 20) -> None:
+    """The relationship: tier, strength and counts, then the latest interactions."""
+    import duckdb
+
+    try:
+        row = con.execute("""
+            select tier, strength, n_sent, n_received, n_replies_sent, n_replies_received,
+                   n_small_meetings, n_months_with_contact, first_interaction_at,
+                   last_interaction_at, n_interactions
+            from relationships where person_id = ?
+        """, [person_id]).fetchone()
+        rows = con.execute("""
+            select interaction_at, channel, direction, is_reply, is_cc, n_participants, weight
+            from interactions where person_id = ?
+            order by interaction_at desc limit ?
+        """, [person_id, limit]).fetchall()
+    except duckdb.CatalogException:
+        return                                   # built before the relationship views existed
+    if row is None:
+        return
+    (tier, strength, sent, received, replies_sent, replies_received, meetings, months, first,
+     last, n) = row
+    out.print(f"[bold]Relationship:[/] {tier}, strength {strength:g}")
+    if n:
+        out.print(f"  {sent:,} sent, {received:,} received ({replies_sent:,} and "
+                  f"{replies_received:,} replies), {meetings:,} small meetings, in touch in "
+                  f"{months} months; first {first:%Y-%m-%d}, last {last:%Y-%m-%d}")
+    if not rows:
+        return
+    table = Table(title=f"Latest interactions ({min(n, limit)} of {n:,})", title_justify="left",
+                  show_edge=False)
+    for column in ("when", "channel", "direction", "people", "weight"):
+        table.add_column(column, justify="right" if column in ("people", "weight") else "left")
+    for when, channel, direction, is_reply, is_cc, people, weight in rows:
+        what = direction + (", reply" if is_reply else "") + (", cc" if is_cc else "")
+        table.add_row(f"{when:%Y-%m-%d %H:%M}", channel, what, str(people), f"{weight:.2f}")
+    out.print(table)
 
 
 # --- The nightly sync: `kith init`, `kith sync`, `kith serve`, `kith schedule` -------------------
@@ -639,6 +680,8 @@ def _print_sync_summary(report) -> None:
     if report.views is not None:
         out.print("Views now hold " + ", ".join(f"{n:,} {name}" for name, n in
                                                 report.views.items()) + ".", highlight=False)
+    if report.changes:
+        out.print("Your network: " + "; ".join(report.changes) + ".", highlight=False)
     if len(report.failed) < len(report.sources) and report.nothing_new:
         out.print(f"Nothing new: {report.total('already_present'):,} records already present, "
                   f"{report.total('skipped'):,} unchanged files skipped.", highlight=False)

@@ -89,7 +89,8 @@ def publish_summary(report: SyncReport) -> None:
         table=[{c: row[c] for c in columns} for row in report.rows()],
         description=f"kith sync into {report.db_path}: "
                     + (report.failure_message() if not report.ok else "all sources synced")
-                    + (f". Views now hold {views}." if views else "."))
+                    + (f". Views now hold {views}." if views else ".")
+                    + (" " + "; ".join(report.changes) + "." if report.changes else ""))
 
 
 def serve_nightly(config: Config) -> None:

@@ -233,14 +233,15 @@ def _sync_carddav(config: Config, source: SourceConfig, retries: int) -> SourceR
 
 
 def rebuild(config: Config) -> dict:
-    """Rebuild the views; return how many contacts, messages and events they now hold."""
+    """Rebuild the views; return how many contacts, people, messages and events they now hold."""
     from transforms.runner import build
 
     con = connect(config.db_path)
     try:
         build(con)
         return {name: con.execute(f"select count(*) from {view}").fetchone()[0]
-                for name, view in (("contacts", "contacts"), ("messages", "stg_mail__messages"),
+                for name, view in (("contacts", "contacts"), ("people", "network"),
+                                   ("messages", "stg_mail__messages"),
                                    ("events", "stg_calendar__events"))}
     finally:
         con.close()

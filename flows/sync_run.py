@@ -16,6 +16,7 @@ from typing import Callable
 
 from flows.config import Config, SourceConfig
 from flows.sync import SourceFailed, SourceResult, prepare, rebuild, sync_lock, sync_source
+from warehouse.connection import connect
 
 RunSource = Callable[[Config, str], SourceResult]
 RunRebuild = Callable[[Config], dict]
@@ -61,6 +62,7 @@ class SyncReport:
     sources: list[SourceOutcome] = field(default_factory=list)
     views: dict | None = None            # the counts `rebuild` returned
     rebuild_error: str | None = None
+    changes: list[str] = field(default_factory=list)   # "12 new people", "3 moved to cooling"
 
     @property
     def failed(self) -> list[SourceOutcome]:
@@ -124,6 +126,7 @@ def run_sync(config: Config, *, run_source: RunSource = sync_source,
     with sync_lock(config):
         prepare(config)
         report = SyncReport(db_path=str(config.db_path))
+        mark = _change_mark(config)
         for source in config.sources:
             if on_start:
                 on_start(source)
@@ -143,4 +146,30 @@ def run_sync(config: Config, *, run_source: RunSource = sync_source,
         except Exception as exc:
             log.exception("rebuilding the views failed")
             report.rebuild_error = f"{type(exc).__name__}: {exc}"
+        else:
+            report.changes = _changes(config, mark)
     return report
+
+
+def _change_mark(config: Config) -> tuple[int, int] | None:
+    from transforms.relationships import change_mark
+
+    con = connect(config.db_path)
+    try:
+        return change_mark(con)
+    finally:
+        con.close()
+
+
+def _changes(config: Config, mark: tuple[int, int] | None) -> list[str]:
+    """What changed in the network during this run; a summary, so never a reason to fail."""
+    from transforms.relationships import changes_since
+
+    con = connect(config.db_path, read_only=True)
+    try:
+        return changes_since(con, mark)
+    except Exception:
+        log.exception("summarising what changed failed")
+        return []
+    finally:
+        con.close()

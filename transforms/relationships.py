@@ -112,3 +112,33 @@ def snapshot_tiers(con: duckdb.DuckDBPyConnection) -> int:
         returning person_id
     """).fetchall()
     return len(rows)
+
+
+def change_mark(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """Where the people and tier snapshots stand now: (highest person id, latest snapshot)."""
+    return con.execute("""
+        select (select coalesce(max(max_person_id), 0) from identity_builds),
+               (select coalesce(max(snapshot_id), 0) from tier_snapshots)
+    """).fetchone()
+
+
+def changes_since(con: duckdb.DuckDBPyConnection, mark: tuple[int, int]) -> list[str]:
+    """What changed in the network since `mark` (from change_mark), in words: "12 new people",
+    "3 people moved to cooling". A first build, when everyone is new, says only how many."""
+    max_person, snapshot = mark
+    lines = []
+    (new_people,) = con.execute("""
+        select count(*) from people where person_id > ? and not is_owner
+    """, [max_person]).fetchone()
+    if new_people:
+        lines.append(f"{new_people:,} new {'person' if new_people == 1 else 'people'}")
+    if snapshot == 0:
+        return lines
+    moves = con.execute("""
+        select tier, count(*) from tier_snapshots
+        where snapshot_id > ? and previous_tier is not null
+        group by tier order by count(*) desc, tier
+    """, [snapshot]).fetchall()
+    for tier, n in moves:
+        lines.append(f"{n:,} {'person' if n == 1 else 'people'} moved to {tier}")
+    return lines

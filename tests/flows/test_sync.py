@@ -148,3 +148,22 @@ def test_an_unchanged_calendar_is_read_again_after_a_week(tmp_path):
                 "'{\"read_at\": \"2020-01-01T00:00:00+00:00\"}')")
     con.close()
     assert len(sync_source(config, "cards").loads) == 1
+
+
+def test_the_sync_report_says_who_is_new_and_who_moved_tier(tmp_path, cards):
+    from flows.sync_run import run_sync
+
+    config = make_config(tmp_path, [cards])
+    first = run_sync(config)
+    n_people = query(config, "select count(*) from network")[0][0]
+    assert first.changes == [f"{n_people} new people"]
+    (cards / "new.vcf").write_text("BEGIN:VCARD\nVERSION:3.0\nUID:zoe\nFN:Zoe Quist\n"
+                                   "EMAIL:zoe@quist.example\nEND:VCARD\n", encoding="utf-8")
+    second = run_sync(config)
+    assert second.changes == ["1 new person"]
+    (cards / "mail.mbox").write_text(
+        "From me@home.example Mon Nov  2 10:00:00 2026\nFrom: me@home.example\n"
+        "To: zoe@quist.example\nDate: Mon, 02 Nov 2026 10:00:00 +0000\nMessage-ID: <z1@home>\n\n"
+        "hi\n", encoding="utf-8")
+    third = run_sync(config)
+    assert third.changes == ["1 person moved to unanswered"]

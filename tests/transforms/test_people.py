@@ -223,6 +223,7 @@ def test_kith_person_shows_handles_records_and_evidence(con, db_path):
     assert "Jane Doe" in output
     assert "+14155550101" in output
     assert "same_email" in output and "similar_name" in output
+    assert "Relationship: active" in output
 
 
 def test_links_say_which_rule_and_evidence_joined_them(con):
