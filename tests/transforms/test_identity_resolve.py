@@ -173,3 +173,20 @@ def test_a_name_one_source_holds_twice_does_not_link_by_name():
                       R("b", "linkedin", full_name="Chidi Okonkwo", org="Globex"),
                       R("c", "phone", full_name="Chidi Okonkwo", phones=("+15550100",))])
     assert len(result.clusters) == 3
+
+
+def test_a_family_name_change_with_the_same_birthday_links():
+    result = resolve([R("a", "s1", full_name="Jane Doe", birthday="1984-06-02",
+                        locality="Springfield"),
+                      R("b", "s2", full_name="Jane Smith", birthday="1984-06-02",
+                        locality="Springfield")])
+    assert together(result, "a", "b")
+    assert "family name changed" in result.links[0].evidence
+
+
+def test_twins_share_a_birthday_and_address_but_not_a_first_name():
+    result = resolve([R("a", "s1", full_name="Tom Lee", birthday="2001-03-04",
+                        street="1 Main St", postcode="12345", locality="Springfield"),
+                      R("b", "s2", full_name="Sam Lee", birthday="2001-03-04",
+                        street="1 Main St", postcode="12345", locality="Springfield")])
+    assert not together(result, "a", "b")

@@ -435,6 +435,12 @@ def score_pair(a: _Prepared, b: _Prepared, stats: NameStats) -> tuple[float, str
     evidence = [name_text]
     birthday = _birthday_points(ra.birthday, rb.birthday, evidence)
     address = _address_points(ra, rb, evidence)
+    if parts[1] == "different" and parts[0] != "different" and birthday >= 5:
+        # Same first name, same date of birth, another family name: a married or maiden name,
+        # not another person (twins differ in their first names).
+        name_points -= _FAMILY_POINTS["different"]
+        parts = (parts[0], "changed")
+        evidence.append("family name changed")
     score = name_points + birthday + address
     ambiguous = False
     na, nb = names
