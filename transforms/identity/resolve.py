@@ -498,9 +498,9 @@ def score_pair(a: _Prepared, b: _Prepared, stats: NameStats) -> tuple[float, str
         # or an address says a card was entered twice; so a name two records of one source
         # carry, or two records of one source, only make a candidate.
         score = min(score, LINK_SCORE - 0.5)
-    if "different" in parts and birthday <= 0:
-        # Spouses share a family name, an address and often an employer: without a birthday
-        # that agrees, a different name part never links.
+    if parts[0] == "different" or ("different" in parts and birthday <= 0):
+        # Spouses share a family name, an address and often an employer, twins a birthday too:
+        # a different first name never links, a different family name only with a birthday.
         score = min(score, LINK_SCORE - 0.5)
     strong = bool(ra.birthday) and ra.birthday == rb.birthday and len(ra.birthday) == 10
     return score, "; ".join(evidence), strong
