@@ -492,3 +492,28 @@ def test_model_key_is_unique_and_not_null(con, model):
                (select count(*) from {model} where {' or '.join(k + ' is null' for k in
                                                                  MODEL_KEYS[model])})""").fetchone()
     assert (dupes, nulls) == (0, 0)
+
+
+# --- a person with thousands of interactions ------------------------------------------------
+
+def test_thousands_of_interactions_stay_within_the_scale(tmp_path):
+    mails = []
+    for i in range(1500):
+        mine = f"busy-{i}@home.example"
+        mails.append(message(mine, ME, ["max@busy.example"], ago(i % 700, hours=3)))
+        mails.append(message(f"busy-r{i}@busy.example", "max@busy.example", [ME],
+                             ago(i % 700, hours=1), in_reply_to=mine))
+    (tmp_path / "busy.mbox").write_text("\n".join(mails) + "\n", encoding="utf-8")
+    db = tmp_path / "busy.duckdb"
+    con = connect(db)
+    con.execute("insert into owner_addresses values (?, now())", [ME])
+    con.close()
+    run_import([tmp_path / "busy.mbox"], db=db)
+    con = connect(db, read_only=True)
+    row = con.execute("""select r.n_interactions, r.strength, r.tier from relationships as r
+                         join people as p using (person_id)
+                         where p.primary_email = 'max@busy.example'""").fetchone()
+    con.close()
+    assert row[0] == 3000
+    assert 90 < row[1] <= 100
+    assert row[2] == "inner_circle"
