@@ -25,6 +25,12 @@ class Model:
         first = self.sql.lstrip().splitlines()[0]
         return first.lstrip("- ").strip() if first.startswith("--") else ""
 
+    @property
+    def is_table(self) -> bool:
+        """A `-- materialized: table` line makes the model a table that every build computes
+        once, for costly models that many others read; the rest are views."""
+        return "\n-- materialized: table\n" in "\n" + self.sql
+
 
 def discover(models_dir: Path = MODELS_DIR) -> list[Model]:
     """Every model, in an order where each comes after the models it selects from."""
@@ -55,11 +61,23 @@ def build(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None, *,
     models = models if models is not None else discover()
     con.execute("begin transaction")
     try:
+        tables = {row[0] for row in con.execute(
+            "select table_name from duckdb_tables() where database_name = current_database()"
+        ).fetchall()}
         for model in models:
-            con.execute(f"create or replace view {model.name} as\n{model.sql}")
-            if model.grain:
-                con.execute(f"comment on view {model.name} is {_quote(model.grain)}")
+            # a table model stands as a view the first time, so that the models reading it bind
+            if not (model.is_table and model.name in tables):
+                con.execute(f"create or replace view {model.name} as\n{model.sql}")
+                if model.grain:
+                    con.execute(f"comment on view {model.name} is {_quote(model.grain)}")
         resolve_people(con, force=force)
+        for model in models:
+            if model.is_table:
+                if model.name not in tables:
+                    con.execute(f"drop view {model.name}")
+                con.execute(f"create or replace table {model.name} as\n{model.sql}")
+                if model.grain:
+                    con.execute(f"comment on table {model.name} is {_quote(model.grain)}")
         snapshot_tiers(con)
         con.execute("commit")
     except Exception:

@@ -1,4 +1,5 @@
 -- one row per person per interaction with the owner: an e-mail either way, a meeting both attended, a LinkedIn message
+-- materialized: table
 with settings as (
     select * from relationship_settings
 ),
