@@ -35,6 +35,8 @@ bench: install
 	$(BIN)/python bench/linkedin_import.py
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/identity_world.py
+	$(BIN)/python bench/relationships_world.py
+	$(BIN)/python bench/rebuild.py
 	$(BIN)/python bench/identity_febrl.py
 
 clean:
