@@ -353,6 +353,12 @@ def rebuild_command(db: Optional[Path] = DbOption) -> None:
     out.print(f"{row['n_records']:,} records resolved into {row['n_people']:,} people "
               f"({row['n_links']:,} links, {row['n_candidates']:,} merge candidates) "
               f"in {row['seconds']:.1f} s")
+    if row["n_refused"]:
+        out.print(f"[yellow]{row['n_refused']:,} merges refused: a kith split keeps the records "
+                  "apart, or the person would grow past 60 records (see merge_candidates)[/]")
+    if row["n_skipped_blocks"]:
+        out.print(f"[yellow]{row['n_skipped_blocks']:,} names are so common that their records "
+                  "were not compared by name[/]")
 
 
 @app.command("person")

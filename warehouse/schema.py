@@ -351,6 +351,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             n_links integer not null,
             n_candidates integer not null,
             n_refused integer not null,
+            n_skipped_blocks integer not null,
             max_person_id bigint not null,
             owner_person_id bigint,
             seconds double not null

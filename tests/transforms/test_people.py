@@ -257,3 +257,16 @@ def test_owner_addresses_are_suggested_from_sent_mail(tmp_path):
     run_import([mbox], db=db)
     output = cli(db, "owner", "--suggest")
     assert output.splitlines()[0].startswith("me@home.example  (1 messages")
+
+
+def test_rebuild_reports_a_person_that_would_grow_too_large(tmp_path):
+    cards = "".join(f"BEGIN:VCARD\nVERSION:3.0\nUID:dup-{i}\nFN:Jane Doe\n"
+                    f"EMAIL:jane@doe.example\nNOTE:copy {i}\nEND:VCARD\n" for i in range(70))
+    (tmp_path / "dupes.vcf").write_text(cards, encoding="utf-8")
+    db = tmp_path / "d.duckdb"
+    run_import([tmp_path / "dupes.vcf"], db=db)
+    output = cli(db, "rebuild")
+    assert "10 merges refused" in output
+    con = connect(db)
+    assert con.execute("select max(n_records) from people").fetchone() == (60,)
+    con.close()

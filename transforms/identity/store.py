@@ -106,9 +106,10 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> Id
     seconds = time.perf_counter() - started
     n_people = len(resolution.clusters)
     owner_id = next((person_of[k] for k in sorted(resolution.owner_keys)), None)
-    con.execute("insert into identity_builds values (?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    con.execute("insert into identity_builds values (?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [build_id, stamp, len(records), n_people, len(resolution.links),
-                 len(resolution.candidates), len(resolution.refused), max_id, owner_id, seconds])
+                 len(resolution.candidates), len(resolution.refused),
+                 resolution.n_skipped_blocks, max_id, owner_id, seconds])
     return IdentityBuild(False, len(records), n_people, len(resolution.links),
                          len(resolution.candidates), len(resolution.refused), n_new, seconds)
 
