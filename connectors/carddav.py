@@ -278,25 +278,6 @@ def _multiget(session, account: CardDavAccount, book: AddressBook,
 
 def read_vcard_text(data: str | bytes, default_region: str | None = None
                     ) -> Iterator[ContactCard | Rejected]:
-    """The cards of one vCard resource, read exactly as `vcard.read_vcards` reads a file.
-
-    TODO(lead): this mirrors the loop of `vcard.read_vcards` over vcard's private splitting
-    helpers; a public `vcard.read_vcard_bytes(data, default_region)` (with `read_vcards` calling
-    it on the open file) would replace it.
-    """
+    """The cards of one vCard resource, read exactly as `vcard.read_vcards` reads a file."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    chunks = vcard._decoded_chunks(io.BytesIO(b""), raw)
-    sep = b"\r" if (b"\r" in raw and b"\n" not in raw) else b"\n"
-    found = False
-    for kind, start, payload in vcard._split_cards(vcard._physical_lines(chunks, sep)):
-        if kind == "card":
-            found = True
-            yield vcard._read_card(payload, start, default_region)
-        elif kind == "junk":
-            yield Rejected(start, "text outside a vCard (no BEGIN:VCARD before it)", payload)
-        elif kind == "junk-at-end":
-            yield Rejected(start, "text outside a vCard (no BEGIN:VCARD before it)" if found
-                           else "no vCard found in resource (no BEGIN:VCARD line)", payload)
-        else:   # a card cut short
-            reason, lines = payload
-            yield Rejected(start, reason, vcard._clip(vcard._decode(b"\n".join(lines))))
+    return vcard.read_vcard_stream(io.BytesIO(raw), default_region, what="resource")

@@ -27,6 +27,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta, timezone
+from typing import BinaryIO
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from vobject.base import ParseError, parseLine
@@ -97,24 +98,31 @@ def read_vcards(path: pathlib.Path, default_region: str | None = None
     1-based line numbers. Raises only for I/O errors (a missing or unreadable file).
     """
     with open(path, "rb") as f:
-        head = f.read(_CHUNK)
-        chunks = _decoded_chunks(f, head)
-        sep = b"\r" if (b"\r" in head and b"\n" not in head) else b"\n"
-        found = False
-        for kind, start, payload in _split_cards(_physical_lines(chunks, sep)):
-            if kind == "card":
-                found = True
-                yield _read_card(payload, start, default_region)
-            elif kind == "junk":
-                yield Rejected(start, "text outside a vCard (no BEGIN:VCARD before it)", payload)
-            elif kind == "junk-at-end":
-                reason = ("text outside a vCard (no BEGIN:VCARD before it)" if found
-                          else "no vCard found in file (no BEGIN:VCARD line)")
-                yield Rejected(start, reason, payload)
-            else:  # a card cut short: payload is (reason, lines)
-                found = True
-                reason, lines = payload
-                yield Rejected(start, reason, _clip(_decode(b"\n".join(lines))))
+        yield from read_vcard_stream(f, default_region, what="file")
+
+
+def read_vcard_stream(f: BinaryIO, default_region: str | None = None, *, what: str = "file"
+                      ) -> Iterator[ContactCard | Rejected]:
+    """The cards of an open binary stream (a file, or a CardDAV resource in io.BytesIO), read
+    as `read_vcards` describes; `what` names it in the no-card reason."""
+    head = f.read(_CHUNK)
+    chunks = _decoded_chunks(f, head)
+    sep = b"\r" if (b"\r" in head and b"\n" not in head) else b"\n"
+    found = False
+    for kind, start, payload in _split_cards(_physical_lines(chunks, sep)):
+        if kind == "card":
+            found = True
+            yield _read_card(payload, start, default_region)
+        elif kind == "junk":
+            yield Rejected(start, "text outside a vCard (no BEGIN:VCARD before it)", payload)
+        elif kind == "junk-at-end":
+            reason = ("text outside a vCard (no BEGIN:VCARD before it)" if found
+                      else f"no vCard found in {what} (no BEGIN:VCARD line)")
+            yield Rejected(start, reason, payload)
+        else:  # a card cut short: payload is (reason, lines)
+            found = True
+            reason, lines = payload
+            yield Rejected(start, reason, _clip(_decode(b"\n".join(lines))))
 
 
 def looks_like_vcard(head: bytes) -> bool:
