@@ -70,11 +70,14 @@ def connect(db: str | os.PathLike | None = None, *, read_only: bool = False,
 @contextmanager
 def load_memory_limit(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Cap DuckDB's memory at $KITH_MEMORY_LIMIT (256MB) for the duration of a load."""
+    before = con.execute("select current_setting('memory_limit')").fetchone()[0]
     con.execute(f"set memory_limit = '{_checked_size(LOAD_MEMORY_LIMIT)}'")
     try:
         yield
     finally:
-        con.execute("reset memory_limit")
+        # Set back explicitly: DuckDB 1.4's `reset memory_limit` reports the default again
+        # but leaves its buffer pool capped.
+        con.execute(f"set memory_limit = '{before}'")
 
 
 def _checked_size(text: str) -> str:

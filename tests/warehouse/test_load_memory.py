@@ -1,0 +1,25 @@
+"""A load caps DuckDB's memory; what was set before must be set again after it."""
+
+from warehouse.connection import connect, load_memory_limit
+from warehouse.loader import load_records
+
+
+def limit(con) -> str:
+    """The limit in whole MiB (DuckDB prints it rounded to one decimal, which drifts when set
+    back from its own printout)."""
+    value = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    return value.split(".")[0] + " " + value.split()[-1]
+
+
+def test_a_load_caps_memory_and_sets_the_earlier_limit_back(db_path):
+    con = connect(db_path)
+    try:
+        con.execute("set memory_limit = '1GB'")
+        before = limit(con)
+        with load_memory_limit(con):
+            assert limit(con) == "244 MiB"
+        assert limit(con) == before
+        load_records(con, "file", "file:///nothing.vcf", [])
+        assert limit(con) == before
+    finally:
+        con.close()
