@@ -39,6 +39,7 @@ def org_key(org: str | None) -> str:
     return " ".join(tokens)
 
 
+@lru_cache(maxsize=200_000)
 def org_level(a: str | None, b: str | None) -> str | None:
     """How two organisation names agree: 'same' (Acme Corp. / ACME Inc, or a typo), 'partial'
     (one name inside the other: Northwind / Northwind Logistics), else None."""
@@ -60,6 +61,7 @@ def same_org(a: str | None, b: str | None) -> bool:
     return org_level(a, b) == "same"
 
 
+@lru_cache(maxsize=100_000)
 def is_free_mail(domain: str) -> bool:
     return domain in FREE_MAIL_DOMAINS or domain.split(".")[0] in ("gmail", "yahoo", "hotmail")
 
@@ -73,6 +75,7 @@ def domain_label(domain: str) -> str:
     return labels[-2] if len(labels) >= 2 else labels[0]
 
 
+@lru_cache(maxsize=200_000)
 def org_matches_domain(org: str | None, domain: str) -> bool:
     """True when an organisation's name is its mail domain: 'Acme Corp' and acme.com,
     'Blue Bottle Coffee' and bluebottlecoffee.com or bluebottle.com."""

@@ -34,7 +34,7 @@ from transforms.identity.names import (Name, compatible, family_level, fold, giv
 from transforms.identity.organisations import is_free_mail, org_level, org_matches_domain
 
 MAX_CLUSTER = 60                 # records per person; a bigger cluster is almost surely wrong
-MAX_BLOCK = 300                  # records compared pairwise within one name block
+MAX_BLOCK = 120                  # records compared pairwise within one name block
 MAX_HANDLE_LENGTH = 254          # RFC 5321's longest address; longer is not an identifier
 LINK_SCORE = 8.5                 # fuzzy pairs at or above are linked
 CANDIDATE_SCORE = 5.5            # fuzzy pairs at or above (and below LINK_SCORE) are candidates
