@@ -243,13 +243,8 @@ def owner_command(
 
 def _suggest_owner(db: Path | None) -> None:
     from transforms.identity.owner import suggest_owner_addresses
-    from warehouse.connection import WarehouseBusy, connect
 
-    try:
-        con = connect(db, read_only=True)
-    except (FileNotFoundError, WarehouseBusy) as exc:
-        err.print(f"[red]kith owner:[/] {escape(str(exc))}")
-        raise typer.Exit(1)
+    con = _read_only(db, "owner")
     try:
         rows = suggest_owner_addresses(con)
     finally:
@@ -368,13 +363,8 @@ def person_command(
 ) -> None:
     """Show one person: their handles, their records by source and why they were joined."""
     from transforms.identity.decisions import find_people
-    from warehouse.connection import WarehouseBusy, connect
 
-    try:
-        con = connect(db, read_only=True)
-    except (FileNotFoundError, WarehouseBusy) as exc:
-        err.print(f"[red]kith person:[/] {escape(str(exc))}")
-        raise typer.Exit(1)
+    con = _read_only(db, "person")
     try:
         found = find_people(con, query)
         if not found:

@@ -71,7 +71,7 @@ COMMON_GIVEN_NAMES = frozenset("""
     jennifer linda elizabeth barbara susan jessica sarah karen lisa nancy betty sandra ashley
     emily michelle amanda melissa maria jose juan carlos luis ana carmen mohammed muhammad
     mohamed ahmed ali fatima wei jing li min hui yan ying jun priya rahul amit anna peter hans
-    thomas michael stefan andreas laura julia sophie marie pierre jean
+    stefan andreas laura julia sophie marie pierre jean
 """.split())
 
 

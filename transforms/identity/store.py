@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
@@ -26,19 +25,6 @@ from transforms.identity.resolve import IdentityRecord, Resolution, Rules, resol
 RESOLVER_VERSION = "1"
 
 _RECORD_FIELDS = [f for f in IdentityRecord.__dataclass_fields__]
-
-
-@dataclass
-class IdentityBuild:
-    """What one resolution did (or that it was skipped because nothing changed)."""
-    skipped: bool
-    n_records: int = 0
-    n_people: int = 0
-    n_links: int = 0
-    n_candidates: int = 0
-    n_refused: int = 0
-    n_new_people: int = 0
-    seconds: float = 0.0
 
 
 def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
@@ -86,14 +72,15 @@ def owner_inputs(con: duckdb.DuckDBPyConnection) -> tuple[frozenset[str], frozen
     return emails, frozenset(r[0] for r in profiles)
 
 
-def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> IdentityBuild:
-    """Resolve records into people and store the result; see the module docstring."""
+def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bool:
+    """Resolve records into people and store the result (its counts in identity_builds; see
+    the module docstring). False when skipped because nothing it reads has changed."""
     started = time.perf_counter()
     stamp = fingerprint(con)
     last = con.execute("select fingerprint from identity_builds "
                        "order by build_id desc limit 1").fetchone()
     if not force and last is not None and last[0] == stamp:
-        return IdentityBuild(skipped=True)
+        return False
 
     records = read_records(con)
     owner_emails, owner_records = owner_inputs(con)
@@ -101,7 +88,7 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> Id
                          owner_records=owner_records)
     build_id = con.execute("select coalesce(max(build_id), 0) + 1 "
                            "from identity_builds").fetchone()[0]
-    person_of, n_new, max_id = _assign_ids(con, resolution, build_id)
+    person_of, max_id = _assign_ids(con, resolution, build_id)
     _write(con, resolution, person_of)
     seconds = time.perf_counter() - started
     n_people = len(resolution.clusters)
@@ -110,12 +97,11 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> Id
                 [build_id, stamp, len(records), n_people, len(resolution.links),
                  len(resolution.candidates), len(resolution.refused),
                  resolution.n_skipped_blocks, max_id, owner_id, seconds])
-    return IdentityBuild(False, len(records), n_people, len(resolution.links),
-                         len(resolution.candidates), len(resolution.refused), n_new, seconds)
+    return True
 
 
 def _assign_ids(con: duckdb.DuckDBPyConnection, resolution: Resolution,
-                build_id: int) -> tuple[dict[str, int], int, int]:
+                build_id: int) -> tuple[dict[str, int], int]:
     previous = dict(con.execute("select record_key, person_id from person_ids").fetchall())
     max_id = con.execute("""
         select greatest((select coalesce(max(person_id), 0) from person_ids),
@@ -132,11 +118,9 @@ def _assign_ids(con: duckdb.DuckDBPyConnection, resolution: Resolution,
         if index not in cluster_id and person_id not in taken:
             cluster_id[index] = person_id
             taken.add(person_id)
-    n_new = 0
     for index in range(len(resolution.clusters)):
         if index not in cluster_id:
             max_id += 1
-            n_new += 1
             cluster_id[index] = max_id
 
     person_of = {key: cluster_id[index]
@@ -155,7 +139,7 @@ def _assign_ids(con: duckdb.DuckDBPyConnection, resolution: Resolution,
         changes.append((build_id, old, change, key, new))
     if changes:
         con.executemany("insert into person_id_changes values (?, now(), ?, ?, ?, ?)", changes)
-    return person_of, n_new, max_id
+    return person_of, max_id
 
 
 def _all_went_to_one(old: int, previous: dict[str, int], person_of: dict[str, int]) -> bool:

@@ -1,4 +1,5 @@
 -- one row per identity record: a contact card, an address seen in mail or calendar, or a social profile seen in platform messages, with its names and handles
+-- (`union all by name` at the end fills the columns a kind of record does not have with NULL)
 with cards as (
     select
         'card:' || card_id as record_key,
@@ -45,22 +46,12 @@ addresses as (
         'email' as source,
         -- the name the address was seen with most often
         arg_max(display_name, n) filter (where display_name is not null) as full_name,
-        null::varchar as given_name,
-        null::varchar as family_name,
         [email] as emails,
         []::varchar[] as phones,
         []::varchar[] as profiles,
-        null::varchar as org,
-        null::varchar as title,
-        null::varchar as birthday,
-        null::varchar as street,
-        null::varchar as locality,
-        null::varchar as postcode,
-        null::varchar as region,
         list(display_name order by n desc, display_name)
             filter (where display_name is not null) as names_seen,
-        false as names_reliable,
-        null::varchar as platform
+        false as names_reliable
     from (select email, display_name, sum(n) as n from address_names group by all)
     group by email
 ),
@@ -83,18 +74,9 @@ profiles as (
         'social' as record_kind,
         platform || ' messages' as source,
         mode(nullif(trim(name), '')) as full_name,
-        null::varchar as given_name,
-        null::varchar as family_name,
         []::varchar[] as emails,
         []::varchar[] as phones,
         [profile] as profiles,
-        null::varchar as org,
-        null::varchar as title,
-        null::varchar as birthday,
-        null::varchar as street,
-        null::varchar as locality,
-        null::varchar as postcode,
-        null::varchar as region,
         []::varchar[] as names_seen,
         true as names_reliable,
         platform
