@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
-import connectors.caldav  # noqa: E402
-from connectors.caldav import CalDavAccount  # noqa: E402
-from flows.calendar_sync import sync_caldav  # noqa: E402
+import kith.connectors.caldav  # noqa: E402
+from kith.connectors.caldav import CalDavAccount  # noqa: E402
+from kith.flows.calendar_sync import sync_caldav  # noqa: E402
 from tests.servers.radicale import RadicaleServer, make_event  # noqa: E402
 
 PEOPLE = ["maya.okafor", "daniel.reyes", "priya.natarajan", "tom.becker", "lena.fischer",
@@ -119,9 +119,9 @@ def main() -> None:
         rows.append(("50 changed, 50 deleted", *timed_sync(db, account)))
 
         def refuse(*_args):
-            raise connectors.caldav._TokenRefused("benchmark: no sync-collection")
+            raise kith.connectors.caldav._TokenRefused("benchmark: no sync-collection")
 
-        connectors.caldav._sync_collection = refuse
+        kith.connectors.caldav._sync_collection = refuse
         rows.append(("no change, etag fallback", *timed_sync(db, account)))
 
         print(f"{args.events:,} events PUT in {t_seed:.1f}s, one calendar "

@@ -88,14 +88,14 @@ def bare(file: str, db: str) -> int:
 
 
 def kith_read(file: str, db: str) -> int:
-    from connectors.ics import read_ics
-    from connectors.records import EventOccurrence
+    from kith.connectors.ics import read_ics
+    from kith.records import EventOccurrence
     return sum(isinstance(r, EventOccurrence)
                for r in read_ics(Path(file), window_end=WINDOW_END))
 
 
 def kith_import(file: str, db: str) -> int:
-    from flows.importing import run_import
+    from kith.flows.importing import run_import
     return run_import([file], db=db).total("n_read")
 
 

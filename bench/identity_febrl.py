@@ -191,7 +191,7 @@ def iso_birthday(raw: str | None) -> str | None:
 
 
 def identity_records(records: pd.DataFrame) -> list:
-    from transforms.identity.resolve import IdentityRecord
+    from kith.transforms.identity.resolve import IdentityRecord
     out = []
     for row in records.itertuples(index=False):
         street = " ".join(p for p in (row.street_number, row.address_1, row.address_2) if p)
@@ -206,7 +206,7 @@ def identity_records(records: pd.DataFrame) -> list:
 
 
 def kith_clusters(records: pd.DataFrame) -> list[list[str]]:
-    from transforms.identity.resolve import resolve
+    from kith.transforms.identity.resolve import resolve
     return [list(c) for c in resolve(identity_records(records)).clusters]
 
 

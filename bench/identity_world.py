@@ -37,7 +37,7 @@ import duckdb  # noqa: E402
 
 import world  # noqa: E402
 from truth import load_truth, record_truth, synced_world  # noqa: E402
-from transforms.identity.resolve import IdentityRecord, fold_email, resolve  # noqa: E402
+from kith.transforms.identity.resolve import IdentityRecord, fold_email, resolve  # noqa: E402
 
 
 def pairs_of(groups):

@@ -25,9 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from connectors.imap import ImapAccount, close, connect, list_folders, read_folder  # noqa: E402
-from connectors.records import FolderState  # noqa: E402
-from flows.mail_sync import sync_imap  # noqa: E402
+from kith.connectors.imap import ImapAccount, close, connect, list_folders, read_folder  # noqa: E402
+from kith.records import FolderState  # noqa: E402
+from kith.flows.mail_sync import sync_imap  # noqa: E402
 from tests.servers.dovecot import DovecotServer, make_message  # noqa: E402
 
 PEOPLE = ["Maya Okafor", "Daniel Reyes", "Priya Natarajan", "Tom Becker", "Lena Fischer",

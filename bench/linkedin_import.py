@@ -48,7 +48,7 @@ def bare(file: str, db: str) -> int:
 
 
 def kith(file: str, db: str) -> int:
-    from flows.importing import run_import
+    from kith.flows.importing import run_import
     return run_import([file], db=db).total("n_read")
 
 

@@ -123,14 +123,14 @@ def generate(path: Path, n: int) -> None:
 
 
 def scan(file: str, db: str) -> int:
-    from connectors.mail import _mbox_blocks
+    from kith.connectors.mail import _mbox_blocks
     with open(file, "rb") as f:
         return sum(1 for _ in _mbox_blocks(f, f.read(65536)))
 
 
 def stdlib_mailbox(file: str, db: str) -> int:
     import mailbox
-    from connectors.mail import HEADER_FIELDS
+    from kith.connectors.mail import HEADER_FIELDS
     n = 0
     for message in mailbox.mbox(file, create=False):
         for name in HEADER_FIELDS:
@@ -141,13 +141,13 @@ def stdlib_mailbox(file: str, db: str) -> int:
 
 def read_mail_n(processes: int):
     def run(file: str, db: str) -> int:
-        from connectors.mail import read_mail
+        from kith.connectors.mail import read_mail
         return sum(1 for _ in read_mail(Path(file), processes=processes))
     return run
 
 
 def kith_import(file: str, db: str) -> int:
-    from flows.importing import run_import
+    from kith.flows.importing import run_import
     return run_import([file], db=db).total("n_read")
 
 

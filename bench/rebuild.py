@@ -6,7 +6,7 @@ within the limit.
 
 The warehouse is generated once and cached at bench/out/rebuild-<sizes>.duckdb (reused unless
 --fresh; --db puts it elsewhere). It is one owner's life, loaded through the real loader
-(`warehouse.loader.load_records` with `connectors.records` records): two owner addresses; about
+(`warehouse.loader.load_records` with `kith.records` records): two owner addresses; about
 3,000 correspondents, a few hundred frequent and many rare (Zipf), each with a period when they
 were in touch; 1:1 threads with In-Reply-To / References chains, group mail with Cc, mailing-list
 discussions, newsletters (List-Id, List-Unsubscribe), notifications (GitHub-like threads,
@@ -205,7 +205,7 @@ class MailWriter:
     """Makes MailMessage records with the header text kith would have read."""
 
     def __init__(self):
-        from connectors.records import MailMessage, Mailbox
+        from kith.records import MailMessage, Mailbox
         self.MailMessage, self.Mailbox = MailMessage, Mailbox
         self.counter = 0
 
@@ -390,7 +390,7 @@ def _refs(chain: list[str]) -> list[str]:
 def generate_occurrences(rng: random.Random, humans: list[Human], n: int, now: datetime):
     """Yield n EventOccurrence records: weekly 1:1s, team meetings, monthly all-hands with 200
     people and a room, ad-hoc meetings; some declined by the owner, some cancelled, some ahead."""
-    from connectors.records import Attendee, EventOccurrence
+    from kith.records import Attendee, EventOccurrence
     pick = _zipf_picker(rng, N_CORRESPONDENTS, 1.2, 10)
     colleagues = [h for h in humans if h.is_colleague]
     me_name = f"{OWNER_GIVEN} {OWNER_FAMILY}"
@@ -491,7 +491,7 @@ def generate_cards(rng: random.Random, humans: list[Human], n: int, now: datetim
     address book (42%), a Google CSV export (8%) and five tagged stacks of scanned business
     cards (10%). Most correspondents are in the address book and many on LinkedIn with the
     same addresses, so identity resolution has real work to do."""
-    from connectors.records import Address, ContactCard, Email, Link, Phone
+    from kith.records import Address, ContactCard, Email, Link, Phone
     n_linkedin, n_cards = int(n * 0.40), int(n * 0.10)
     n_csv = int(n * 0.08)
     n_book = n - n_linkedin - n_cards - n_csv
@@ -563,7 +563,7 @@ def _noted(card, note: str):
 
 def generate_social(rng: random.Random, humans: list[Human], n: int, now: datetime):
     """Yield n LinkedIn messages between the owner and some correspondents."""
-    from connectors.records import SocialMessage
+    from kith.records import SocialMessage
     pick = _zipf_picker(rng, N_CORRESPONDENTS, 1.1, 20)
     for i in range(n):
         h = humans[pick()]
@@ -580,8 +580,8 @@ def generate_social(rng: random.Random, humans: list[Human], n: int, now: dateti
 
 def build_warehouse(path: Path, n_messages: int, n_occurrences: int, n_contacts: int) -> float:
     """Generate and load the warehouse at `path`; return the seconds it took."""
-    from warehouse.connection import connect
-    from warehouse.loader import load_records
+    from kith.warehouse.connection import connect
+    from kith.warehouse.loader import load_records
     started = time.perf_counter()
     rng = random.Random(n_messages * 31 + n_occurrences * 7 + n_contacts)
     now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
@@ -678,7 +678,7 @@ def run_one(kind: str, db: str, limit: str) -> None:
     sys.path.insert(0, str(ROOT))
     import duckdb
 
-    from warehouse.connection import connect
+    from kith.warehouse.connection import connect
     out: dict = {"kind": kind}
     parts: dict[str, float] = {}
     started = time.perf_counter()
@@ -690,9 +690,9 @@ def run_one(kind: str, db: str, limit: str) -> None:
         if kind == "probe":
             out["seconds"], out["rows"], out["result"] = 0.0, 0, ""
         elif kind in ("build", "rebuild"):
-            import transforms.identity.store as store
-            import transforms.relationships as relationships
-            from transforms.runner import build
+            import kith.transforms.identity.store as store
+            import kith.transforms.relationships as relationships
+            from kith.transforms.runner import build
             _timed(parts, "resolve: read int_identity_records", store, "read_records")
             _timed(parts, "resolve: match records (Python)", store, "resolve")
             _timed(parts, "resolve: assign ids + write", store, "_assign_ids")

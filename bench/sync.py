@@ -39,7 +39,7 @@ NEW_EVENT = ("BEGIN:VEVENT\r\nUID:bench-new-event\r\nDTSTAMP:20261120T120000Z\r\
 
 def timed_sync(config: Path) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "flows.cli", "sync", "--config", str(config)],
+    subprocess.run([sys.executable, "-m", "kith.flows.cli", "sync", "--config", str(config)],
                    check=True, cwd=ROOT, capture_output=True)
     return time.perf_counter() - started
 

@@ -15,8 +15,8 @@ sys.path.insert(0, str(ROOT / "examples"))
 import duckdb  # noqa: E402
 
 import world  # noqa: E402
-from connectors.profiles import normalize_profile_url  # noqa: E402
-from transforms.identity.resolve import fold_email  # noqa: E402
+from kith.profiles import normalize_profile_url  # noqa: E402
+from kith.transforms.identity.resolve import fold_email  # noqa: E402
 
 
 def synced_world(workdir: Path, seed: int = 7) -> Path:

@@ -74,7 +74,7 @@ def bare_parse(file: str, db: str) -> int:
 
 
 def kith_import(file: str, db: str) -> int:
-    from flows.importing import run_import
+    from kith.flows.importing import run_import
     return run_import([file], db=db, region="US").total("n_read")
 
 
@@ -123,7 +123,7 @@ def main() -> None:
     stack = workdir / "stack-100.vcf"
     generate(stack, 100)
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "flows.cli", "import", str(stack), "--tag", "bench",
+    subprocess.run([sys.executable, "-m", "kith.flows.cli", "import", str(stack), "--tag", "bench",
                     "--db", str(workdir / "stack.duckdb")], check=True, cwd=ROOT,
                    capture_output=True)
     print(f"100-card stack, `kith import` command to summary: "

@@ -27,9 +27,9 @@ from xml.sax.saxutils import escape
 
 import requests
 
-from connectors.ics import REREAD_EVERY, read_calendar_text
-from connectors.records import Deleted, EventOccurrence, FolderState, Rejected
-from connectors.secrets import resolve_password
+from kith.connectors.ics import REREAD_EVERY, read_calendar_text
+from kith.records import Deleted, EventOccurrence, FolderState, Rejected
+from kith.connectors.secrets import resolve_password
 
 log = logging.getLogger(__name__)
 

@@ -30,13 +30,13 @@ from xml.sax.saxutils import escape
 
 import requests
 
-from connectors import vcard
-from connectors.caldav import (CALSERVER, DAV, CalDavAuthError, CalDavConnectionError,
+from kith.connectors import vcard
+from kith.connectors.caldav import (CALSERVER, DAV, CalDavAuthError, CalDavConnectionError,
                                CalDavError, DavAccount, _etag_listing, _href_text, _key,
                                _multistatus, _path, _propfind, _request, _sync_collection,
                                _TokenRefused)
-from connectors.caldav import open_session as _open_caldav_session
-from connectors.records import ContactCard, Deleted, FolderState, Rejected
+from kith.connectors.caldav import open_session as _open_caldav_session
+from kith.records import ContactCard, Deleted, FolderState, Rejected
 
 log = logging.getLogger(__name__)
 

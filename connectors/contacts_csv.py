@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
 
-from connectors.emails import normalize_email
-from connectors.names import is_cjk, split_full_name
-from connectors.phones import normalize_phone
-from connectors.records import Address, ContactCard, Email, Link, Phone, Rejected
+from kith.emails import normalize_email
+from kith.names import is_cjk, split_full_name
+from kith.phones import normalize_phone
+from kith.records import Address, ContactCard, Email, Link, Phone, Rejected
 
 HEAD_SIZE = 64 * 1024
 _DELIMITERS = (",", ";", "\t", "|")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from connectors.records import (ContactCard, EventOccurrence, MailMessage, Rejected,
+from kith.records import (ContactCard, EventOccurrence, MailMessage, Rejected,
                                 SocialInvitation, SocialMessage)
 
 SNIFF_BYTES = 64 * 1024
@@ -28,37 +28,37 @@ class FileKind:
 
     def sniff(self, head: bytes) -> bool:
         if self.name == "vcard":
-            from connectors.vcard import looks_like_vcard
+            from kith.connectors.vcard import looks_like_vcard
             return looks_like_vcard(head)
         if self.name == "contacts_csv":
-            from connectors.contacts_csv import looks_like_contacts_csv
+            from kith.connectors.contacts_csv import looks_like_contacts_csv
             return looks_like_contacts_csv(head)
         if self.name == "ics":
-            from connectors.ics import looks_like_ics
+            from kith.connectors.ics import looks_like_ics
             return looks_like_ics(head)
         if self.name == "linkedin":
-            from connectors.linkedin import looks_like_linkedin
+            from kith.connectors.linkedin import looks_like_linkedin
             return looks_like_linkedin(head)
-        from connectors.mail import looks_like_eml, looks_like_mbox
+        from kith.connectors.mail import looks_like_eml, looks_like_mbox
         return looks_like_mbox(head) if self.name == "mbox" else looks_like_eml(head)
 
     def read(self, path: Path, options: ReadOptions
              ) -> Iterator[ContactCard | MailMessage | EventOccurrence | SocialMessage
                            | SocialInvitation | Rejected]:
         if self.name == "vcard":
-            from connectors.vcard import read_vcards
+            from kith.connectors.vcard import read_vcards
             return read_vcards(path, default_region=options.region)
         if self.name == "contacts_csv":
-            from connectors.contacts_csv import read_contacts_csv
+            from kith.connectors.contacts_csv import read_contacts_csv
             return read_contacts_csv(path, default_region=options.region)
         if self.name == "linkedin":
-            from connectors.linkedin import read_linkedin
+            from kith.connectors.linkedin import read_linkedin
             return read_linkedin(path)
         if self.name == "ics":
-            from connectors.ics import read_ics
+            from kith.connectors.ics import read_ics
             return read_ics(path, owner_tz=options.owner_tz,
                             include_summary=options.include_subject)
-        from connectors.mail import read_mail
+        from kith.connectors.mail import read_mail
         return read_mail(path, include_subject=options.include_subject)
 
 
@@ -87,7 +87,7 @@ def detect(path: Path) -> FileKind | None:
     """The kind of file or folder at `path`, or None when no connector recognises it."""
     if path.is_dir():
         return MAILDIR if is_maildir(path) else None
-    from connectors.linkedin import is_linkedin_export
+    from kith.connectors.linkedin import is_linkedin_export
     if is_linkedin_export(path):     # a zip's file list is at its end: not in the head
         return LINKEDIN
     with open(path, "rb") as f:

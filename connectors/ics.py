@@ -39,8 +39,8 @@ from icalendar import Calendar, Event, Timezone
 from icalendar.timezone import tzp
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
-from connectors.emails import normalize_email
-from connectors.records import Attendee, EventOccurrence, Rejected
+from kith.emails import normalize_email
+from kith.records import Attendee, EventOccurrence, Rejected
 
 MAX_OCCURRENCES = 5000          # per recurring event
 DEFAULT_HORIZON = timedelta(days=90)

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from typing import Iterator
 from urllib.parse import quote
 
-from connectors.mail import HEADER_FIELDS, parse_headers
-from connectors.records import FolderState, MailMessage, Rejected
-from connectors.secrets import resolve_password
+from kith.connectors.mail import HEADER_FIELDS, parse_headers
+from kith.records import FolderState, MailMessage, Rejected
+from kith.connectors.secrets import resolve_password
 
 SECURITY_MODES = ("tls", "starttls", "plain")
 

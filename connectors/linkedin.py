@@ -28,11 +28,11 @@ from datetime import date, datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import IO, Callable, Iterator
 
-from connectors.contacts_csv import (HEAD_SIZE, UnmappableCsv, _detect_encoding, _Lines,
+from kith.connectors.contacts_csv import (HEAD_SIZE, UnmappableCsv, _detect_encoding, _Lines,
                                      read_contacts_csv)
-from connectors.emails import normalize_email
-from connectors.profiles import normalize_profile_url
-from connectors.records import (ContactCard, Email, Link, Rejected, SocialInvitation,
+from kith.emails import normalize_email
+from kith.profiles import normalize_profile_url
+from kith.records import (ContactCard, Email, Link, Rejected, SocialInvitation,
                                 SocialMessage)
 
 LinkedInRecord = ContactCard | SocialMessage | SocialInvitation | Rejected

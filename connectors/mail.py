@@ -39,8 +39,8 @@ from datetime import datetime, timedelta, timezone
 from email.utils import getaddresses, parsedate_to_datetime
 from functools import lru_cache
 
-from connectors.emails import normalize_email
-from connectors.records import Mailbox, MailMessage, Rejected
+from kith.emails import normalize_email
+from kith.records import Mailbox, MailMessage, Rejected
 
 HEADER_FIELDS = ("From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Date", "Message-ID",
                  "In-Reply-To", "References", "List-Id", "List-Unsubscribe", "Precedence",

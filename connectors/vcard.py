@@ -32,10 +32,10 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from vobject.base import ParseError, parseLine
 
-from connectors.emails import normalize_email
-from connectors.names import is_cjk, split_full_name
-from connectors.phones import normalize_phone
-from connectors.records import Address, ContactCard, Email, Link, Phone, Rejected
+from kith.emails import normalize_email
+from kith.names import is_cjk, split_full_name
+from kith.phones import normalize_phone
+from kith.records import Address, ContactCard, Email, Link, Phone, Rejected
 
 _CHUNK = 1 << 20
 _MAX_LINE = 8 << 20          # a longer physical line is cut: no real card has one

@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
-from connectors.caldav import CalDavAccount, calendar_uri, discover, open_session, read_calendar
-from flows.dav_sync import sync_collections
-from warehouse.loader import LoadResult
+from kith.connectors.caldav import CalDavAccount, calendar_uri, discover, open_session, read_calendar
+from kith.flows.dav_sync import sync_collections
+from kith.warehouse.loader import LoadResult
 
 
 def sync_caldav(db_path: str | os.PathLike | None, account: CalDavAccount, *, retries: int = 3,

@@ -28,6 +28,26 @@ err = Console(stderr=True)
 DbOption = typer.Option(None, "--db", help="Warehouse file (default: $KITH_DB, else ./kith.duckdb).")
 
 
+def _print_version(value: bool) -> None:
+    if not value:
+        return
+    from importlib.metadata import version
+
+    import duckdb
+
+    from kith import __version__
+    out.print(f"kith {__version__} (DuckDB {duckdb.__version__}, Prefect {version('prefect')})")
+    raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                      help="Print kith's version and the DuckDB and Prefect versions."),
+) -> None:
+    """kith: which of your contacts are a real network, and which are only a list."""
+
+
 @app.command("import")
 def import_command(
     paths: List[Path] = typer.Argument(
@@ -43,8 +63,8 @@ def import_command(
     db: Optional[Path] = DbOption,
 ) -> None:
     """Import business cards, address books and mail archives into the warehouse."""
-    from flows.importing import expand_paths
-    from warehouse.connection import WarehouseBusy, resolve_db_path
+    from kith.flows.importing import expand_paths
+    from kith.warehouse.connection import WarehouseBusy, resolve_db_path
 
     db_path = resolve_db_path(db)
     try:
@@ -54,7 +74,7 @@ def import_command(
         raise typer.Exit(2)
     try:
         if os.environ.get("PREFECT_API_URL"):
-            from flows.import_flow import import_flow
+            from kith.flows.import_flow import import_flow
             summary = import_flow([str(p) for p in paths], str(db_path), tag,
                                   region.upper() if region else None, subjects)
         else:
@@ -71,7 +91,7 @@ def _import_with_progress(files, db_path, tag, region, subjects):
     """Run the import in this process, with a progress bar when it takes more than a moment."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from flows.importing import run_import
+    from kith.flows.importing import run_import
 
     total_bytes = sum(f.stat().st_size for f in files if f.is_file())
     show = err.is_terminal and (total_bytes > 2_000_000 or len(files) > 20)
@@ -158,10 +178,10 @@ def imap_command(
     db: Optional[Path] = DbOption,
 ) -> None:
     """Fetch mail headers from an IMAP account, incrementally (only new mail after the first run)."""
-    from connectors.imap import DEFAULT_EXCLUDE, ImapAccount, ImapError
-    from flows.mail_sync import sync_imap
-    from transforms.runner import build
-    from warehouse.connection import connect, resolve_db_path
+    from kith.connectors.imap import DEFAULT_EXCLUDE, ImapAccount, ImapError
+    from kith.flows.mail_sync import sync_imap
+    from kith.transforms.runner import build
+    from kith.warehouse.connection import connect, resolve_db_path
 
     if not (password_env or password_block):
         err.print("[red]kith imap:[/] give --password-env VAR or --password-block NAME "
@@ -209,9 +229,9 @@ def owner_command(
     if suggest:
         _suggest_owner(db)
         return
-    from connectors.emails import normalize_email
-    from transforms.runner import build
-    from warehouse.connection import connect
+    from kith.emails import normalize_email
+    from kith.transforms.runner import build
+    from kith.warehouse.connection import connect
 
     normalized = []
     for address in addresses or []:
@@ -242,7 +262,7 @@ def owner_command(
 
 
 def _suggest_owner(db: Path | None) -> None:
-    from transforms.identity.owner import suggest_owner_addresses
+    from kith.transforms.identity.owner import suggest_owner_addresses
 
     con = _read_only(db, "owner")
     try:
@@ -267,7 +287,7 @@ def sql_command(
     """Query the warehouse (read-only) and print the result as a table, CSV or JSON."""
     import duckdb
 
-    from warehouse.connection import WarehouseBusy, connect
+    from kith.warehouse.connection import WarehouseBusy, connect
 
     if fmt not in ("table", "csv", "json"):
         err.print(f"[red]kith sql:[/] unknown --format {fmt!r}: use table, csv or json")
@@ -336,8 +356,8 @@ def _csv_value(value):
 @app.command("rebuild")
 def rebuild_command(db: Optional[Path] = DbOption) -> None:
     """Rebuild the views and resolve people again from everything in the warehouse."""
-    from transforms.identity.store import last_build
-    from transforms.runner import build
+    from kith.transforms.identity.store import last_build
+    from kith.transforms.runner import build
 
     con = _open_for_writing(db, "rebuild")
     try:
@@ -362,7 +382,7 @@ def person_command(
     db: Optional[Path] = DbOption,
 ) -> None:
     """Show one person: their handles, their records by source and why they were joined."""
-    from transforms.identity.decisions import find_people
+    from kith.transforms.identity.decisions import find_people
 
     con = _read_only(db, "person")
     try:
@@ -386,7 +406,7 @@ def merge_command(
     db: Optional[Path] = DbOption,
 ) -> None:
     """Say that two people are one. The decision is kept and applied on every rebuild."""
-    from transforms.identity.decisions import store_merge
+    from kith.transforms.identity.decisions import store_merge
 
     con = _open_for_writing(db, "merge")
     try:
@@ -406,7 +426,7 @@ def split_command(
     db: Optional[Path] = DbOption,
 ) -> None:
     """Say that one record is not this person. The decision is kept and applied on every rebuild."""
-    from transforms.identity.decisions import store_split
+    from kith.transforms.identity.decisions import store_split
 
     con = _open_for_writing(db, "split")
     try:
@@ -420,7 +440,7 @@ def split_command(
 
 
 def _open_for_writing(db: Path | None, command: str):
-    from warehouse.connection import WarehouseBusy, connect
+    from kith.warehouse.connection import WarehouseBusy, connect
 
     try:
         return connect(db)
@@ -430,7 +450,7 @@ def _open_for_writing(db: Path | None, command: str):
 
 
 def _one_person(con, query: str, command: str, missing_ok: bool = False) -> int | None:
-    from transforms.identity.decisions import find_people
+    from kith.transforms.identity.decisions import find_people
 
     found = find_people(con, query)
     if len(found) == 1:
@@ -445,8 +465,8 @@ def _one_person(con, query: str, command: str, missing_ok: bool = False) -> int 
 
 def _decide(con, command: str, store) -> None:
     """Store a decision and rebuild, as one transaction."""
-    from transforms.identity.decisions import PersonNotFound
-    from transforms.runner import build
+    from kith.transforms.identity.decisions import PersonNotFound
+    from kith.transforms.runner import build
 
     con.execute("begin transaction")
     try:
@@ -574,7 +594,7 @@ ConfigOption = typer.Option(
 
 
 def _load_config(config: Path | None, command: str):
-    from flows.config import ConfigError, load_config
+    from kith.flows.config import ConfigError, load_config
 
     try:
         return load_config(config)
@@ -589,7 +609,7 @@ def init_command(
     force: bool = typer.Option(False, "--force", help="Replace an existing file."),
 ) -> None:
     """Write a commented configuration file to start from (readable by you only)."""
-    from flows.config import TEMPLATE, config_path
+    from kith.flows.config import TEMPLATE, config_path
 
     path = config_path(config)
     if path.exists() and not force:
@@ -608,9 +628,9 @@ def init_command(
 @app.command("sync")
 def sync_command(config: Optional[Path] = ConfigOption) -> None:
     """Sync every configured source now, rebuild the views and print what changed."""
-    from flows.sync import SyncAlreadyRunning
-    from flows.sync_run import run_sync
-    from warehouse.connection import WarehouseBusy
+    from kith.flows.sync import SyncAlreadyRunning
+    from kith.flows.sync_run import run_sync
+    from kith.warehouse.connection import WarehouseBusy
 
     cfg = _load_config(config, "sync")
     try:
@@ -634,8 +654,8 @@ def sync_command(config: Optional[Path] = ConfigOption) -> None:
 def _sync_as_flow_run(cfg):
     """Run the sync as a `kith-nightly-sync` flow run the Prefect server records; return its
     report, also when the run failed."""
-    from flows.nightly import nightly_sync
-    from flows.sync_run import SyncFailed
+    from kith.flows.nightly import nightly_sync
+    from kith.flows.sync_run import SyncFailed
 
     state = nightly_sync(str(cfg.path.resolve()), return_state=True)
     outcome = state.result(raise_on_failure=False)
@@ -647,7 +667,7 @@ def _sync_as_flow_run(cfg):
 
 
 def _print_sync_summary(report) -> None:
-    from flows.sync_run import COUNTS
+    from kith.flows.sync_run import COUNTS
 
     table = Table(title=escape(f"Synced into {report.db_path}"), title_justify="left",
                   show_edge=False)
@@ -697,8 +717,8 @@ def serve_command(config: Optional[Path] = ConfigOption) -> None:
                   "records the runs. Start one (`prefect server start`) and set "
                   "PREFECT_API_URL=http://127.0.0.1:4200/api, then run `kith serve` again.")
         raise typer.Exit(2)
-    from flows.config import next_runs
-    from flows.nightly import serve_nightly
+    from kith.flows.config import next_runs
+    from kith.flows.nightly import serve_nightly
 
     first = next_runs(cfg, 1)[0]
     err.print(f"Serving kith-nightly-sync/nightly for {escape(str(cfg.path))}: cron "
@@ -714,7 +734,7 @@ def schedule_command(
 ) -> None:
     """Show when the scheduled sync runs: its cron, its time zone and the next runs."""
     cfg = _load_config(config, "schedule")
-    from flows.config import next_runs
+    from kith.flows.config import next_runs
 
     out.print(f"cron {cfg.schedule.cron} in {cfg.schedule.timezone}; next runs:", highlight=False)
     for when in next_runs(cfg, n):
@@ -725,7 +745,7 @@ def schedule_command(
 
 
 def _read_only(db: Path | None, command: str):
-    from warehouse.connection import WarehouseBusy, connect
+    from kith.warehouse.connection import WarehouseBusy, connect
 
     try:
         return connect(db, read_only=True)
@@ -751,7 +771,7 @@ def _network_query(con, command: str, query: str, params: list | None = None) ->
 def status_command(db: Optional[Path] = DbOption) -> None:
     """Show your network at a glance: each list and how much of it is real contact, the tiers,
     and who changed tier at the last build."""
-    from transforms.relationships import TIERS, read_settings
+    from kith.transforms.relationships import TIERS, read_settings
 
     con = _read_only(db, "status")
     try:
@@ -817,7 +837,7 @@ def people_command(
 ) -> None:
     """List people, strongest relationship first: name, organisation, tier, strength and the
     last interaction."""
-    from transforms.relationships import TIERS
+    from kith.transforms.relationships import TIERS
 
     if tier is not None:
         tier = tier.strip().lower().replace("-", "_").replace(" ", "_")

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from transforms.relationships import validate_settings
+from kith.transforms.relationships import validate_settings
 
 DEFAULT_CONFIG = "kith.toml"
 DEFAULT_CRON = "0 3 * * *"
@@ -101,7 +101,7 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
 
     owner_data = _table(data, "owner", where)
     _no_unknown_keys(owner_data, {"name", "emails", "phone_region", "timezone"}, f"{where}: owner")
-    from connectors.emails import normalize_email
+    from kith.emails import normalize_email
     emails = []
     for i, value in enumerate(_typed(owner_data, "emails", list, f"{where}: owner") or []):
         email = normalize_email(value) if isinstance(value, str) else None

@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
-from connectors.carddav import (CardDavAccount, addressbook_uri, discover, open_session,
+from kith.connectors.carddav import (CardDavAccount, addressbook_uri, discover, open_session,
                                 read_addressbook)
-from flows.dav_sync import sync_collections
-from warehouse.loader import LoadResult
+from kith.flows.dav_sync import sync_collections
+from kith.warehouse.loader import LoadResult
 
 
 def sync_carddav(db_path: str | os.PathLike | None, account: CardDavAccount, *, retries: int = 3,

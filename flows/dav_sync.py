@@ -8,11 +8,11 @@ import logging
 import os
 from typing import Callable, Iterable, Sequence
 
-from connectors.caldav import CalDavConnectionError
-from flows.mail_sync import _wait
-from warehouse.connection import connect as connect_warehouse
-from warehouse.loader import LoadResult, load_records
-from warehouse.state import get_cursor
+from kith.connectors.caldav import CalDavConnectionError
+from kith.flows.mail_sync import _wait
+from kith.warehouse.connection import connect as connect_warehouse
+from kith.warehouse.loader import LoadResult, load_records
+from kith.warehouse.state import get_cursor
 
 log = logging.getLogger(__name__)
 

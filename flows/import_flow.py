@@ -11,10 +11,10 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from connectors.detect import ReadOptions
-from flows.importing import FileOutcome, ImportSummary, expand_paths, import_file, read_options
-from transforms.runner import build
-from warehouse.connection import connect
+from kith.connectors.detect import ReadOptions
+from kith.flows.importing import FileOutcome, ImportSummary, expand_paths, import_file, read_options
+from kith.transforms.runner import build
+from kith.warehouse.connection import connect
 
 
 @task(name="import-file", cache_policy=NO_CACHE)

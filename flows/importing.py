@@ -11,12 +11,12 @@ from typing import Callable, Iterable, Iterator
 
 import duckdb
 
-from connectors.detect import ReadOptions, detect, is_maildir
-from connectors.phones import default_region
-from connectors.records import FolderState
-from transforms.runner import build
-from warehouse.connection import connect
-from warehouse.loader import LoadResult, load_records
+from kith.connectors.detect import ReadOptions, detect, is_maildir
+from kith.phones import default_region
+from kith.records import FolderState
+from kith.transforms.runner import build
+from kith.warehouse.connection import connect
+from kith.warehouse.loader import LoadResult, load_records
 
 ProgressFn = Callable[[Path, int], None]
 PROGRESS_EVERY = 500
@@ -118,7 +118,7 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None =
         return FileOutcome(path, kind.name, problem=str(exc))
     outcome = FileOutcome(path, kind.name, result=result)
     if kind.name == "linkedin":
-        from connectors.linkedin import skipped_files
+        from kith.connectors.linkedin import skipped_files
         outcome.skipped_inside = skipped_files(path)
     return outcome
 

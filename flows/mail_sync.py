@@ -8,11 +8,11 @@ import os
 import time
 from typing import Sequence
 
-from connectors.imap import (ImapAccount, ImapConnectionError, close, connect, folder_uri,
+from kith.connectors.imap import (ImapAccount, ImapConnectionError, close, connect, folder_uri,
                              list_folders, read_folder)
-from warehouse.connection import connect as connect_warehouse
-from warehouse.loader import LoadResult, load_records
-from warehouse.state import get_cursor
+from kith.warehouse.connection import connect as connect_warehouse
+from kith.warehouse.loader import LoadResult, load_records
+from kith.warehouse.state import get_cursor
 
 log = logging.getLogger(__name__)
 

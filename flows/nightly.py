@@ -14,9 +14,9 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.config import Config, load_config
-from flows.sync import SourceResult, rebuild, sync_source
-from flows.sync_run import COUNTS, SyncFailed, SyncReport, run_sync
+from kith.flows.config import Config, load_config
+from kith.flows.sync import SourceResult, rebuild, sync_source
+from kith.flows.sync_run import COUNTS, SyncFailed, SyncReport, run_sync
 
 FLOW_NAME = "kith-nightly-sync"
 DEPLOYMENT_NAME = "nightly"
@@ -26,8 +26,8 @@ ARTIFACT_KEY = "kith-sync-summary"
 def _worth_retrying(task, task_run, state) -> bool:
     """Retry a network source unless the server refused the login: a wrong password stays
     wrong, and trying it again only delays the report (and may lock the account)."""
-    from connectors.caldav import CalDavAuthError   # CardDavAuthError is one too
-    from connectors.imap import ImapAuthError
+    from kith.connectors.caldav import CalDavAuthError   # CardDavAuthError is one too
+    from kith.connectors.imap import ImapAuthError
 
     try:
         state.result()

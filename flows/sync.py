@@ -18,12 +18,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from connectors.ics import REREAD_EVERY
-from connectors.records import FolderState
-from flows.config import Config, SourceConfig
-from warehouse.connection import connect
-from warehouse.loader import LoadResult
-from warehouse.state import get_cursor
+from kith.connectors.ics import REREAD_EVERY
+from kith.records import FolderState
+from kith.flows.config import Config, SourceConfig
+from kith.warehouse.connection import connect
+from kith.warehouse.loader import LoadResult
+from kith.warehouse.state import get_cursor
 
 
 class SourceFailed(RuntimeError):
@@ -87,7 +87,7 @@ def sync_lock(config: Config) -> Iterator[None]:
 def prepare(config: Config) -> None:
     """Store the owner's addresses and the relationship settings from the config, so mail
     direction is known and tiers follow the configured thresholds."""
-    from transforms.relationships import apply_settings
+    from kith.transforms.relationships import apply_settings
 
     con = connect(config.db_path)
     try:
@@ -123,7 +123,7 @@ def sync_source(config: Config, name: str, *, retries: int = 3) -> SourceResult:
 
 
 def _sync_files(config: Config, source: SourceConfig) -> SourceResult:
-    from flows.importing import expand_paths, import_file, read_options
+    from kith.flows.importing import expand_paths, import_file, read_options
 
     result = SourceResult(source.name, source.kind)
     try:
@@ -154,7 +154,7 @@ def _sync_files(config: Config, source: SourceConfig) -> SourceResult:
 
 
 def _is_calendar(path: Path) -> bool:
-    from connectors.detect import ICS, detect
+    from kith.connectors.detect import ICS, detect
     try:
         return path.is_file() and detect(path) == ICS
     except OSError:
@@ -189,8 +189,8 @@ def _fingerprint(path: Path, cursor: dict | None, is_calendar: bool) -> dict | N
 
 
 def _sync_imap(config: Config, source: SourceConfig, retries: int) -> SourceResult:
-    from connectors.imap import DEFAULT_EXCLUDE, ImapAccount
-    from flows.mail_sync import sync_imap
+    from kith.connectors.imap import DEFAULT_EXCLUDE, ImapAccount
+    from kith.flows.mail_sync import sync_imap
 
     s = source.settings
     account = ImapAccount(host=s["host"], user=s["user"], port=s.get("port"),
@@ -204,8 +204,8 @@ def _sync_imap(config: Config, source: SourceConfig, retries: int) -> SourceResu
 
 
 def _sync_caldav(config: Config, source: SourceConfig, retries: int) -> SourceResult:
-    from connectors.caldav import CalDavAccount
-    from flows.calendar_sync import sync_caldav
+    from kith.connectors.caldav import CalDavAccount
+    from kith.flows.calendar_sync import sync_caldav
 
     s = source.settings
     account = CalDavAccount(url=s["url"], user=s["user"], password_env=s.get("password_env"),
@@ -218,8 +218,8 @@ def _sync_caldav(config: Config, source: SourceConfig, retries: int) -> SourceRe
 
 
 def _sync_carddav(config: Config, source: SourceConfig, retries: int) -> SourceResult:
-    from connectors.carddav import CardDavAccount
-    from flows.contacts_sync import sync_carddav
+    from kith.connectors.carddav import CardDavAccount
+    from kith.flows.contacts_sync import sync_carddav
 
     s = source.settings
     account = CardDavAccount(url=s["url"], user=s["user"], password_env=s.get("password_env"),
@@ -234,7 +234,7 @@ def _sync_carddav(config: Config, source: SourceConfig, retries: int) -> SourceR
 
 def rebuild(config: Config) -> dict:
     """Rebuild the views; return how many contacts, people, messages and events they now hold."""
-    from transforms.runner import build
+    from kith.transforms.runner import build
 
     con = connect(config.db_path)
     try:

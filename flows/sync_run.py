@@ -14,9 +14,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Callable
 
-from flows.config import Config, SourceConfig
-from flows.sync import SourceFailed, SourceResult, prepare, rebuild, sync_lock, sync_source
-from warehouse.connection import connect
+from kith.flows.config import Config, SourceConfig
+from kith.flows.sync import SourceFailed, SourceResult, prepare, rebuild, sync_lock, sync_source
+from kith.warehouse.connection import connect
 
 RunSource = Callable[[Config, str], SourceResult]
 RunRebuild = Callable[[Config], dict]
@@ -152,7 +152,7 @@ def run_sync(config: Config, *, run_source: RunSource = sync_source,
 
 
 def _change_mark(config: Config) -> tuple[int, int] | None:
-    from transforms.relationships import change_mark
+    from kith.transforms.relationships import change_mark
 
     con = connect(config.db_path)
     try:
@@ -163,7 +163,7 @@ def _change_mark(config: Config) -> tuple[int, int] | None:
 
 def _changes(config: Config, mark: tuple[int, int] | None) -> list[str]:
     """What changed in the network during this run; a summary, so never a reason to fail."""
-    from transforms.relationships import changes_since
+    from kith.transforms.relationships import changes_since
 
     con = connect(config.db_path, read_only=True)
     try:

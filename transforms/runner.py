@@ -55,8 +55,8 @@ def build(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None, *,
     tier changes (transforms.relationships), in one transaction; return the views' names in
     build order. Resolution is skipped when its inputs
     have not changed since the last build, unless `force`."""
-    from transforms.identity.store import resolve_people
-    from transforms.relationships import snapshot_tiers
+    from kith.transforms.identity.store import resolve_people
+    from kith.transforms.relationships import snapshot_tiers
 
     models = models if models is not None else discover()
     con.execute("begin transaction")

@@ -62,7 +62,7 @@ def connect(db: str | os.PathLike | None = None, *, read_only: bool = False,
             delay = min(delay * 2, 1.0)
     if not read_only:
         os.chmod(path, 0o600)
-        from warehouse.schema import migrate
+        from kith.warehouse.schema import migrate
         migrate(con)
     return con
 

@@ -20,9 +20,9 @@ from typing import Iterable, Iterator
 import duckdb
 import pyarrow as pa
 
-from connectors.records import (ContactCard, Deleted, EventOccurrence, FolderState, MailMessage,
+from kith.records import (ContactCard, Deleted, EventOccurrence, FolderState, MailMessage,
                                 Rejected, SocialInvitation, SocialMessage)
-from warehouse.connection import load_memory_limit
+from kith.warehouse.connection import load_memory_limit
 
 BATCH_SIZE = 5_000
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from connectors.caldav import CalDavAccount
+from kith.connectors.caldav import CalDavAccount
 from tests.servers.radicale import RadicaleServer, make_event
 
 PASSWORD_ENV = "KITH_TEST_CALDAV_PASSWORD"

@@ -8,13 +8,13 @@ import duckdb
 import pytest
 import requests
 
-import connectors.caldav
-from connectors.caldav import (CalDavAccount, CalDavAuthError, CalDavConnectionError,
+import kith.connectors.caldav
+from kith.connectors.caldav import (CalDavAccount, CalDavAuthError, CalDavConnectionError,
                                calendar_uri, discover, open_session)
-from flows.calendar_sync import sync_caldav
+from kith.flows.calendar_sync import sync_caldav
 from tests.servers.radicale import make_event
-from transforms.runner import build
-from warehouse.connection import connect as connect_warehouse
+from kith.transforms.runner import build
+from kith.warehouse.connection import connect as connect_warehouse
 
 STANDUP = [f"ev:standup:2026-01-{d:02d}T09:00:00Z" for d in (5, 12, 19, 26)]
 LUNCH = "ev:lunch:2026-01-10T12:00:00Z"
@@ -221,9 +221,9 @@ def test_refused_sync_token_falls_back_to_etags_and_fetches_only_changes(
 def no_sync_collection(monkeypatch):
     """A server without REPORT sync-collection (it answers 403 supported-report)."""
     def refuse(session, account, calendar, token):
-        raise connectors.caldav._TokenRefused("sync-collection answered HTTP 403")
+        raise kith.connectors.caldav._TokenRefused("sync-collection answered HTTP 403")
 
-    monkeypatch.setattr(connectors.caldav, "_sync_collection", refuse)
+    monkeypatch.setattr(kith.connectors.caldav, "_sync_collection", refuse)
 
 
 def test_without_sync_collection_unchanged_ctag_fetches_nothing(
@@ -284,7 +284,7 @@ def test_unreachable_server_raises_connection_error_after_retries(db_path, accou
     from tests.servers.radicale import free_port
     gone = dataclasses.replace(account, url=f"http://127.0.0.1:{free_port()}", timeout_s=2)
     calls = []
-    monkeypatch.setattr("flows.dav_sync._wait", lambda backoff, attempt: calls.append(attempt))
+    monkeypatch.setattr("kith.flows.dav_sync._wait", lambda backoff, attempt: calls.append(attempt))
     with pytest.raises(CalDavConnectionError, match="cannot reach CalDAV server for kith@"):
         sync(db_path, gone, retries=2)
     assert (calls, db_path.exists()) == ([0, 1], False)

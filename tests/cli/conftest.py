@@ -11,7 +11,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 def run_kith(*args, check=True, env=None, timeout=300):
     """Run the real `kith` command line in a subprocess; return the CompletedProcess."""
     proc = subprocess.run(
-        [sys.executable, "-m", "flows.cli", *map(str, args)], capture_output=True, text=True,
+        [sys.executable, "-m", "kith.flows.cli", *map(str, args)], capture_output=True, text=True,
         cwd=PROJECT_ROOT, timeout=timeout,
         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "COLUMNS": "200", **(env or {})})
     if check and proc.returncode != 0:

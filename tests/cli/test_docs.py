@@ -4,9 +4,9 @@ import re
 import pytest
 import typer.main
 
-from flows.cli import app
-from transforms.runner import build
-from warehouse.connection import connect
+from kith.flows.cli import app
+from kith.transforms.runner import build
+from kith.warehouse.connection import connect
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -116,7 +116,7 @@ def test_one_bad_file_does_not_stop_the_others(kith, db_path, tmp_path):
 
 FIFTY_MB_IMPORT = """
 import resource, sys
-from flows.importing import run_import
+from kith.flows.importing import run_import
 summary = run_import([sys.argv[1]], db=sys.argv[2], region="US")
 print(summary.total("n_read"), summary.total("n_inserted"),
       resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)

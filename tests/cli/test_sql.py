@@ -5,10 +5,10 @@ import sys
 
 import pytest
 
-from connectors.records import ContactCard, Email
-from transforms.runner import build
-from warehouse.connection import connect
-from warehouse.loader import load_records
+from kith.records import ContactCard, Email
+from kith.transforms.runner import build
+from kith.warehouse.connection import connect
+from kith.warehouse.loader import load_records
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.contacts_csv import UnmappableCsv, looks_like_contacts_csv, read_contacts_csv
-from connectors.records import ContactCard, Email, Link, Phone, Rejected
+from kith.connectors.contacts_csv import UnmappableCsv, looks_like_contacts_csv, read_contacts_csv
+from kith.records import ContactCard, Email, Link, Phone, Rejected
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "csv"
 CORPUS_CSV = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "csv"

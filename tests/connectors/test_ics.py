@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.ics import MAX_OCCURRENCES, looks_like_ics, read_calendar_text, read_ics
-from connectors.records import EventOccurrence, Rejected
+from kith.connectors.ics import MAX_OCCURRENCES, looks_like_ics, read_calendar_text, read_ics
+from kith.records import EventOccurrence, Rejected
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ics"
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "ics"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from connectors.imap import (ImapAccount, _fetch, _uid_set, decode_folder_name,
+from kith.connectors.imap import (ImapAccount, _fetch, _uid_set, decode_folder_name,
                              encode_folder_name, list_folders)
 
 DOVECOT_LIST = [

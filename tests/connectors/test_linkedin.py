@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from connectors.linkedin import (is_linkedin_export, linkedin_files, looks_like_linkedin,
+from kith.connectors.linkedin import (is_linkedin_export, linkedin_files, looks_like_linkedin,
                                  read_linkedin, skipped_files)
-from connectors.profiles import normalize_profile_url, profile_service
-from connectors.records import ContactCard, Email, Link, Rejected, SocialInvitation, SocialMessage
+from kith.profiles import normalize_profile_url, profile_service
+from kith.records import ContactCard, Email, Link, Rejected, SocialInvitation, SocialMessage
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "linkedin"
 CORPUS_CSV = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "csv"

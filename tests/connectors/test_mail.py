@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from connectors.mail import (HEADER_FIELDS, _simple_addresses, decode_words, is_maildir,
+from kith.connectors.mail import (HEADER_FIELDS, _simple_addresses, decode_words, is_maildir,
                              looks_like_eml, looks_like_mbox, parse_date, parse_headers,
                              read_mail)
-from connectors.records import Mailbox, MailMessage, Rejected
+from kith.records import Mailbox, MailMessage, Rejected
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mail"
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
@@ -471,7 +471,7 @@ def test_corpus_same_messages_as_mailbox_mbox_where_it_does_not_split_bodies():
 
 
 def test_two_processes_give_the_same_records(tmp_path, monkeypatch):
-    monkeypatch.setattr("connectors.mail._PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr("kith.connectors.mail._PARALLEL_MIN_BYTES", 0)
     path = tmp_path / "many.mbox"
     with open(path, "w") as f:
         for i in range(1500):

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.records import ContactCard, Link, Rejected
-from connectors.vcard import looks_like_vcard, read_vcards
+from kith.records import ContactCard, Link, Rejected
+from kith.connectors.vcard import looks_like_vcard, read_vcards
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "vcard"
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "vcard"

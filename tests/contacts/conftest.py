@@ -2,7 +2,7 @@
 
 import pytest
 
-from connectors.carddav import CardDavAccount
+from kith.connectors.carddav import CardDavAccount
 from tests.servers.radicale import RadicaleServer, make_card
 
 PASSWORD_ENV = "KITH_TEST_CARDDAV_PASSWORD"

@@ -8,15 +8,15 @@ import duckdb
 import pytest
 import requests
 
-import connectors.caldav
-from connectors.carddav import (AddressBook, CardDavAccount, CardDavAuthError,
+import kith.connectors.caldav
+from kith.connectors.carddav import (AddressBook, CardDavAccount, CardDavAuthError,
                                 CardDavConnectionError, addressbook_uri, discover, open_session,
                                 read_addressbook, read_vcard_text)
-from connectors.records import ContactCard, FolderState
-from flows.contacts_sync import sync_carddav
+from kith.records import ContactCard, FolderState
+from kith.flows.contacts_sync import sync_carddav
 from tests.servers.radicale import make_card
-from transforms.runner import build
-from warehouse.connection import connect as connect_warehouse
+from kith.transforms.runner import build
+from kith.warehouse.connection import connect as connect_warehouse
 
 ALL = [("Alice Archer", ["alice@example.com"]),
        ("Bob Baker", ["bob@example.com", "bob.baker@work.example.org"]),
@@ -205,9 +205,9 @@ def test_refused_sync_token_falls_back_to_etags(db_path, account, radicale, fetc
 def test_without_sync_collection_etags_find_the_change(db_path, account, radicale, fetched,
                                                        monkeypatch):
     def refuse(session, account, book, token):
-        raise connectors.caldav._TokenRefused("sync-collection answered HTTP 403")
+        raise kith.connectors.caldav._TokenRefused("sync-collection answered HTTP 403")
 
-    monkeypatch.setattr("connectors.carddav._sync_collection", refuse)
+    monkeypatch.setattr("kith.connectors.carddav._sync_collection", refuse)
     sync(db_path, account)
     change_and_delete(radicale)
     fetched.clear()
@@ -238,7 +238,7 @@ def test_unreachable_server_raises_connection_error_after_retries(db_path, accou
     from tests.servers.radicale import free_port
     gone = dataclasses.replace(account, url=f"http://127.0.0.1:{free_port()}", timeout_s=2)
     calls = []
-    monkeypatch.setattr("flows.dav_sync._wait", lambda backoff, attempt: calls.append(attempt))
+    monkeypatch.setattr("kith.flows.dav_sync._wait", lambda backoff, attempt: calls.append(attempt))
     with pytest.raises(CardDavConnectionError, match="cannot reach CardDAV server for kith@"):
         sync(db_path, gone, retries=2)
     assert (calls, db_path.exists()) == ([0, 1], False)
@@ -255,8 +255,8 @@ def test_addressbook_uri_has_no_credentials():
 
 
 def test_a_configured_carddav_source_syncs_through_kith_sync(tmp_path, account, radicale):
-    from flows.config import load_config
-    from flows.sync import sync_source
+    from kith.flows.config import load_config
+    from kith.flows.sync import sync_source
 
     path = tmp_path / "kith.toml"
     path.write_text(f'[[sources]]\nname = "phone"\nkind = "carddav"\nurl = "{radicale.url}"\n'

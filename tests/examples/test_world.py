@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from connectors.ics import read_ics
-from connectors.linkedin import read_linkedin
-from connectors.mail import read_mail
-from connectors.phones import normalize_phone
-from connectors.profiles import normalize_profile_url
-from connectors.records import (ContactCard, EventOccurrence, MailMessage, SocialInvitation,
+from kith.connectors.ics import read_ics
+from kith.connectors.linkedin import read_linkedin
+from kith.connectors.mail import read_mail
+from kith.phones import normalize_phone
+from kith.profiles import normalize_profile_url
+from kith.records import (ContactCard, EventOccurrence, MailMessage, SocialInvitation,
                                 SocialMessage)
-from connectors.vcard import read_vcards
+from kith.connectors.vcard import read_vcards
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 6, 1)
@@ -217,7 +217,7 @@ def test_phone_numbers_are_written_in_many_ways(small_world):
 
 def kith(*args):
     exe = Path(sys.executable).with_name("kith")
-    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "flows.cli"]
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "kith.flows.cli"]
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "COLUMNS": "200"}
     env.pop("PREFECT_API_URL", None)
     env.pop("KITH_DB", None)

@@ -1,6 +1,6 @@
 import pytest
 
-from flows.config import TEMPLATE, ConfigError, load_config
+from kith.flows.config import TEMPLATE, ConfigError, load_config
 
 
 def write(tmp_path, text):

@@ -5,12 +5,12 @@ from datetime import datetime, timezone
 import pytest
 from prefect.states import Failed
 
-from connectors.caldav import CalDavAuthError, CalDavConnectionError
-from connectors.imap import ImapAuthError, ImapConnectionError
-from flows.config import load_config
-from flows.config import next_runs
-from flows.nightly import _worth_retrying
-from flows.sync import SourceFailed
+from kith.connectors.caldav import CalDavAuthError, CalDavConnectionError
+from kith.connectors.imap import ImapAuthError, ImapConnectionError
+from kith.flows.config import load_config
+from kith.flows.config import next_runs
+from kith.flows.nightly import _worth_retrying
+from kith.flows.sync import SourceFailed
 
 
 def test_next_runs_follow_the_zone_across_a_dst_change(tmp_path):

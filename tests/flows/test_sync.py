@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.config import load_config
-from flows.sync import SourceFailed, SyncAlreadyRunning, prepare, rebuild, sync_lock, sync_source
+from kith.flows.config import load_config
+from kith.flows.sync import SourceFailed, SyncAlreadyRunning, prepare, rebuild, sync_lock, sync_source
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CARDS = PROJECT_ROOT / "examples" / "cards"
@@ -101,8 +101,8 @@ def test_a_second_sync_refuses_while_one_runs(tmp_path, cards):
 
 SYNC_ONE_SOURCE = """
 import sys
-from flows.config import load_config
-from flows.sync import sync_lock, sync_source
+from kith.flows.config import load_config
+from kith.flows.sync import sync_lock, sync_source
 config = load_config(sys.argv[1])
 with sync_lock(config):
     sync_source(config, "cards")
@@ -151,7 +151,7 @@ def test_an_unchanged_calendar_is_read_again_after_a_week(tmp_path):
 
 
 def test_the_sync_report_says_who_is_new_and_who_moved_tier(tmp_path, cards):
-    from flows.sync_run import run_sync
+    from kith.flows.sync_run import run_sync
 
     config = make_config(tmp_path, [cards])
     first = run_sync(config)

@@ -11,9 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.config import TEMPLATE, load_config
-from flows.sync import SourceFailed
-from flows.sync_run import run_sync
+from kith.flows.config import TEMPLATE, load_config
+from kith.flows.sync import SourceFailed
+from kith.flows.sync_run import run_sync
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CARDS = PROJECT_ROOT / "examples" / "cards"
@@ -22,7 +22,7 @@ CARDS = PROJECT_ROOT / "examples" / "cards"
 def kith(*args, check=True):
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "COLUMNS": "200"}
     env.pop("PREFECT_API_URL", None)
-    proc = subprocess.run([sys.executable, "-m", "flows.cli", *map(str, args)], env=env,
+    proc = subprocess.run([sys.executable, "-m", "kith.flows.cli", *map(str, args)], env=env,
                           capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120)
     if check and proc.returncode != 0:
         raise AssertionError(f"kith {args} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
@@ -168,7 +168,7 @@ def test_a_source_failing_unexpectedly_does_not_stop_the_next(tmp_path):
             raise SourceFailed(name, "server said no")
         if name == "b":
             raise KeyError("bug")
-        from flows.sync import SourceResult
+        from kith.flows.sync import SourceResult
         return SourceResult(name, "files")
 
     report = run_sync(config, run_source=run_source, run_rebuild=lambda c: {"contacts": 0})

@@ -2,7 +2,7 @@
 
 import pytest
 
-from connectors.imap import ImapAccount
+from kith.connectors.imap import ImapAccount
 from tests.servers.dovecot import DovecotServer, DovecotUnavailable, make_message
 
 PASSWORD_ENV = "KITH_TEST_IMAP_PASSWORD"

@@ -7,11 +7,11 @@ import json
 import duckdb
 import pytest
 
-import flows.mail_sync
-from connectors.imap import (ImapAccount, ImapAuthError, ImapConnectionError, ImapDropped,
+import kith.flows.mail_sync
+from kith.connectors.imap import (ImapAccount, ImapAuthError, ImapConnectionError, ImapDropped,
                              ImapError, connect, folder_uri, list_folders, read_folder)
-from connectors.records import FolderState
-from flows.mail_sync import sync_imap
+from kith.records import FolderState
+from kith.flows.mail_sync import sync_imap
 from tests.mail.conftest import SEEDED
 from tests.servers.dovecot import make_message
 
@@ -157,7 +157,7 @@ def test_plain_imap_to_a_remote_host_is_refused():
 def _kill_after_first_record(monkeypatch, dovecot, *, restart: bool):
     """Make the first read of INBOX lose its server after the first message (batch size 2, so
     the next UID FETCH finds the connection gone)."""
-    real = flows.mail_sync.read_folder
+    real = kith.flows.mail_sync.read_folder
     calls = []
 
     def reading(imap, account, folder, cursor, **kwargs):
@@ -169,7 +169,7 @@ def _kill_after_first_record(monkeypatch, dovecot, *, restart: bool):
                 if restart:
                     dovecot.start()
 
-    monkeypatch.setattr(flows.mail_sync, "read_folder", reading)
+    monkeypatch.setattr(kith.flows.mail_sync, "read_folder", reading)
     return calls
 
 

@@ -13,7 +13,7 @@ CARDS = PROJECT_ROOT / "examples" / "cards"
 def kith_import(api_url, db_path, *args):
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "PREFECT_API_URL": api_url,
            "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "flows.cli", "import", *map(str, args),
+    return subprocess.run([sys.executable, "-m", "kith.flows.cli", "import", *map(str, args),
                            "--db", str(db_path)], capture_output=True, text=True, env=env,
                           cwd=PROJECT_ROOT, timeout=300)
 

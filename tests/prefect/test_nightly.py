@@ -14,7 +14,7 @@ import duckdb
 import pytest
 import requests
 
-from flows.config import load_config
+from kith.flows.config import load_config
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CARDS = PROJECT_ROOT / "examples" / "cards"
@@ -76,7 +76,7 @@ def served(prefect_server, tmp_path_factory):
     folder = tmp_path_factory.mktemp("serve")
     config_path = write_config(folder, files_source("cards", CARDS))
     log = open(folder / "serve.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--config", config_path],
+    proc = subprocess.Popen([sys.executable, "-m", "kith.flows.cli", "serve", "--config", config_path],
                             stdout=log, stderr=subprocess.STDOUT, env=kith_env(prefect_server),
                             cwd=folder, start_new_session=True)
 
@@ -105,7 +105,7 @@ def test_serve_registers_the_deployment_with_its_cron_and_zone(served):
 
 def test_the_scheduler_creates_runs_at_the_configured_times(served, prefect_server):
     """Fails when the server's scheduler is broken (e.g. SQLAlchemy 2.1: no runs, no error)."""
-    from flows.config import next_runs
+    from kith.flows.config import next_runs
 
     def scheduled():
         return api(prefect_server, "/flow_runs/filter", {
@@ -150,7 +150,7 @@ def failed_sync(prefect_server, tmp_path_factory):
     folder = tmp_path_factory.mktemp("failing")
     config_path = write_config(folder, files_source("cards", CARDS)
                                + files_source("gone", folder / "missing.vcf"))
-    proc = subprocess.run([sys.executable, "-m", "flows.cli", "sync", "--config", config_path],
+    proc = subprocess.run([sys.executable, "-m", "kith.flows.cli", "sync", "--config", config_path],
                           capture_output=True, text=True, env=kith_env(prefect_server),
                           cwd=folder, timeout=120)
     runs = [r for r in api(prefect_server, "/flow_runs/filter",

@@ -2,10 +2,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from connectors.records import Attendee, Deleted, EventOccurrence
-from transforms.runner import build
-from warehouse.connection import connect
-from warehouse.loader import load_records
+from kith.records import Attendee, Deleted, EventOccurrence
+from kith.transforms.runner import build
+from kith.warehouse.connection import connect
+from kith.warehouse.loader import load_records
 
 ME = "me@home.example"
 PAST = datetime(2026, 10, 5, 9, tzinfo=timezone.utc)

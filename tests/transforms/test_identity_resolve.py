@@ -1,8 +1,8 @@
 """The resolver on hand-made records: one behaviour per test."""
 
-from transforms.identity.names import given_level, parse_name
-from transforms.identity.organisations import org_matches_domain, same_org
-from transforms.identity.resolve import (IdentityRecord as R, Rules, fold_email, is_role_address,
+from kith.transforms.identity.names import given_level, parse_name
+from kith.organisations import org_matches_domain, same_org
+from kith.transforms.identity.resolve import (IdentityRecord as R, Rules, fold_email, is_role_address,
                                          resolve)
 
 

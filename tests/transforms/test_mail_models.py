@@ -2,10 +2,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from connectors.records import Mailbox, MailMessage
-from transforms.runner import build
-from warehouse.connection import connect
-from warehouse.loader import load_records
+from kith.records import Mailbox, MailMessage
+from kith.transforms.runner import build
+from kith.warehouse.connection import connect
+from kith.warehouse.loader import load_records
 
 ME = "me@home.example"
 

@@ -2,10 +2,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from connectors.records import ContactCard, Email, Phone
-from transforms.runner import build, discover
-from warehouse.connection import connect
-from warehouse.loader import load_records
+from kith.records import ContactCard, Email, Phone
+from kith.transforms.runner import build, discover
+from kith.warehouse.connection import connect
+from kith.warehouse.loader import load_records
 
 # The key of every model: unique and never null. A new model must add its key here.
 MODEL_KEYS = {

@@ -6,10 +6,10 @@ from textwrap import dedent
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
-from flows.importing import run_import
-from transforms.runner import build
-from warehouse.connection import connect
+from kith.flows.cli import app
+from kith.flows.importing import run_import
+from kith.transforms.runner import build
+from kith.warehouse.connection import connect
 
 CONNECTIONS = dedent("""\
     Notes:

@@ -15,11 +15,11 @@ from email.utils import format_datetime
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
-from flows.importing import run_import
-from transforms.relationships import DEFAULTS, apply_settings, read_settings, snapshot_tiers
-from transforms.runner import build
-from warehouse.connection import connect
+from kith.flows.cli import app
+from kith.flows.importing import run_import
+from kith.transforms.relationships import DEFAULTS, apply_settings, read_settings, snapshot_tiers
+from kith.transforms.runner import build
+from kith.warehouse.connection import connect
 
 ME = "me@home.example"
 NOW = datetime.now(timezone.utc).replace(microsecond=0)

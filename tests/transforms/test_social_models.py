@@ -2,10 +2,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from connectors.records import SocialMessage
-from transforms.runner import build
-from warehouse.connection import connect
-from warehouse.loader import load_records
+from kith.records import SocialMessage
+from kith.transforms.runner import build
+from kith.warehouse.connection import connect
+from kith.warehouse.loader import load_records
 
 ME = "https://linkedin.com/in/me"
 ANN = "https://linkedin.com/in/ann"

@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from warehouse.connection import WarehouseBusy, connect, resolve_db_path
+from kith.warehouse.connection import WarehouseBusy, connect, resolve_db_path
 
 HOLD_WRITE_LOCK = textwrap.dedent("""
     import sys, time
-    from warehouse.connection import connect
+    from kith.warehouse.connection import connect
     con = connect(sys.argv[1])
     print("locked", flush=True)
     time.sleep(float(sys.argv[2]))

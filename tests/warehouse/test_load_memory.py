@@ -1,7 +1,7 @@
 """A load caps DuckDB's memory; what was set before must be set again after it."""
 
-from warehouse.connection import connect, load_memory_limit
-from warehouse.loader import load_records
+from kith.warehouse.connection import connect, load_memory_limit
+from kith.warehouse.loader import load_records
 
 
 def limit(con) -> str:

@@ -7,12 +7,12 @@ import time
 
 import pytest
 
-from connectors.records import (ContactCard, Deleted, Email, FolderState, Mailbox, MailMessage,
+from kith.records import (ContactCard, Deleted, Email, FolderState, Mailbox, MailMessage,
                                 Phone, Rejected, SocialInvitation, SocialMessage)
-from transforms.runner import build
-from warehouse.connection import connect
-from warehouse.loader import load_records
-from warehouse.state import get_cursor
+from kith.transforms.runner import build
+from kith.warehouse.connection import connect
+from kith.warehouse.loader import load_records
+from kith.warehouse.state import get_cursor
 
 URI = "file:///cards.vcf"
 
@@ -134,9 +134,9 @@ def test_a_connector_failing_midway_leaves_the_warehouse_as_it_was(con):
 
 CRASHING_LOAD = textwrap.dedent("""
     import sys, time
-    from connectors.records import ContactCard
-    from warehouse.connection import connect
-    from warehouse.loader import load_records
+    from kith.records import ContactCard
+    from kith.warehouse.connection import connect
+    from kith.warehouse.loader import load_records
 
     def cards():
         for i in range(20_000):

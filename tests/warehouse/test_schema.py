@@ -1,7 +1,7 @@
 import stat
 
-from warehouse.connection import connect
-from warehouse.schema import LATEST_VERSION, current_version, migrate
+from kith.warehouse.connection import connect
+from kith.warehouse.schema import LATEST_VERSION, current_version, migrate
 
 
 def test_new_warehouse_is_created_at_the_latest_version(db_path):

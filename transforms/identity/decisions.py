@@ -10,9 +10,9 @@ import re
 
 import duckdb
 
-from connectors.emails import normalize_email
-from connectors.phones import default_region, normalize_phone
-from transforms.identity.resolve import fold_email
+from kith.emails import normalize_email
+from kith.phones import default_region, normalize_phone
+from kith.transforms.identity.resolve import fold_email
 
 
 class PersonNotFound(LookupError):

@@ -14,25 +14,12 @@ from functools import lru_cache
 from nicknames import NickNamer
 from rapidfuzz.distance import JaroWinkler
 
-from connectors.names import split_full_name
+from kith.names import fold, split_full_name
 
 _NICKNAMES = NickNamer()
-_LIGATURES = str.maketrans({"ß": "ss", "ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe",
-                            "Œ": "oe", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ı": "i"})
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "ae", "Ö": "oe", "Ü": "ue"})
-_NOT_LETTER = re.compile(r"[^a-z0-9\u00c0-\uffff]+")
 TYPO_SIMILARITY = 0.9
 SIMILAR_SIMILARITY = 0.8
-
-
-@lru_cache(maxsize=200_000)
-def fold(text: str | None) -> str:
-    """Lower-case ASCII-ish form: diacritics dropped, punctuation to single spaces."""
-    if not text:
-        return ""
-    text = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    return _NOT_LETTER.sub(" ", text).strip()
 
 
 @lru_cache(maxsize=200_000)

@@ -28,10 +28,10 @@ from itertools import combinations
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
 
-from connectors.profiles import normalize_profile_url
-from transforms.identity.names import (Name, compatible, family_level, fold, given_initials,
+from kith.profiles import normalize_profile_url
+from kith.transforms.identity.names import (Name, compatible, family_level, fold, given_initials,
                                        given_level, parse_name, swapped)
-from transforms.identity.organisations import is_free_mail, org_level, org_matches_domain
+from kith.organisations import is_free_mail, org_level, org_matches_domain
 
 MAX_CLUSTER = 60                 # records per person; a bigger cluster is almost surely wrong
 MAX_BLOCK = 120                  # records compared pairwise within one name block

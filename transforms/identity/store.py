@@ -19,7 +19,7 @@ from collections import Counter
 import duckdb
 import pyarrow as pa
 
-from transforms.identity.resolve import IdentityRecord, Resolution, Rules, resolve
+from kith.transforms.identity.resolve import IdentityRecord, Resolution, Rules, resolve
 
 # Bump when the resolver's logic changes, so that the next build resolves again.
 RESOLVER_VERSION = "1"

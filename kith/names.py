@@ -1,10 +1,17 @@
-"""Splitting a display name into given and family name when a source gives only the whole."""
+"""Names as sources write them: splitting a display name into given and family name when a source
+gives only the whole, and the folded form every comparison starts from."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from functools import lru_cache
 
 from nameparser import HumanName
+
+_LIGATURES = str.maketrans({"ß": "ss", "ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe",
+                            "Œ": "oe", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ı": "i"})
+_NOT_LETTER = re.compile(r"[^a-z0-9\u00c0-\uffff]+")
 
 
 def is_cjk(text: str) -> bool:
@@ -32,3 +39,13 @@ def split_full_name(full_name: str | None) -> tuple[str | None, str | None]:
     if given and not family and " " not in text:
         return given, None
     return given, family
+
+
+@lru_cache(maxsize=200_000)
+def fold(text: str | None) -> str:
+    """Lower-case ASCII-ish form: diacritics dropped, punctuation to single spaces."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    return _NOT_LETTER.sub(" ", text).strip()

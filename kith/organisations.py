@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from transforms.identity.names import fold
+from kith.names import fold
 
 # Legal forms and filler words that vary between sources for the same organisation.
 _ORG_NOISE = frozenset("""
