@@ -25,9 +25,10 @@ from urllib.parse import urlsplit
 from kith.emails import normalize_email
 from kith.names import is_cjk, split_full_name
 from kith.phones import normalize_phone
-from kith.records import Address, ContactCard, Email, Link, Phone, Rejected
+from kith.records import Address, ContactCard, Email, Link, Phone, RefusedFile, Rejected
 
 HEAD_SIZE = 64 * 1024
+_MAX_REJECTED_TEXT = 20_000    # of a row kept in rejects.raw_text
 _DELIMITERS = (",", ";", "\t", "|")
 _MULTI = " ::: "      # Google's separator between several values in one cell
 _SUGGESTED = "Name, First Name, Last Name, E-mail, Email, Phone, Mobile, Company, Job Title"
@@ -43,7 +44,7 @@ THUNDERBIRD_COLUMNS = (
 )
 
 
-class UnmappableCsv(ValueError):
+class UnmappableCsv(RefusedFile):
     """The file is not a contacts CSV this module can read: not text, or no usable columns."""
 
 
@@ -656,11 +657,15 @@ def read_contacts_csv(path: Path, default_region: str | None = None
         reader = csv.reader(lines, delimiter=layout.delimiter)
         header = layout.header
         if header is not None:
-            for row in reader:                  # the header row, after any blank or sep= lines
-                if lines.count == 1 and "".join(row).startswith("sep="):
-                    continue
-                if any(cell.strip() for cell in row):
-                    break
+            try:
+                for row in reader:              # the header row, after any blank or sep= lines
+                    if lines.count == 1 and "".join(row).startswith("sep="):
+                        continue
+                    if any(cell.strip() for cell in row):
+                        break
+            except csv.Error as exc:
+                raise UnmappableCsv(f"{path.name}: its header row cannot be read ({exc})") \
+                    from None
         header = [h.lstrip("\ufeff") for h in (header or THUNDERBIRD_COLUMNS)]
         width = len(header)
         while True:
@@ -671,13 +676,20 @@ def read_contacts_csv(path: Path, default_region: str | None = None
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield Rejected(position, f"unreadable CSV row: {exc}", "".join(lines.current))
+                yield Rejected(position, f"unreadable CSV row: {exc}",
+                               "".join(lines.current)[:_MAX_REJECTED_TEXT])
                 continue
             if not any(cell.strip() for cell in row):
                 continue
             raw_line = "".join(lines.current).rstrip("\r\n")
-            fitted = _fit(row, raw_line, layout.delimiter, width)
-            if isinstance(fitted, str):
-                yield Rejected(position, fitted, raw_line)
+            try:
+                fitted = _fit(row, raw_line, layout.delimiter, width)
+                if isinstance(fitted, str):
+                    yield Rejected(position, fitted, raw_line[:_MAX_REJECTED_TEXT])
+                    continue
+                card = _card(fitted, layout, header, position, default_region)
+            except (csv.Error, ValueError, LookupError, TypeError) as exc:
+                yield Rejected(position, f"unreadable CSV row: {type(exc).__name__}: {exc}"[:300],
+                               raw_line[:_MAX_REJECTED_TEXT])
                 continue
-            yield _card(fitted, layout, header, position, default_region)
+            yield card

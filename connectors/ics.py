@@ -39,6 +39,7 @@ from icalendar import Calendar, Event, Timezone
 from icalendar.timezone import tzp
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
+from kith.connectors.lines import bom_encoding, physical_lines, reencoded_chunks
 from kith.emails import normalize_email
 from kith.records import Attendee, EventOccurrence, Rejected
 
@@ -91,8 +92,10 @@ def read_calendar_text(text: bytes | str, *, calendar: str | None, item: str | N
 def looks_like_ics(head: bytes) -> bool:
     """True when the first bytes of a file (about 64 KB) are an iCalendar stream: its first
     non-blank line is BEGIN:VCALENDAR (UTF-8 with or without BOM, or UTF-16 with BOM)."""
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        text = head[: len(head) // 2 * 2].decode("utf-16", "replace")
+    encoding = bom_encoding(head)
+    if encoding:
+        width = 4 if encoding == "utf-32" else 2
+        text = head[: len(head) // width * width].decode(encoding, "replace")
     else:
         if head.startswith(codecs.BOM_UTF8):
             head = head[3:]
@@ -111,13 +114,9 @@ def looks_like_ics(head: bytes) -> bool:
 
 def _file_chunks(f) -> Iterator[bytes]:
     head = f.read(_CHUNK)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        decoder = codecs.getincrementaldecoder("utf-16")("replace")
-        data = head
-        while data:
-            yield decoder.decode(data).encode("utf-8")
-            data = f.read(_CHUNK)
-        yield decoder.decode(b"", final=True).encode("utf-8")
+    encoding = bom_encoding(head)
+    if encoding:
+        yield from reencoded_chunks(f, head, encoding, _CHUNK)
         return
     if head.startswith(codecs.BOM_UTF8):
         head = head[3:]
@@ -128,38 +127,16 @@ def _file_chunks(f) -> Iterator[bytes]:
 
 
 def _memory_chunks(data: bytes) -> Iterator[bytes]:
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        data = data.decode("utf-16", "replace").encode("utf-8")
+    encoding = bom_encoding(data)
+    if encoding:
+        data = data.decode(encoding, "replace").encode("utf-8")
     elif data.startswith(codecs.BOM_UTF8):
         data = data[3:]
     yield data
 
 
 def _physical_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Lines without their ending (LF, CRLF; CR alone when the data has no LF at all)."""
-    carry = b""
-    skipping = False
-    sep = None
-    for chunk in chunks:
-        if sep is None:
-            sep = b"\r" if (b"\r" in chunk and b"\n" not in chunk) else b"\n"
-        if skipping:
-            cut = chunk.find(sep)
-            if cut < 0:
-                continue
-            chunk = chunk[cut:]
-            skipping = False
-        if carry:
-            chunk = carry + chunk
-        parts = chunk.split(sep)
-        carry = parts.pop()
-        if len(carry) > _MAX_LINE:
-            carry = carry[:_MAX_LINE]
-            skipping = True
-        for line in parts:
-            yield line.rstrip(b"\r")
-    if carry:
-        yield carry.rstrip(b"\r")
+    return physical_lines(chunks, _MAX_LINE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -393,7 +370,15 @@ def _learn_zone(lines: list[bytes], ctx: _Context) -> None:
 
 def _parse(chunk: _Chunk, ctx: _Context) -> tuple[Event | None, list[str], str]:
     """The VEVENT parsed by icalendar, warnings so far and the raw_text; None and a reason in
-    warnings[0] when it cannot be read."""
+    warnings[0] when it cannot be read (whatever icalendar raised)."""
+    try:
+        return _parse_chunk(chunk, ctx)
+    except Exception as exc:
+        return None, [f"unreadable VEVENT: {type(exc).__name__}: {exc}"[:300]], \
+            _text(chunk.lines)
+
+
+def _parse_chunk(chunk: _Chunk, ctx: _Context) -> tuple[Event | None, list[str], str]:
     notes: list[str] = []
     raw = b"\r\n".join(chunk.lines)
     try:
@@ -424,8 +409,11 @@ def _parse(chunk: _Chunk, ctx: _Context) -> tuple[Event | None, list[str], str]:
         return None, [f"invalid DTSTART: {errors.get('DTSTART', component['DTSTART'])}"[:300]], \
             raw_text
     for name, why in errors.items():
-        notes.append(f"ignored invalid {name}: {why}"[:300])
-        component.pop(name, None)
+        if isinstance(name, str):
+            notes.append(f"ignored invalid {name}: {why}"[:300])
+            component.pop(name, None)
+        else:       # a line icalendar could not even name (ATTENDEE;...;: a parameter cut short)
+            notes.append(f"ignored an unreadable line: {why}"[:300])
     if not str(component.get("UID", "")).strip():
         # DTSTART, SUMMARY, ORGANIZER and the rest of what the event says, without the lines
         # that change on every export.
@@ -471,7 +459,16 @@ def _expand_groups(chunks: list[_Chunk], ctx: _Context) -> Iterator[EventOccurre
         groups.setdefault(str(component["UID"]), []).append((component, chunk.start, raw_text,
                                                              notes))
     for members in groups.values():
-        yield from _expand(members, ctx)
+        yielded = set()
+        try:
+            for record in _expand(members, ctx):
+                yielded.add(record.position)
+                yield record
+        except Exception as exc:      # one series that breaks the expansion fails alone
+            for _, start, raw_text, _ in members:
+                if start not in yielded:
+                    yield Rejected(start, f"unreadable recurring VEVENT: {type(exc).__name__}: "
+                                          f"{exc}"[:300], _clip(raw_text))
 
 
 def _expand(members: list, ctx: _Context) -> Iterator[EventOccurrence | Rejected]:

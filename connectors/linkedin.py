@@ -490,13 +490,23 @@ def _kind_of_head(head: bytes) -> str | None:
         if _is_invitations_header(cells):
             return "invitations"
     # A Connections file re-saved without its header: most rows have the shape of one, and at
-    # least one names a LinkedIn profile.
+    # least one names a LinkedIn profile, or (exports before 2020 have no URL column) every
+    # such row is two names, an e-mail cell that is empty or an address, company, position and
+    # a day written the way LinkedIn writes it ("11 Jun 2021").
     rows = records[:-1] if len(records) > 2 else records     # the last may be cut mid-row
     shaped = [r for r in rows if not isinstance(_headerless_layout(r), str)]
-    if len(shaped) >= 2 and len(shaped) * 2 > len(rows) and any(
-            "linkedin.com/in/" in c.casefold() for r in shaped for c in r):
+    if len(shaped) >= 2 and len(shaped) * 2 > len(rows) and (
+            any("linkedin.com/in/" in c.casefold() for r in shaped for c in r)
+            or all(_is_old_connection_row(r) for r in shaped)):
         return "connections"
     return None
+
+
+def _is_old_connection_row(cells: list[str]) -> bool:
+    email = cells[2].strip() if len(cells) == 6 else "?"
+    return (len(cells) == 6 and (not email or "@" in email)
+            and _DMY_NAME.fullmatch(cells[5].strip()) is not None
+            and any(c.strip() for c in cells[:2]))
 
 
 def _zip_names_in_head(head: bytes) -> list[str]:
@@ -611,6 +621,43 @@ def read_linkedin(path: Path) -> Iterator[LinkedInRecord]:
     content; OSError only when the path itself cannot be opened."""
     for _name, records in linkedin_files(path):
         yield from records
+
+
+def reading_notes(path: Path) -> list[str]:
+    """What is worth telling about how the export was read: a Connections file that had no
+    header row, read by the shape of its rows. Never raises."""
+    notes = []
+    try:
+        for name, kind, member in _read_members(Path(path)):
+            if kind == "connections" and _find_header(_rows(member),
+                                                      _is_connections_header)[0] is None:
+                notes.append(f"{name}: no header row; read as LinkedIn connections by the shape "
+                             f"of its rows ({', '.join(_WITH_URL)}, the URL column only since "
+                             f"2020)")
+    except Exception:
+        return notes
+    return notes
+
+
+def _read_members(path: Path) -> Iterator[tuple[str, str, _Member]]:
+    if path.is_file() and not zipfile.is_zipfile(path):
+        member = next(_members(path))
+        kind = _kind_of_member(member, single=True)
+        if kind:
+            yield path.name, kind, member
+        return
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                kind = _kind_of_name(info.filename)
+                if kind:
+                    yield info.filename, kind, _Member(info.filename,
+                                                       lambda info=info: archive.open(info))
+        return
+    for member in _members(path):
+        kind = _kind_of_name(member.name)
+        if kind:
+            yield member.name, kind, member
 
 
 def skipped_files(path: Path) -> list[str]:

@@ -32,6 +32,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from vobject.base import ParseError, parseLine
 
+from kith.connectors.lines import bom_encoding, physical_lines, reencoded_chunks
 from kith.emails import normalize_email
 from kith.names import is_cjk, split_full_name
 from kith.phones import normalize_phone
@@ -107,9 +108,8 @@ def read_vcard_stream(f: BinaryIO, default_region: str | None = None, *, what: s
     as `read_vcards` describes; `what` names it in the no-card reason."""
     head = f.read(_CHUNK)
     chunks = _decoded_chunks(f, head)
-    sep = b"\r" if (b"\r" in head and b"\n" not in head) else b"\n"
     found = False
-    for kind, start, payload in _split_cards(_physical_lines(chunks, sep)):
+    for kind, start, payload in _split_cards(_physical_lines(chunks)):
         if kind == "card":
             found = True
             yield _read_card(payload, start, default_region)
@@ -155,10 +155,10 @@ def looks_like_vcard(head: bytes) -> bool:
 def _head_text(head: bytes) -> str | None:
     if head.startswith(codecs.BOM_UTF8):
         head = head[3:]
-    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _is_bomless_utf16(head):
-        enc = "utf-16" if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else (
-            "utf-16-le" if head[1:2] == b"\0" else "utf-16-be")
-        return head[: len(head) // 2 * 2].decode(enc, "replace")
+    elif bom_encoding(head) or _is_bomless_utf16(head):
+        enc = bom_encoding(head) or ("utf-16-le" if head[1:2] == b"\0" else "utf-16-be")
+        width = 4 if enc == "utf-32" else 2
+        return head[: len(head) // width * width].decode(enc, "replace")
     if b"\0" in head[:1024]:
         return None
     return head.decode("utf-8", "replace")
@@ -172,15 +172,9 @@ def _is_bomless_utf16(head: bytes) -> bool:
 
 def _decoded_chunks(f, head: bytes) -> Iterator[bytes]:
     """The file's bytes in chunks, UTF-16 files re-encoded as UTF-8, a UTF-8 BOM dropped."""
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _is_bomless_utf16(head):
-        enc = "utf-16" if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else (
-            "utf-16-le" if head[1:2] == b"\0" else "utf-16-be")
-        decoder = codecs.getincrementaldecoder(enc)("replace")
-        data = head
-        while data:
-            yield decoder.decode(data).encode("utf-8")
-            data = f.read(_CHUNK)
-        yield decoder.decode(b"", final=True).encode("utf-8")
+    if bom_encoding(head) or _is_bomless_utf16(head):
+        enc = bom_encoding(head) or ("utf-16-le" if head[1:2] == b"\0" else "utf-16-be")
+        yield from reencoded_chunks(f, head, enc, _CHUNK)
         return
     if head.startswith(codecs.BOM_UTF8):
         head = head[3:]
@@ -190,28 +184,9 @@ def _decoded_chunks(f, head: bytes) -> Iterator[bytes]:
         data = f.read(_CHUNK)
 
 
-def _physical_lines(chunks: Iterable[bytes], sep: bytes) -> Iterator[bytes]:
-    """Lines without their ending (LF, CRLF, CRCRLF; CR when sep is CR); overlong lines cut."""
-    carry = b""
-    skipping = False   # inside an overlong line whose start was already kept
-    for chunk in chunks:
-        if skipping:
-            cut = chunk.find(sep)
-            if cut < 0:
-                continue
-            chunk = chunk[cut:]
-            skipping = False
-        if carry:
-            chunk = carry + chunk
-        parts = chunk.split(sep)
-        carry = parts.pop()
-        if len(carry) > _MAX_LINE:
-            carry = carry[:_MAX_LINE]
-            skipping = True
-        for line in parts:
-            yield line.rstrip(b"\r\n")
-    if carry:
-        yield carry.rstrip(b"\r\n")
+def _physical_lines(chunks: Iterable[bytes], sep: bytes | None = None) -> Iterator[bytes]:
+    """Lines without their ending (LF, CRLF, CRCRLF or CR, mixed or not); overlong lines cut."""
+    return physical_lines(chunks, _MAX_LINE)
 
 
 def _is_marker(line: bytes, marker: bytes) -> bool:

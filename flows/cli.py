@@ -17,8 +17,91 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer._click.exceptions import ClickException   # typer vendors click since 0.20
+from typer.core import TyperGroup
+
+# Exit statuses, the same for every command (README: "Exit statuses").
+EXIT_OK = 0            # everything was read / done
+EXIT_FAILED = 1        # something was refused or failed; the message says what
+EXIT_USAGE = 2         # a wrong command line or configuration
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
+
+DEBUG_ENV = "KITH_DEBUG"
+_debug = False
+
+
+def _debugging() -> bool:
+    return _debug or os.environ.get(DEBUG_ENV, "").strip() not in ("", "0")
+
+
+class _KithGroup(TyperGroup):
+    """Every command runs inside one error handler: anything a user can cause (a bad file, a
+    wrong --db, a locked, read-only or full warehouse, Ctrl-C) ends in one sentence and a
+    documented exit status, never a traceback; `--debug` or KITH_DEBUG=1 shows the traceback."""
+
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, ClickException):
+            raise
+        except KeyboardInterrupt:
+            if _debugging():
+                raise
+            err.print(f"[red]{_command_name(ctx)}:[/] interrupted (Ctrl-C).", highlight=False)
+            raise typer.Exit(EXIT_INTERRUPTED)
+        except Exception as exc:
+            if _debugging():
+                raise
+            err.print(f"[red]{_command_name(ctx)}:[/] {escape(explain_error(exc))}",
+                      highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_FAILED)
+
+
+def _command_name(ctx: typer.Context) -> str:
+    sub = getattr(ctx, "invoked_subcommand", None) or (
+        getattr(ctx, "_protected_args", None) or [""])[0]
+    return f"kith {sub}".strip()
+
+
+def explain_error(exc: BaseException) -> str:
+    """One sentence for an error that reached the command line, saying what to do."""
+    import errno
+
+    import duckdb
+
+    from kith.warehouse.connection import NotAWarehouse, WarehouseBusy
+
+    if isinstance(exc, (WarehouseBusy, NotAWarehouse)):
+        return str(exc)
+    text = " ".join(str(exc).split())
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        if exc.errno == errno.ENOSPC:
+            return (f"the disk is full{where}: free some space and run the command again "
+                    "(what was finished before is kept)")
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return (f"permission denied{where}: kith cannot write or read there; check the "
+                    "file's permissions, or pass another --db")
+        return f"{exc.strerror or text}{where}"
+    if isinstance(exc, duckdb.Error):
+        lowered = text.lower()
+        if "no space left" in lowered or "disk is full" in lowered:
+            return ("the disk holding the warehouse is full: free some space and run the "
+                    "command again (what was finished before is kept)")
+        if "permission denied" in lowered or "read-only file system" in lowered:
+            return ("the warehouse cannot be written (permission denied): check the file's "
+                    "permissions, or pass another --db; kith sql, person, people and status "
+                    "only read it")
+        if "read-only" in lowered or "read only" in lowered:
+            return ("the warehouse is opened read-only and this command writes to it: check "
+                    "the file's permissions, or pass another --db")
+        return f"the warehouse could not be used: {text[:300]}"
+    return (f"unexpected error: {type(exc).__name__}: {text[:300]}. This is probably a bug in "
+            "kith; run the command again with --debug to see where, and report it")
+
 
 app = typer.Typer(
+    cls=_KithGroup,
     help="kith: which of your contacts are a real network, and which are only a list.",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 # Piped output gets room for the summary table instead of rich's 80-column default.
@@ -44,8 +127,16 @@ def _print_version(value: bool) -> None:
 def _options(
     show_version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
                                       help="Print kith's version and the DuckDB and Prefect versions."),
+    debug: bool = typer.Option(False, "--debug", help="Show the Python traceback of an error "
+                                                      "(also: KITH_DEBUG=1)."),
 ) -> None:
-    """kith: which of your contacts are a real network, and which are only a list."""
+    """kith: which of your contacts are a real network, and which are only a list.
+
+    Exit status: 0 everything was read, 1 something was refused or failed, 2 a usage error,
+    130 interrupted (Ctrl-C).
+    """
+    global _debug
+    _debug = debug
 
 
 @app.command("import")
@@ -72,6 +163,8 @@ def import_command(
     except FileNotFoundError as exc:
         err.print(f"[red]kith import:[/] {exc}")
         raise typer.Exit(2)
+    from kith.flows.importing import ImportInterrupted
+
     try:
         if os.environ.get("PREFECT_API_URL"):
             from kith.flows.import_flow import import_flow
@@ -81,10 +174,21 @@ def import_command(
             summary = _import_with_progress(files, db_path, tag, region, subjects)
     except WarehouseBusy as exc:
         err.print(f"[red]kith import:[/] {exc}")
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
+    except ImportInterrupted as stop:
+        if stop.summary.files:
+            _print_import_summary(stop.summary, db_path, tag)
+        done = sum(1 for f in stop.summary.files if f.ok)
+        err.print(f"[red]kith import:[/] interrupted (Ctrl-C) while reading "
+                  f"{escape(str(stop.current))}: that file was rolled back, nothing of it is "
+                  f"kept. The {done:,} file(s) finished before it are kept; "
+                  f"{stop.n_files - len(stop.summary.files) - 1:,} were not read. Run the same "
+                  f"import again to finish (what is stored already adds nothing), or `kith "
+                  f"rebuild` to bring the views up to date now.", highlight=False)
+        raise typer.Exit(EXIT_INTERRUPTED)
     _print_import_summary(summary, db_path, tag)
-    if summary.failed and not any(f.ok for f in summary.files):
-        raise typer.Exit(1)
+    if summary.failed:
+        raise typer.Exit(EXIT_FAILED)
 
 
 def _import_with_progress(files, db_path, tag, region, subjects):
@@ -134,9 +238,14 @@ def _print_import_summary(summary, db_path: Path, tag: str | None) -> None:
             "n_read", "n_new", "n_updated", "n_already_present", "n_rejected")))
     if loaded:
         out.print(table)
+    if summary.failed:
+        out.print(f"[yellow]{len(summary.failed):,} file(s) not imported:[/]")
     for f in summary.failed:
-        out.print(f"[yellow]{escape(str(f.path))}[/]: {escape(f.problem)}")
+        out.print(f"  [yellow]{escape(str(f.path))}[/]: {escape(f.problem or 'not read')}",
+                  soft_wrap=True)
     for f in loaded:
+        for note in f.notes:
+            out.print(f"{escape(f.path.name)}: {escape(note)}", highlight=False, soft_wrap=True)
         if f.skipped_inside:
             out.print(f"{escape(f.path.name)}: not read (kith has no reader for them): "
                       + escape(", ".join(f.skipped_inside)), highlight=False)
@@ -883,7 +992,13 @@ def people_command(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except KeyboardInterrupt:           # before or after a command ran (while importing modules)
+        if _debugging():
+            raise
+        err.print("[red]kith:[/] interrupted (Ctrl-C).")
+        sys.exit(EXIT_INTERRUPTED)
 
 
 if __name__ == "__main__":

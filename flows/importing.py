@@ -13,10 +13,10 @@ import duckdb
 
 from kith.connectors.detect import ReadOptions, detect, is_maildir
 from kith.phones import default_region
-from kith.records import FolderState
+from kith.records import FolderState, RefusedFile
 from kith.transforms.runner import build
 from kith.warehouse.connection import connect
-from kith.warehouse.loader import LoadResult, load_records
+from kith.warehouse.loader import LoadResult, load_records, record_refused
 
 ProgressFn = Callable[[Path, int], None]
 PROGRESS_EVERY = 500
@@ -28,8 +28,9 @@ class FileOutcome:
     path: Path
     kind: str | None
     result: LoadResult | None = None
-    problem: str | None = None        # why the file was skipped or failed as a whole
+    problem: str | None = None        # why the file was refused or failed as a whole
     skipped_inside: list[str] = field(default_factory=list)   # an archive's files not read
+    notes: list[str] = field(default_factory=list)            # read, but worth saying how
 
     @property
     def ok(self) -> bool:
@@ -92,35 +93,83 @@ def _counting(records: Iterator, path: Path, progress: ProgressFn | None) -> Ite
         progress(path, n)
 
 
+# Set (tests set it) to let an unexpected exception from a connector escape `import_file`
+# instead of being recorded as a refused file: a bug in kith's own code then fails loudly.
+RAISE_ENV = "KITH_RAISE_ERRORS"
+
+
 def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None = None,
                 options: ReadOptions = ReadOptions(), state: FolderState | None = None,
                 progress: ProgressFn | None = None) -> FileOutcome:
-    """Detect one file's (or Maildir's) kind and load it as one load. Never raises for bad
-    content: a file that cannot be read at all comes back with `problem` set (and a failed row
-    in `loads`). `state`, when given, is stored with the load (the file's fingerprint, so the
-    next sync can skip it when unchanged)."""
+    """Detect one file's (or Maildir's) kind and load it as one load. Never raises for what a
+    file holds: a file that cannot be read at all comes back with `problem` set (one sentence)
+    and a `refused` or `failed` row in `loads`, whatever a parser library raised. Raises
+    KeyboardInterrupt (the file's load rolled back) and errors of the warehouse itself.
+    `state`, when given, is stored with the load (the file's fingerprint, so the next sync can
+    skip it when unchanged)."""
+    uri = path.resolve().as_uri()
+
+    def refused(kind: str | None, problem: str) -> FileOutcome:
+        outcome = FileOutcome(path, kind, problem=problem)
+        outcome.result = record_refused(con, kind, uri, problem, tag=tag)
+        return outcome
+
     try:
         if path.is_file() and path.stat().st_size == 0:
-            return FileOutcome(path, None, problem="empty file; nothing to import")
+            return refused(None, "empty file; nothing to import")
         kind = detect(path)
     except OSError as exc:
-        return FileOutcome(path, None, problem=f"cannot read: {exc.strerror or exc}")
+        return refused(None, f"cannot read: {exc.strerror or exc}")
+    except Exception as exc:
+        _raise_if_asked()
+        return refused(None, f"cannot tell what kind of file it is: {_describe(exc)}")
     if kind is None:
-        return FileOutcome(path, None,
-                           problem="not a vCard, contacts CSV, calendar, mail file or LinkedIn "
-                                   "export; skipped")
+        return refused(None, "not a vCard, contacts CSV, calendar, mail file or LinkedIn export; "
+                             "skipped")
     records = _counting(kind.read(path, options), path, progress)
     if state is not None:
         records = chain(records, [state])
     try:
-        result = load_records(con, kind.name, path.resolve().as_uri(), records, tag=tag)
-    except (ValueError, OSError) as exc:  # UnmappableCsv is a ValueError
-        return FileOutcome(path, kind.name, problem=str(exc))
+        result = load_records(con, kind.name, uri, records, tag=tag)
+    except RefusedFile as exc:                       # the connector's own sentence
+        return FileOutcome(path, kind.name, problem=str(exc), result=_last_load(con, uri))
+    except OSError as exc:
+        return FileOutcome(path, kind.name, problem=f"cannot read: {exc.strerror or exc}",
+                           result=_last_load(con, uri))
+    except duckdb.Error:
+        raise                                        # the warehouse, not the file
+    except Exception as exc:
+        # Anything a parser library raised that the connector did not turn into a reject:
+        # the file's load is rolled back and recorded as failed, and the import goes on.
+        _raise_if_asked()
+        return FileOutcome(path, kind.name, problem=f"could not be read ({_describe(exc)}); "
+                                                    "nothing of it was kept",
+                           result=_last_load(con, uri))
     outcome = FileOutcome(path, kind.name, result=result)
     if kind.name == "linkedin":
-        from kith.connectors.linkedin import skipped_files
+        from kith.connectors.linkedin import reading_notes, skipped_files
         outcome.skipped_inside = skipped_files(path)
+        outcome.notes = reading_notes(path)
     return outcome
+
+
+def _describe(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+
+
+def _raise_if_asked() -> None:
+    if os.environ.get(RAISE_ENV, "").strip() not in ("", "0"):
+        raise
+
+
+def _last_load(con: duckdb.DuckDBPyConnection, uri: str) -> LoadResult | None:
+    """The ledger row the loader wrote for a load that did not complete."""
+    row = con.execute("select load_id, source_kind, status, error from loads "
+                      "where source_uri = ? order by load_id desc limit 1", [uri]).fetchone()
+    if row is None:
+        return None
+    return LoadResult(row[1], uri, load_id=row[0], status=row[2], error=row[3])
 
 
 def read_options(region: str | None, include_subject: bool,
@@ -135,16 +184,32 @@ def run_import(paths: Iterable[str | os.PathLike], *, db: str | os.PathLike | No
                tag: str | None = None, region: str | None = None,
                include_subject: bool = False,
                progress: ProgressFn | None = None) -> ImportSummary:
-    """Import files and folders into the warehouse, then rebuild the views."""
+    """Import files and folders into the warehouse, then rebuild the views.
+
+    Each file is its own load: one that cannot be read is refused (see `import_file`) and the
+    others go on. Raises ImportInterrupted on Ctrl-C: the file being read is rolled back, the
+    finished ones are kept (the views are then not rebuilt)."""
     files = expand_paths(paths)
     options = read_options(region, include_subject)
     summary = ImportSummary()
     con = connect(db)
     try:
         for path in files:
-            summary.files.append(import_file(con, path, tag=tag, options=options,
-                                             progress=progress))
+            try:
+                outcome = import_file(con, path, tag=tag, options=options, progress=progress)
+            except (KeyboardInterrupt, duckdb.InterruptException):
+                raise ImportInterrupted(summary, path, len(files)) from None
+            summary.files.append(outcome)
         build(con)
     finally:
         con.close()
     return summary
+
+
+class ImportInterrupted(Exception):
+    """Ctrl-C during an import: `current` was rolled back, `summary` holds the files finished
+    before it (kept in the warehouse)."""
+
+    def __init__(self, summary: ImportSummary, current: Path, n_files: int):
+        super().__init__(f"interrupted while reading {current}")
+        self.summary, self.current, self.n_files = summary, current, n_files

@@ -123,6 +123,12 @@ class Rejected:
     raw_text: str
 
 
+class RefusedFile(ValueError):
+    """A whole file a connector will not read (not text, no usable columns...). The message is
+    one sentence for the user; the file is recorded in `loads` as refused, and nothing of it is
+    kept. A record that cannot be read is a `Rejected`, never this."""
+
+
 def _plain(value):
     if isinstance(value, list):
         return [_plain(v) for v in value]

@@ -23,6 +23,10 @@ class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse file for longer than we were willing to wait."""
 
 
+class NotAWarehouse(ValueError):
+    """The file given as the warehouse is not one (not a DuckDB file, or not kith's)."""
+
+
 def resolve_db_path(db: str | os.PathLike | None = None) -> Path:
     """The warehouse path: the `--db` argument, else `KITH_DB`, else ./kith.duckdb."""
     return Path(db or os.environ.get("KITH_DB") or DEFAULT_DB).expanduser()
@@ -35,7 +39,8 @@ def connect(db: str | os.PathLike | None = None, *, read_only: bool = False,
     DuckDB lets one process write a file, and a reader in another process fails at once while a
     writer holds it; both sides therefore retry with backoff for up to `timeout_s` seconds.
     A new file (and its WAL) is created readable by its owner only.
-    Raises FileNotFoundError for a read-only open of a missing file, WarehouseBusy on timeout.
+    Raises FileNotFoundError for a read-only open of a missing file, WarehouseBusy on timeout,
+    NotAWarehouse for a file that is not a DuckDB database (or, read-only, not kith's).
     """
     path = resolve_db_path(db)
     if read_only and not path.exists():
@@ -52,6 +57,10 @@ def connect(db: str | os.PathLike | None = None, *, read_only: bool = False,
             con = duckdb.connect(str(path), read_only=read_only)
             break
         except duckdb.IOException as exc:
+            if "not a valid duckdb database" in str(exc).lower():
+                raise NotAWarehouse(
+                    f"{path} is not a kith warehouse (it is not a DuckDB database file): pass "
+                    f"the warehouse with --db, or a new file name to start one") from None
             if "lock" not in str(exc).lower():
                 raise
             if time.monotonic() >= deadline:
@@ -60,7 +69,13 @@ def connect(db: str | os.PathLike | None = None, *, read_only: bool = False,
                     f"waited {timeout_s:.0f}s. Try again when it has finished.") from exc
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
-    if not read_only:
+    if read_only:
+        from kith.warehouse.schema import current_version
+        if current_version(con) == 0:
+            con.close()
+            raise NotAWarehouse(f"{path} is a DuckDB database but not a kith warehouse (it has "
+                                f"no schema_migrations table): pass the warehouse with --db")
+    else:
         os.chmod(path, 0o600)
         from kith.warehouse.schema import migrate
         migrate(con)

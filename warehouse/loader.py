@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from kith.records import (ContactCard, Deleted, EventOccurrence, FolderState, MailMessage,
-                                Rejected, SocialInvitation, SocialMessage)
+                          RefusedFile, Rejected, SocialInvitation, SocialMessage)
 from kith.warehouse.connection import load_memory_limit
 
 BATCH_SIZE = 5_000
@@ -231,8 +231,9 @@ def load_records(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: s
 
     Each batch is compared with what is stored (earlier batches of this load included) as it
     arrives, so memory does not grow with the size of the source. If reading or writing fails
-    part-way, nothing of this load is kept; a `failed` row is written to `loads` with the error,
-    and the exception is raised again.
+    part-way, nothing of this load is kept; a row is written to `loads` with the error (status
+    `refused` when the connector refused the whole file, `interrupted` on Ctrl-C, else
+    `failed`), and the exception is raised again.
     """
     with load_memory_limit(con):
         return _load(con, source_kind, source_uri, records, tag, batch_size)
@@ -329,10 +330,17 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
         con.execute("commit")
     except BaseException as exc:
         con.execute("rollback")
-        result.status = "failed"
-        result.error = f"{type(exc).__name__}: {exc}"
-        if isinstance(exc, Exception):
-            _record_failure(con, result, tag, started_at)
+        if isinstance(exc, RefusedFile):
+            result.status, result.error = "refused", str(exc)
+        elif isinstance(exc, KeyboardInterrupt):
+            result.status, result.error = "interrupted", "interrupted (Ctrl-C); nothing kept"
+        else:
+            result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, (Exception, KeyboardInterrupt)):
+            try:
+                _record_failure(con, result, tag, started_at)
+            except Exception:
+                pass       # the ledger row is a courtesy; the original error is what matters
         raise
     return result
 
@@ -455,6 +463,15 @@ def _record_failure(con, result: LoadResult, tag: str | None, started_at: dateti
     con.execute("""
         insert into loads (source_kind, source_uri, tag, started_at, finished_at, status, n_read,
                            error)
-        values (?, ?, ?, ?, now(), 'failed', ?, ?)""",
-                [result.source_kind, result.source_uri, tag, started_at, result.n_read,
-                 result.error])
+        values (?, ?, ?, ?, now(), ?, ?, ?)""",
+                [result.source_kind, result.source_uri, tag, started_at, result.status,
+                 result.n_read, result.error])
+
+
+def record_refused(con: duckdb.DuckDBPyConnection, source_kind: str | None, source_uri: str,
+                   reason: str, *, tag: str | None = None) -> LoadResult:
+    """Record in `loads` a file that was not read at all (empty, not a kind kith reads,
+    unreadable), with the one sentence that says why. Nothing else is written."""
+    result = LoadResult(source_kind or "unknown", source_uri, status="refused", error=reason)
+    _record_failure(con, result, tag, datetime.now(timezone.utc))
+    return result

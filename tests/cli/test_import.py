@@ -98,7 +98,7 @@ def test_unmappable_csv_is_refused_listing_its_headers(kith, db_path, tmp_path):
     path.write_text("Kundennummer,Umsatz,Region\n4711,1200,Nord\n")
     proc = kith("import", path, "--db", db_path, check=False)
     assert "Kundennummer" in proc.stdout and "Umsatz" in proc.stdout
-    assert query(db_path, "select status from loads") == [("failed",)]
+    assert query(db_path, "select status from loads") == [("refused",)]
 
 
 def test_missing_path_is_a_clear_error(kith, db_path, tmp_path):
@@ -110,8 +110,10 @@ def test_one_bad_file_does_not_stop_the_others(kith, db_path, tmp_path):
     shutil.copy(CARDS / "camcard-scan.csv", tmp_path / "good.csv")
     (tmp_path / "bad.csv").write_text("Kundennummer,Umsatz\n1,2\n")
     proc = kith("import", tmp_path, "--db", db_path, check=False)
-    assert proc.returncode == 0
-    assert query(db_path, "select count(*) from contacts")[0][0] >= 3
+    assert proc.returncode == 1                      # something was refused
+    assert query(db_path, "select count(*) from contacts")[0][0] == 3
+    assert query(db_path, "select source_uri like '%/bad.csv', status from loads "
+                          "order by source_uri") == [(True, "refused"), (False, "completed")]
 
 
 FIFTY_MB_IMPORT = """

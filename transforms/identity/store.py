@@ -29,7 +29,7 @@ _RECORD_FIELDS = [f for f in IdentityRecord.__dataclass_fields__]
 
 def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     row = con.execute("""
-        select (select coalesce(max(load_id), 0) from loads),
+        select (select coalesce(max(load_id), 0) from loads where status = 'completed'),
                (select count(*) from identity_rules),
                (select coalesce(max(rule_id), 0) from identity_rules),
                (select coalesce(string_agg(address, ',' order by address), '')
