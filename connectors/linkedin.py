@@ -131,7 +131,10 @@ class _Row:
 def _unquote_whole(cells: list[str]) -> list[str]:
     """A row a spreadsheet saved as one quoted cell ("a,b,c") split into its fields."""
     if len(cells) == 1 and "," in cells[0]:
-        return next(csv.reader([cells[0]]), cells)
+        try:
+            return next(csv.reader([cells[0]]), cells)
+        except csv.Error:
+            return cells
     return cells
 
 
@@ -272,12 +275,20 @@ def _read_connections(member: _Member) -> Iterator[ContactCard | Rejected]:
     header_row, before = _find_header(rows, _is_connections_header)
     if header_row is not None:
         header = header_row.cells
-        pending: Iterator[_Row] = rows
+        # Rows above the header (other than LinkedIn's Notes preamble) are read with it too:
+        # a spreadsheet's sort can move the header down.
+        pending: Iterator[_Row] = _chain(_drop_preamble(before), rows)
     else:
+        preamble = before
         before = _drop_preamble(before)
         first = next((r for r in before if r.cells is not None), None)
         if first is None:
             yield from (Rejected(r.position, r.error or "unreadable", r.raw) for r in before)
+            if preamble and not before:
+                yield Rejected(preamble[0].position, f"{member.name}: no connections: LinkedIn's "
+                                                     "Notes preamble, then no header and no rows "
+                                                     "(a file cut short?)",
+                               "\n".join(r.raw for r in preamble)[:4000])
             return
         if isinstance(_headerless_layout(first.cells), str) and _parse_day(first.cells[-1]) is None:
             index = before.index(first)
@@ -344,11 +355,13 @@ def _read_messages(member: _Member) -> Iterator[SocialMessage | Rejected]:
     header_row, before = _find_header(rows, _is_messages_header)
     if header_row is None:
         first = next((r for r in before if r.cells is not None), None)
+        index = before.index(first) if first is not None else len(before)
+        yield from (Rejected(r.position, r.error or "unreadable", r.raw) for r in before[:index])
         if first is not None:
-            index = before.index(first)
             yield from _unknown_header(member.name, first, _chain(before[index + 1:], rows),
                                        _MESSAGES_EXPECTED)
         return
+    rows = _chain(_drop_preamble(before), rows)    # rows a sort moved above the header
     header = header_row.cells
     col = {}
     for index, label in enumerate(header):
@@ -403,11 +416,13 @@ def _read_invitations(member: _Member) -> Iterator[SocialInvitation | Rejected]:
     header_row, before = _find_header(rows, _is_invitations_header)
     if header_row is None:
         first = next((r for r in before if r.cells is not None), None)
+        index = before.index(first) if first is not None else len(before)
+        yield from (Rejected(r.position, r.error or "unreadable", r.raw) for r in before[:index])
         if first is not None:
-            index = before.index(first)
             yield from _unknown_header(member.name, first, _chain(before[index + 1:], rows),
                                        _INVITATIONS_EXPECTED)
         return
+    rows = _chain(_drop_preamble(before), rows)    # rows a sort moved above the header
     header = header_row.cells
     col = {}
     for index, label in enumerate(header):

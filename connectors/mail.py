@@ -564,7 +564,7 @@ def read_mail(path: pathlib.Path, *, include_subject: bool = False,
         return
     with open(path, "rb") as f:
         head = f.read(SNIFF_BYTES)
-        if not head.strip(b"\r\n\t \0"):
+        if not head.strip(_BLANK) and _rest_is_blank(f):
             return                                       # an empty file holds no messages
         single = path.suffix.lower() == ".eml" and looks_like_eml(head)
         if not single and looks_like_mbox(head):
@@ -586,6 +586,22 @@ def read_mail(path: pathlib.Path, *, include_subject: bool = False,
             return
     yield Rejected(1, "not a mail file: no From_ line nor mail header fields at its start",
                    _clip(_text(head[:_MAX_REJECTED_TEXT])))
+
+
+_BLANK = b"\r\n\t \0"
+
+
+def _rest_is_blank(f) -> bool:
+    """True when the rest of an open file holds only blanks and NULs (then rewound to where
+    it was: a file that only starts with a run of NULs is not empty)."""
+    where = f.tell()
+    try:
+        while chunk := f.read(1 << 20):
+            if chunk.strip(_BLANK):
+                return False
+        return True
+    finally:
+        f.seek(where)
 
 
 def _record(position: int, block: bytes, problem: str | None, folder: str | None,

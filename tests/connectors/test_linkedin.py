@@ -412,3 +412,57 @@ def test_25k_connections_in_a_few_seconds(tmp_path):
     started = time.perf_counter()
     count = sum(1 for r in read_linkedin(path) if isinstance(r, ContactCard))
     assert (count, time.perf_counter() - started < 5) == (25_000, True)
+
+
+# --- Connections re-saved without their header, before LinkedIn added the URL column ----------
+
+NO_HEADER_NO_URL = "connections-no-header-no-url.csv"
+
+
+def test_headerless_connections_without_url_are_recognised_by_their_shape():
+    head = (FIXTURES / NO_HEADER_NO_URL).read_bytes()
+    assert (looks_like_linkedin(head), is_linkedin_export(FIXTURES / NO_HEADER_NO_URL)) == (
+        True, True)
+
+
+def test_headerless_connections_without_url_are_read_with_exact_values():
+    records = read(NO_HEADER_NO_URL)
+    assert [(r.full_name, r.org, r.title, r.connected_on, [e.address for e in r.emails])
+            for r in records] == [
+        ("Ada Lovelace", "Analytical Engines Ltd", "Countess", date(2021, 6, 11), []),
+        ("Charles Babbage", "Difference Co", "Inventor", date(2019, 2, 3),
+         ["charles@engines.example"]),
+        ("Grace Hopper", "US Navy", "Rear Admiral", date(2024, 5, 30), [])]
+
+
+def test_headerless_connections_come_with_a_note_that_the_header_was_missing():
+    from kith.connectors.linkedin import reading_notes
+    (note,) = reading_notes(FIXTURES / NO_HEADER_NO_URL)
+    assert note.startswith(f"{NO_HEADER_NO_URL}: no header row; read as LinkedIn connections")
+
+
+def test_connections_with_a_header_have_no_note():
+    from kith.connectors.linkedin import reading_notes
+    assert reading_notes(FIXTURES / "connections-german.csv") == []
+
+
+def test_a_six_column_csv_of_other_dates_is_not_taken_for_connections():
+    head = b"Ada,Lovelace,,Engines,Countess,2021-06-11\nBob,Brown,,Acme,Clerk,2020-01-02\n"
+    assert looks_like_linkedin(head) is False
+
+
+def test_rows_a_sort_moved_above_the_header_are_read_with_it():
+    records = list(read_linkedin_bytes(
+        b"Charles,Babbage,,Difference Co,Inventor,3 Feb 2019\n"
+        b"First Name,Last Name,Email Address,Company,Position,Connected On\n"
+        b"Ada,Lovelace,,Engines,Countess,11 Jun 2021\n"))
+    assert [(r.position, r.full_name) for r in records] == [(1, "Charles Babbage"),
+                                                            (3, "Ada Lovelace")]
+
+
+def read_linkedin_bytes(data: bytes, name: str = "Connections.csv") -> list:
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        return list(read_linkedin(path))
