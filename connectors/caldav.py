@@ -80,11 +80,11 @@ class DavAccount:
 
     def __post_init__(self):
         parts = urlsplit(self.url)
+        if parts.username or parts.password:     # checked first: the url is never printed then
+            raise ValueError("the url must not hold credentials: give user and password_env")
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"url={self.url!r}: give an http(s) URL of the {self.PROTOCOL} "
                              "server")
-        if parts.username or parts.password:
-            raise ValueError("the url must not hold credentials: give user and password_env")
         if parts.scheme == "http" and not _is_loopback(parts.hostname):
             raise ValueError(f"plain http would send the password for {self.label} unencrypted; "
                              "it is only allowed to 127.0.0.1 / localhost (use https)")

@@ -728,6 +728,9 @@ def _mbox_blocks(f, head: bytes) -> Iterator[tuple[int, bytes, str | None]]:
         position = scan.line_of(start)
         eol = scan.find(b"\n", start)
         if eol < 0:                                   # a From_ line and nothing after it
+            if scan.buf[start:].strip(b"\r\n\t \0"):
+                yield (position, scan.buf[start:start + _MAX_HEADER],
+                       "reject:the file ends on this line: a From_ line with no message after it")
             return
         hdr = eol + 1
         blank = scan.header_end(hdr)

@@ -184,7 +184,8 @@ def import_command(
                   f"kept. The {done:,} file(s) finished before it are kept; "
                   f"{stop.n_files - len(stop.summary.files) - 1:,} were not read. Run the same "
                   f"import again to finish (what is stored already adds nothing), or `kith "
-                  f"rebuild` to bring the views up to date now.", highlight=False)
+                  f"rebuild` to bring the views up to date now.", highlight=False,
+                  soft_wrap=True)
         raise typer.Exit(EXIT_INTERRUPTED)
     _print_import_summary(summary, db_path, tag)
     if summary.failed:

@@ -332,7 +332,7 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
         con.execute("rollback")
         if isinstance(exc, RefusedFile):
             result.status, result.error = "refused", str(exc)
-        elif isinstance(exc, KeyboardInterrupt):
+        elif isinstance(exc, (KeyboardInterrupt, duckdb.InterruptException)):
             result.status, result.error = "interrupted", "interrupted (Ctrl-C); nothing kept"
         else:
             result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"

@@ -20,7 +20,7 @@ def read(name: str, region: str | None = "US") -> list:
 def corpus_file(name: str) -> Path:
     path = CORPUS_CSV / name
     if not path.is_file():
-        pytest.skip(f"shared corpus file not found: {path}")
+        pytest.skip(f"shared corpus not found: {path}")
     return path
 
 

@@ -196,7 +196,7 @@ def test_looks_like_ics(head, expected):
 def corpus(name: str) -> list:
     path = CORPUS / name
     if not path.exists():
-        pytest.skip("corpus not present")
+        pytest.skip("shared corpus not found: ../shared/corpus/ics")
     return list(read_ics(path, window_end=WINDOW_END))
 
 
@@ -257,5 +257,5 @@ def test_corpus_sweep_every_vevent_accounted_for(path):
 
 def test_corpus_present():
     if not CORPUS_FILES:
-        pytest.skip("corpus not present")
+        pytest.skip("shared corpus not found: ../shared/corpus/ics")
     assert len(CORPUS_FILES) > 50

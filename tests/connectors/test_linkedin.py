@@ -28,7 +28,7 @@ def at(records: list, position: int):
 def corpus_file(name: str) -> Path:
     path = CORPUS_CSV / name
     if not path.is_file():
-        pytest.skip(f"shared corpus file not found: {path}")
+        pytest.skip(f"shared corpus not found: {path}")
     return path
 
 

@@ -439,7 +439,7 @@ def test_looks_like_vcard_on_bytes(head, expected):
 
 # --- the real-world corpus ----------------------------------------------------------------------
 
-corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not present")
+corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not found: ../shared/corpus")
 
 
 def _emails(c):

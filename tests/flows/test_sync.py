@@ -100,9 +100,22 @@ def test_a_second_sync_refuses_while_one_runs(tmp_path, cards):
 
 
 SYNC_ONE_SOURCE = """
-import sys
+import sys, time
+import kith.warehouse.loader as loader
 from kith.flows.config import load_config
 from kith.flows.sync import sync_lock, sync_source
+
+keep = loader._keep_new_versions
+
+def keep_then_wait(con, table, batch, result, tag):
+    # The handshake: the first batch of the big file is written inside its open transaction;
+    # say so, and stay there until killed.
+    keep(con, table, batch, result, tag)
+    if result.source_uri.endswith("big.vcf"):
+        print("loading", flush=True)
+        time.sleep(120)
+
+loader._keep_new_versions = keep_then_wait
 config = load_config(sys.argv[1])
 with sync_lock(config):
     sync_source(config, "cards")
@@ -121,8 +134,9 @@ def test_a_sync_killed_mid_load_leaves_the_warehouse_as_it_was_and_the_next_comp
     (tmp_path / "big.vcf").rename(cards / "big.vcf")
 
     proc = subprocess.Popen([sys.executable, "-c", SYNC_ONE_SOURCE, str(config.path)],
-                            cwd=PROJECT_ROOT, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
-    time.sleep(2.5)                                    # well inside the 30,000-card load
+                            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+    assert proc.stdout.readline().strip() == "loading"  # inside the 30,000-card load
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert query(config, "select count(*) from raw_contacts") == before

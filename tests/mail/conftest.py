@@ -3,6 +3,7 @@
 import pytest
 
 from kith.connectors.imap import ImapAccount
+from tests.conftest import server_unavailable
 from tests.servers.dovecot import DovecotServer, DovecotUnavailable, make_message
 
 PASSWORD_ENV = "KITH_TEST_IMAP_PASSWORD"
@@ -18,12 +19,12 @@ def dovecot_server():
     try:
         server = DovecotServer.create()
     except DovecotUnavailable as exc:
-        pytest.skip(f"Dovecot IMAP server unavailable: {exc}")
+        server_unavailable("Dovecot IMAP server", exc)
     try:
         server.start()
     except DovecotUnavailable as exc:
         server.cleanup()
-        pytest.skip(f"Dovecot IMAP server unavailable: {exc}")
+        server_unavailable("Dovecot IMAP server", exc)
     yield server
     server.cleanup()
 

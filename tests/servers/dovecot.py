@@ -41,6 +41,10 @@ class DovecotUnavailable(RuntimeError):
     """Dovecot is not installed or would not start here; the message says why."""
 
 
+class DovecotNotInstalled(DovecotUnavailable):
+    """There is no dovecot binary (as opposed to one that would not start)."""
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -104,7 +108,7 @@ class DovecotServer:
         binary = shutil.which("dovecot") or ("/usr/sbin/dovecot"
                                              if os.path.exists("/usr/sbin/dovecot") else None)
         if binary is None:
-            raise DovecotUnavailable(
+            raise DovecotNotInstalled(
                 "dovecot is not installed (Debian: apt-get install dovecot-imapd)")
         # Directly under the temp dir, not pytest's 0700 tmp_path: the mail user must get in.
         root = Path(tempfile.mkdtemp(prefix="kith-dovecot-"))

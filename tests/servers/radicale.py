@@ -35,6 +35,10 @@ class RadicaleUnavailable(RuntimeError):
     """Radicale is not installed or would not start here; the message says why."""
 
 
+class RadicaleNotInstalled(RadicaleUnavailable):
+    """The radicale package is missing (as opposed to a server that would not start)."""
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -57,7 +61,7 @@ class RadicaleServer:
         try:
             import radicale  # noqa: F401
         except ImportError as exc:
-            raise RadicaleUnavailable(f"radicale is not installed ({exc}); pip install radicale")
+            raise RadicaleNotInstalled(f"radicale is not installed ({exc}); pip install radicale")
         root = Path(tempfile.mkdtemp(prefix="kith-radicale-"))
         server = cls(root=root, **kwargs)
         (root / "users").write_text(f"{server.user}:{server.password}\n")
