@@ -22,7 +22,7 @@ demo: install
 	$(BIN)/kith people --tier cooling --limit 10 --db $(DEMO_DIR)/world.duckdb
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -rs
 
 # Each prints a table with its baseline beside it (see the docstring at the top of each script).
 bench: install
@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python bench/relationships_world.py
 	$(BIN)/python bench/rebuild.py
 	$(BIN)/python bench/identity_febrl.py
+	$(BIN)/python bench/fuzz.py --minutes 10
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

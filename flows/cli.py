@@ -757,8 +757,9 @@ def sync_command(config: Optional[Path] = ConfigOption) -> None:
         err.print(f"[red]kith sync:[/] {escape(str(exc))}")
         raise typer.Exit(1)
     _print_sync_summary(report)
-    if not report.ok:
-        raise typer.Exit(1)
+    refused = any(s.result is not None and s.result.problems for s in report.sources)
+    if not report.ok or refused:
+        raise typer.Exit(EXIT_FAILED)
 
 
 def _sync_as_flow_run(cfg):

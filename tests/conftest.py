@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.skips import IN_CI, disallowed_skips, server_unavailable
+
 # Prefect reads these at import: keep its state out of ~/.prefect, keep it offline and quiet.
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="kith-prefect-home-")
 os.environ["DO_NOT_TRACK"] = "1"
@@ -20,32 +22,7 @@ FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
 
 
-# --- CI cannot go green by skipping -------------------------------------------------------------
-# Under CI=true (.ci/run installs every server the tests use), a real server that is missing or
-# does not start fails the run; elsewhere its tests skip. A skip is allowed only for a reason in
-# ALLOWED_SKIPS (the README's Development section lists them); under CI any other skip fails the
-# run at the end, and pytest's skip summary (-rs) names every skip.
-IN_CI = os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
-
-ALLOWED_SKIPS = {
-    "shared corpus not found": "outside CI only: ../shared/corpus is absent",
-    "server unavailable": "outside CI only: Dovecot or Radicale is not installed or would not "
-                          "start here",
-    "needs root": "a test that must switch to another user (chown, setuid) run by a non-root user",
-    "needs a non-root user": "a permission test run as root with no unprivileged user to become",
-}
-ALLOWED_UNDER_CI = ("needs root", "needs a non-root user")
-
-
-def server_unavailable(name: str, exc: Exception):
-    """Skip (outside CI) or fail (under CI) the tests that need a real server that is missing or
-    would not start. Every server fixture goes through here."""
-    if IN_CI:
-        pytest.fail(f"{name} did not start under CI=true (a server CI needs must run; .ci/run "
-                    f"installs it): {exc}", pytrace=False)
-    pytest.skip(f"server unavailable: {name}: {exc}")
-
-
+# --- CI cannot go green by skipping (tests/skips.py) --------------------------------------------
 _skips: list[tuple[str, str]] = []
 
 
@@ -64,11 +41,6 @@ def pytest_runtest_logreport(report):
 def pytest_collectreport(report):
     if report.skipped:
         _skips.append((report.nodeid, _skip_reason(report)))
-
-
-def disallowed_skips(skips: list[tuple[str, str]], in_ci: bool) -> list[tuple[str, str]]:
-    allowed = ALLOWED_UNDER_CI if in_ci else tuple(ALLOWED_SKIPS)
-    return [(node, reason) for node, reason in skips if not reason.startswith(allowed)]
 
 
 def pytest_sessionfinish(session, exitstatus):

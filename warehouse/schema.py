@@ -388,6 +388,10 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         comment on table tier_snapshots is 'One row per person whose tier changed at a snapshot (taken after a build; the first holds everyone)';
     """),
+    (8, "load statuses: refused and interrupted", """
+        comment on column loads.status is 'completed; refused (the file was not read at all, see error); failed (reading or writing broke part-way: nothing of it was written, see error); interrupted (Ctrl-C: nothing of it was written)';
+        comment on column loads.error is 'Why a refused, failed or interrupted load did not complete';
+    """),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

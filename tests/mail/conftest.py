@@ -3,7 +3,7 @@
 import pytest
 
 from kith.connectors.imap import ImapAccount
-from tests.conftest import server_unavailable
+from tests.skips import server_unavailable
 from tests.servers.dovecot import DovecotServer, DovecotUnavailable, make_message
 
 PASSWORD_ENV = "KITH_TEST_IMAP_PASSWORD"
