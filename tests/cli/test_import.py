@@ -57,7 +57,7 @@ def test_tag_is_stored_with_every_card_of_the_import(kith, db_path):
     tagged, cards = query(db_path, """
         select count(*) filter (where list_contains(tags, 'Chamber mixer 2026-11-20')), count(*)
         from contacts""")[0]
-    assert tagged == cards > 0
+    assert tagged == cards == 10
 
 
 def test_edited_card_is_a_new_version_of_the_same_card(kith, db_path, tmp_path):

@@ -533,3 +533,4 @@ def test_corpus_sweep_every_row_is_a_card_or_a_rejection_with_reason(name):
         return
     assert all(isinstance(r, ContactCard) or (isinstance(r, Rejected) and r.reason)
                for r in records)
+    assert records, "a contacts CSV that is not refused has rows: a reader yielding none lost them"

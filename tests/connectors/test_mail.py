@@ -386,6 +386,10 @@ def test_corpus_sweep(name):
     records = list(read_mail(path))
     assert all(isinstance(r, MailMessage) or (isinstance(r, Rejected) and r.reason)
                for r in records)
+    # a file with content yields records (a single .eml exactly one); only an empty one nothing
+    if path.suffix == ".eml":
+        assert len(records) == 1
+    assert bool(records) == bool(path.read_bytes().strip())
 
 
 @pytest.mark.parametrize("name, n_messages", [
