@@ -136,12 +136,15 @@ def _sync_files(config: Config, source: SourceConfig) -> SourceResult:
         con = connect(config.db_path)
         try:
             uri = path.resolve().as_uri()
-            fingerprint = _fingerprint(path, get_cursor(con, uri), _is_calendar(path))
+            try:
+                fingerprint = _fingerprint(path, get_cursor(con, uri), _is_calendar(path))
+            except OSError:
+                fingerprint = {}     # unreadable: import_file refuses it, with the reason
             if fingerprint is None:
                 result.skipped.append(str(path))
                 continue
             outcome = import_file(con, path, tag=source.settings.get("tag"), options=options,
-                                  state=FolderState(uri, fingerprint))
+                                  state=FolderState(uri, fingerprint) if fingerprint else None)
         finally:
             con.close()
         if outcome.ok:

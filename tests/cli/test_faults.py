@@ -374,3 +374,23 @@ def test_headerless_linkedin_connections_import_with_a_note(tmp_path, db_path):
     assert "my connections.csv: no header row; read as LinkedIn connections" in proc.stdout
     assert query(db_path, "select count(*) from raw_contacts "
                           "where source_format = 'linkedin-connection'") == [(3,)]
+
+
+def test_an_unreadable_file_in_a_sync_is_refused_and_the_source_still_syncs(open_folder):
+    inputs = open_folder / "in"
+    inputs.mkdir()
+    shutil.copy(FIXTURES / "vcard" / "google-3.0.vcf", inputs / "readable.vcf")
+    shutil.copy(FIXTURES / "vcard" / "apple-3.0-company.vcf", inputs / "secret.vcf")
+    os.chmod(inputs, 0o755)
+    os.chmod(inputs / "readable.vcf", 0o644)
+    os.chmod(inputs / "secret.vcf", 0o000)
+    config = open_folder / "kith.toml"
+    config.write_text(f'[warehouse]\npath = "kith.duckdb"\n[[sources]]\nname = "cards"\n'
+                      f'kind = "files"\npaths = ["{inputs}"]\n')
+    proc = run_as_user("sync", "--config", config, home=open_folder)
+    no_traceback(proc)
+    assert proc.returncode == 1
+    assert f"{inputs / 'secret.vcf'}: cannot read: Permission denied" in proc.stdout
+    assert query(open_folder / "kith.duckdb",
+                 "select regexp_extract(source_uri, '[^/]+$'), status from loads order by 1") == [
+        ("readable.vcf", "completed"), ("secret.vcf", "refused")]
