@@ -77,7 +77,12 @@ def _walk(path: Path) -> Iterator[Path]:
     if path.is_file() or is_maildir(path):
         yield path
         return
-    for child in sorted(path.iterdir()):
+    try:
+        children = sorted(path.iterdir())
+    except OSError:
+        yield path               # import_file refuses it with the reason (permission denied...)
+        return
+    for child in children:
         if not child.name.startswith(".") and (child.is_file() or child.is_dir()):
             yield from _walk(child)
 
@@ -117,6 +122,8 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None =
     try:
         if path.is_file() and path.stat().st_size == 0:
             return refused(None, "empty file; nothing to import")
+        if path.is_dir():
+            os.listdir(path)                         # an unreadable folder says so here
         kind = detect(path)
     except OSError as exc:
         return refused(None, f"cannot read: {exc.strerror or exc}")

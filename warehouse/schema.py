@@ -424,4 +424,9 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int = LATEST_VERSION) -> lis
                 con.execute("rollback")
                 raise
             applied.append(number)
+    if applied:
+        # DuckDB 1.4 cannot replay a WAL that holds COMMENT ON statements ("GetDefaultDatabase
+        # with no default database set"): a process killed before its next checkpoint would
+        # leave a file that no longer opens. Checkpoint the schema change at once.
+        con.execute("checkpoint")
     return applied
