@@ -11,12 +11,13 @@ from typing import Callable, Iterable, Iterator
 
 import duckdb
 
-from kith.connectors.detect import ReadOptions, detect, is_maildir
+from kith.connectors.detect import FileKind, ReadOptions, detect, is_maildir
 from kith.phones import default_region
 from kith.records import FolderState
 from kith.transforms.runner import build
 from kith.warehouse.connection import connect
 from kith.warehouse.loader import LoadResult, load_records
+from kith.warehouse.state import get_cursor
 
 ProgressFn = Callable[[Path, int], None]
 PROGRESS_EVERY = 500
@@ -84,9 +85,10 @@ def _walk(path: Path) -> Iterator[Path]:
 def _counting(records: Iterator, path: Path, progress: ProgressFn | None) -> Iterator:
     n = 0
     for record in records:
-        n += 1
-        if progress and n % PROGRESS_EVERY == 0:
-            progress(path, n)
+        if not isinstance(record, FolderState):
+            n += 1
+            if progress and n % PROGRESS_EVERY == 0:
+                progress(path, n)
         yield record
     if progress:
         progress(path, n)
@@ -109,7 +111,7 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None =
         return FileOutcome(path, None,
                            problem="not a vCard, contacts CSV, calendar, mail file or LinkedIn "
                                    "export; skipped")
-    records = _counting(kind.read(path, options), path, progress)
+    records = _counting(_read(con, kind, path, options), path, progress)
     if state is not None:
         records = chain(records, [state])
     try:
@@ -121,6 +123,20 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None =
         from kith.connectors.linkedin import skipped_files
         outcome.skipped_inside = skipped_files(path)
     return outcome
+
+
+# An mbox is loaded in chunks of this many messages, each committed with the point where the
+# next one starts, so an import that is killed carries on from there next time.
+MBOX_CHUNK = 50_000
+
+
+def _read(con: duckdb.DuckDBPyConnection, kind: FileKind, path: Path, options: ReadOptions
+          ) -> Iterator:
+    if kind.name != "mbox":
+        return kind.read(path, options)
+    from kith.connectors.mail import read_mail
+    return read_mail(path, include_subject=options.include_subject, resume_points=MBOX_CHUNK,
+                     resume=get_cursor(con, path.resolve().as_uri()))
 
 
 def read_options(region: str | None, include_subject: bool,

@@ -119,7 +119,7 @@ _SOCIAL_TABLES = {SocialMessage: ("raw_social_messages", SOCIAL_MESSAGE_SCHEMA),
 # What a batch carries to DuckDB: the stored columns plus a flag the loader computes.
 _FIRST_OF_KEY = pa.field("is_first_of_key", pa.bool_())
 _CARD_BATCH_SCHEMA = CONTACT_SCHEMA.append(_FIRST_OF_KEY)
-_MESSAGE_BATCH_SCHEMA = MESSAGE_SCHEMA.append(_FIRST_OF_KEY)
+_MESSAGE_BATCH_SCHEMA = MESSAGE_SCHEMA.append(pa.field("stage_seq", pa.int64()))
 _EVENT_BATCH_SCHEMA = EVENT_SCHEMA.append(_FIRST_OF_KEY)
 
 # Message fields whose column has another name (SQL keywords, or plural for lists).
@@ -227,24 +227,54 @@ def load_records(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: s
                                    | SocialInvitation | Rejected | Deleted | FolderState], *,
                  tag: str | None = None,
                  batch_size: int = BATCH_SIZE) -> LoadResult:
-    """Load one source's records in one transaction and record the load in the ledger.
+    """Load one source's records and record the load in the ledger.
 
     Each batch is compared with what is stored (earlier batches of this load included) as it
-    arrives, so memory does not grow with the size of the source. If reading or writing fails
-    part-way, nothing of this load is kept; a `failed` row is written to `loads` with the error,
-    and the exception is raised again.
+    arrives, so memory does not grow with the size of the source. A load is one transaction,
+    except that mail commits at each FolderState its connector yields (an mbox's resume points,
+    an IMAP folder's cursor): each such chunk, with its cursor, is one transaction, and the
+    load's row in `loads` says `running` until the last one. If reading or writing fails
+    part-way, what was not committed is rolled back, the load is marked `failed` with the error
+    (its committed chunks stay), and the exception is raised again.
     """
     with load_memory_limit(con):
         return _load(con, source_kind, source_uri, records, tag, batch_size)
+
+
+class _Counts:
+    """A LoadResult's counts as they stood at the last commit."""
+
+    def __init__(self, result: LoadResult):
+        self.values = {name: getattr(result, name) for name in _COUNTED}
+        self.reasons = Counter(result.reject_reasons)
+
+    def restore(self, result: LoadResult) -> None:
+        for name, value in self.values.items():
+            setattr(result, name, value)
+        result.reject_reasons = Counter(self.reasons)
+
+
+_COUNTED = ("n_read", "n_new", "n_updated", "n_already_present", "n_rejected")
 
 
 def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, records: Iterable,
           tag: str | None, batch_size: int) -> LoadResult:
     result = LoadResult(source_kind, source_uri)
     started_at = datetime.now(timezone.utc)
+    chunked = source_kind not in CALENDAR_SOURCES + CONTACT_SOURCES
+    committed: _Counts | None = None      # set once a chunk of this load is committed
+    stage = _MessageStage(con, source_uri)
     con.execute("begin transaction")
     try:
         result.load_id = con.execute("select nextval('load_id_seq')").fetchone()[0]
+        # Only one process writes the warehouse: a load of this source still `running` was
+        # killed part-way.
+        con.execute("update loads set status = 'interrupted' "
+                    "where source_uri = ? and status = 'running'", [source_uri])
+        con.execute("""
+            insert into loads (load_id, source_kind, source_uri, tag, started_at, status)
+            values (?, ?, ?, ?, ?, 'running')""",
+                    [result.load_id, source_kind, source_uri, tag, started_at])
         lineage = {"source_kind": source_kind, "source_uri": source_uri,
                    "load_id": result.load_id, "loaded_at": started_at}
         # Calendars and CardDAV: which records each file / resource holds in this load.
@@ -255,9 +285,38 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
             social = {SocialMessage: [], SocialInvitation: []}
             messages, rejects = [], {}
             seen: dict[str, set[str]] = {}   # record_key -> record_hashes met in this batch
+
+            def write_batch():
+                if versioned[ContactCard]:
+                    _keep_new_versions(con, "raw_contacts", pa.RecordBatch.from_pylist(
+                        versioned[ContactCard], schema=_CARD_BATCH_SCHEMA), result, tag)
+                if versioned[EventOccurrence]:
+                    _keep_new_versions(con, "raw_events", pa.RecordBatch.from_pylist(
+                        versioned[EventOccurrence], schema=_EVENT_BATCH_SCHEMA), result, tag)
+                if messages:
+                    stage.add(messages)
+                    messages.clear()
+                for kind, (table, schema) in _SOCIAL_TABLES.items():
+                    if social[kind]:
+                        _keep_new_once(con, table, pa.RecordBatch.from_pylist(
+                            social[kind], schema=schema), result)
+                if rejects:
+                    _keep_new_rejects(con, pa.RecordBatch.from_pylist(list(rejects.values()),
+                                                                      schema=REJECT_SCHEMA))
+                for rows in (*versioned.values(), *social.values()):
+                    rows.clear()
+                rejects.clear()
+
             for record in batch:
                 if isinstance(record, FolderState):
+                    write_batch()
+                    stage.flush(result)
                     _save_cursor(con, record, result.load_id)
+                    if chunked:
+                        _update_load(con, result, "running")
+                        con.execute("commit")
+                        committed = _Counts(result)
+                        con.execute("begin transaction")
                     continue
                 if isinstance(record, Deleted):
                     deleted.add(record.key)
@@ -270,10 +329,7 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
                     result.reject_reasons[record.reason] += 1
                     continue
                 if isinstance(record, MailMessage):
-                    row = _message_row(record, lineage)
-                    row["is_first_of_key"] = row["record_key"] not in seen
-                    seen.setdefault(row["record_key"], set())
-                    messages.append(row)
+                    messages.append(_message_row(record, lineage))
                     continue
                 if isinstance(record, (SocialMessage, SocialInvitation)):
                     if record.record_key not in seen:
@@ -295,22 +351,10 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
                 row["is_first_of_key"] = not hashes
                 hashes.add(row["record_hash"])
                 versioned[type(record)].append(row)
-            if versioned[ContactCard]:
-                _keep_new_versions(con, "raw_contacts", pa.RecordBatch.from_pylist(
-                    versioned[ContactCard], schema=_CARD_BATCH_SCHEMA), result, tag)
-            if versioned[EventOccurrence]:
-                _keep_new_versions(con, "raw_events", pa.RecordBatch.from_pylist(
-                    versioned[EventOccurrence], schema=_EVENT_BATCH_SCHEMA), result, tag)
-            if messages:
-                _keep_new_messages(con, pa.RecordBatch.from_pylist(
-                    messages, schema=_MESSAGE_BATCH_SCHEMA), result)
-            for kind, (table, schema) in _SOCIAL_TABLES.items():
-                if social[kind]:
-                    _keep_new_once(con, table, pa.RecordBatch.from_pylist(social[kind],
-                                                                          schema=schema), result)
-            if rejects:
-                _keep_new_rejects(con, pa.RecordBatch.from_pylist(list(rejects.values()),
-                                                                  schema=REJECT_SCHEMA))
+            write_batch()
+            if stage.n_rows >= STAGE_ROWS:
+                stage.flush(result)
+        stage.flush(result)
         # A calendar file holding nothing now ({"": []}) says its old occurrences are gone.
         held = items or ({} if source_kind in SERVER_SOURCES else {"": []})
         if source_kind in CALENDAR_SOURCES:
@@ -319,22 +363,90 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
         elif source_kind in CONTACT_SOURCES:
             _record_items(con, "contact_items", "cards", source_uri, result.load_id, held,
                           deleted)
-        con.execute("""
-            insert into loads (load_id, source_kind, source_uri, tag, started_at, finished_at,
-                               status, n_read, n_inserted, n_updated, n_already_present, n_rejected)
-            values (?, ?, ?, ?, ?, now(), 'completed', ?, ?, ?, ?, ?)""",
-                    [result.load_id, source_kind, source_uri, tag, started_at, result.n_read,
-                     result.n_inserted, result.n_updated, result.n_already_present,
-                     result.n_rejected])
+        _update_load(con, result, "completed")
         con.execute("commit")
     except BaseException as exc:
         con.execute("rollback")
+        stage.forget()
         result.status = "failed"
         result.error = f"{type(exc).__name__}: {exc}"
+        if committed is not None:
+            committed.restore(result)
         if isinstance(exc, Exception):
-            _record_failure(con, result, tag, started_at)
+            _record_failure(con, result, tag, started_at, committed is not None)
         raise
     return result
+
+
+# Staged messages are de-duplicated against the stored ones at least this often: each pass
+# reads the stored Message-IDs once, so fewer, larger passes are faster; the stage itself is a
+# DuckDB table, which spills to disk like the rest.
+STAGE_ROWS = 50_000
+
+
+class _MessageStage:
+    """Messages of the current chunk, held in a temporary DuckDB table until they are compared
+    with the stored ones in one pass. An index would make each comparison cheap, but DuckDB
+    keeps indexes in memory and cannot spill them; an anti join against a scan of the stored
+    keys needs memory only for the stage."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, source_uri: str):
+        self.con = con
+        self.source_uri = source_uri
+        self.n_rows = 0
+        self.seq = 0
+
+    def add(self, rows: list[dict]) -> None:
+        for row in rows:
+            row["stage_seq"] = self.seq     # file order: the first copy of a message wins
+            self.seq += 1
+        message_batch = pa.RecordBatch.from_pylist(rows, schema=_MESSAGE_BATCH_SCHEMA)
+        if self.n_rows:
+            self.con.execute("insert into message_stage select * from message_batch")
+        else:
+            self.con.execute("create or replace temp table message_stage as "
+                             "select * from message_batch")
+        self.n_rows += len(rows)
+
+    def flush(self, result: LoadResult) -> None:
+        """Store the staged messages not stored yet (one row per Message-ID, as first seen),
+        record every place each was seen, and empty the stage."""
+        if not self.n_rows:
+            return
+        con = self.con
+        result.n_new += con.execute("""
+            insert into raw_messages by name
+            select * exclude (stage_seq) from message_stage
+            anti join raw_messages as stored using (record_key)
+            qualify row_number() over (partition by record_key order by stage_seq) = 1
+            """).fetchone()[0]
+        result.n_already_present = (result.n_read - result.n_rejected - result.n_new
+                                    - result.n_updated)
+        con.execute("""
+            insert into message_sightings by name
+            select distinct on (record_key, source_uri, position)
+                record_key, source_kind, source_uri, folder, position, gmail_labels, load_id,
+                loaded_at as seen_at
+            from message_stage
+            anti join (select record_key, source_uri, position from message_sightings
+                       where source_uri = $uri) as stored
+                using (record_key, source_uri, position)""", {"uri": self.source_uri})
+        con.execute("drop table message_stage")
+        self.n_rows = 0
+
+    def forget(self) -> None:
+        """After a rollback: the stage's table went with it."""
+        self.n_rows = 0
+        self.con.execute("drop table if exists message_stage")
+
+
+def _update_load(con: duckdb.DuckDBPyConnection, result: LoadResult, status: str) -> None:
+    con.execute("""
+        update loads set status = ?, finished_at = now(), n_read = ?, n_inserted = ?,
+                         n_updated = ?, n_already_present = ?, n_rejected = ?
+        where load_id = ?""",
+                [status, result.n_read, result.n_inserted, result.n_updated,
+                 result.n_already_present, result.n_rejected, result.load_id])
 
 
 def _keep_new_versions(con: duckdb.DuckDBPyConnection, table: str, batch: pa.RecordBatch,
@@ -371,31 +483,6 @@ def _keep_new_versions(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Rec
             where not exists (select 1 from record_tags as t
                               where t.record_key = b.record_key and t.tag = $tag)""",
                     {"tag": tag, "load_id": result.load_id})
-
-
-def _keep_new_messages(con: duckdb.DuckDBPyConnection, message_batch: pa.RecordBatch,
-                       result: LoadResult) -> None:
-    """Store the messages of one batch not stored yet (one row per Message-ID, as first seen),
-    and record every place each message was seen."""
-    result.n_new += con.execute("""
-        select count(*) from message_batch as b
-        where b.is_first_of_key
-          and not exists (select 1 from raw_messages as m where m.record_key = b.record_key)
-        """).fetchone()[0]
-    result.n_already_present = (result.n_read - result.n_rejected - result.n_new
-                                - result.n_updated)
-    con.execute("""
-        insert into raw_messages by name
-        select b.* exclude (is_first_of_key) from message_batch as b
-        anti join raw_messages as stored using (record_key)
-        where b.is_first_of_key""")
-    con.execute("""
-        insert into message_sightings by name
-        select distinct on (record_key, source_uri, position)
-            record_key, source_kind, source_uri, folder, position, gmail_labels, load_id,
-            loaded_at as seen_at
-        from message_batch as b
-        anti join message_sightings as stored using (record_key, source_uri, position)""")
 
 
 # Sources whose every load is a full picture of what each file or resource holds now; a server
@@ -451,7 +538,12 @@ def _keep_new_rejects(con: duckdb.DuckDBPyConnection, reject_batch: pa.RecordBat
         anti join rejects as stored using (reject_hash)""")
 
 
-def _record_failure(con, result: LoadResult, tag: str | None, started_at: datetime) -> None:
+def _record_failure(con, result: LoadResult, tag: str | None, started_at: datetime,
+                    has_committed: bool) -> None:
+    if has_committed:       # its row, `running` as of the last committed chunk, says so
+        con.execute("update loads set status = 'failed', finished_at = now(), error = ? "
+                    "where load_id = ?", [result.error, result.load_id])
+        return
     con.execute("""
         insert into loads (source_kind, source_uri, tag, started_at, finished_at, status, n_read,
                            error)
