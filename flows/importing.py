@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import duckdb
+import pyarrow as pa
 
 from kith.connectors.detect import FileKind, ReadOptions, detect, is_maildir
 from kith.phones import default_region
 from kith.records import FolderState
 from kith.transforms.runner import build
-from kith.warehouse.connection import connect
+from kith.warehouse.connection import WarehouseOutOfMemory, connect
 from kith.warehouse.loader import LoadResult, load_records
 from kith.warehouse.state import get_cursor
 
@@ -83,12 +84,15 @@ def _walk(path: Path) -> Iterator[Path]:
 
 
 def _counting(records: Iterator, path: Path, progress: ProgressFn | None) -> Iterator:
-    n = 0
+    n = shown = 0
     for record in records:
-        if not isinstance(record, FolderState):
+        if isinstance(record, pa.RecordBatch):      # messages read in another process
+            n += record.num_rows
+        elif not isinstance(record, FolderState):
             n += 1
-            if progress and n % PROGRESS_EVERY == 0:
-                progress(path, n)
+        if progress and n - shown >= PROGRESS_EVERY:
+            progress(path, n)
+            shown = n
         yield record
     if progress:
         progress(path, n)
@@ -116,7 +120,7 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None =
         records = chain(records, [state])
     try:
         result = load_records(con, kind.name, path.resolve().as_uri(), records, tag=tag)
-    except (ValueError, OSError) as exc:  # UnmappableCsv is a ValueError
+    except (ValueError, OSError, WarehouseOutOfMemory) as exc:  # UnmappableCsv: a ValueError
         return FileOutcome(path, kind.name, problem=str(exc))
     outcome = FileOutcome(path, kind.name, result=result)
     if kind.name == "linkedin":
@@ -127,16 +131,24 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None =
 
 # An mbox is loaded in chunks of this many messages, each committed with the point where the
 # next one starts, so an import that is killed carries on from there next time.
-MBOX_CHUNK = 50_000
+MBOX_CHUNK = int(os.environ.get("KITH_MBOX_CHUNK", "50000"))
+# A bigger mbox is read in a child process while this one loads; below it, starting the child
+# costs more than it saves.
+BACKGROUND_MIN_BYTES = 16 << 20
 
 
 def _read(con: duckdb.DuckDBPyConnection, kind: FileKind, path: Path, options: ReadOptions
           ) -> Iterator:
     if kind.name != "mbox":
         return kind.read(path, options)
+    resume = get_cursor(con, path.resolve().as_uri())
+    if path.stat().st_size >= BACKGROUND_MIN_BYTES:
+        from kith.flows.mbox_reader import read_mbox_batches
+        return read_mbox_batches(path, include_subject=options.include_subject,
+                                 resume_points=MBOX_CHUNK, resume=resume)
     from kith.connectors.mail import read_mail
     return read_mail(path, include_subject=options.include_subject, resume_points=MBOX_CHUNK,
-                     resume=get_cursor(con, path.resolve().as_uri()))
+                     resume=resume)
 
 
 def read_options(region: str | None, include_subject: bool,

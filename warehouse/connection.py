@@ -19,6 +19,16 @@ LOCK_TIMEOUT_S = float(os.environ.get("KITH_LOCK_TIMEOUT", "30"))
 LOAD_MEMORY_LIMIT = os.environ.get("KITH_MEMORY_LIMIT", "256MB")
 
 
+class WarehouseOutOfMemory(MemoryError):
+    """DuckDB could not finish a load within $KITH_MEMORY_LIMIT even by spilling to disk."""
+
+    def __init__(self, detail: str):
+        super().__init__(
+            f"DuckDB ran out of memory loading this file (KITH_MEMORY_LIMIT={LOAD_MEMORY_LIMIT}); "
+            f"what was committed is kept: set KITH_MEMORY_LIMIT higher (e.g. 1GB) and import "
+            f"again to carry on. ({detail.splitlines()[0][:200]})")
+
+
 class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse file for longer than we were willing to wait."""
 

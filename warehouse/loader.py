@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from kith.records import (ContactCard, Deleted, EventOccurrence, FolderState, MailMessage,
                                 Rejected, SocialInvitation, SocialMessage)
-from kith.warehouse.connection import load_memory_limit
+from kith.warehouse.connection import WarehouseOutOfMemory, load_memory_limit
 
 BATCH_SIZE = 5_000
 
@@ -60,12 +60,10 @@ CONTACT_SCHEMA = pa.schema([
 
 _MAILBOXES = _struct_list(name=pa.string(), address=pa.string(), normalized=pa.string())
 
+# A message batch as built from records, before the loader adds where and when it was loaded.
 MESSAGE_SCHEMA = pa.schema([
     ("record_key", pa.string()), ("record_hash", pa.string()), ("message_id", pa.string()),
-    ("has_message_id", pa.bool_()),
-    ("source_kind", pa.string()), ("source_uri", pa.string()), ("folder", pa.string()),
-    ("position", pa.int64()), ("load_id", pa.int64()),
-    ("loaded_at", pa.timestamp("us", tz="UTC")),
+    ("has_message_id", pa.bool_()), ("folder", pa.string()), ("position", pa.int64()),
     ("date_raw", pa.string()), ("sent_at", pa.timestamp("us", tz="UTC")),
     ("from_addrs", _MAILBOXES), ("sender_addrs", _MAILBOXES), ("reply_to_addrs", _MAILBOXES),
     ("to_addrs", _MAILBOXES), ("cc_addrs", _MAILBOXES), ("bcc_addrs", _MAILBOXES),
@@ -75,6 +73,8 @@ MESSAGE_SCHEMA = pa.schema([
     ("gmail_labels", _TEXT_LIST), ("gmail_thread_id", pa.string()), ("subject", pa.string()),
     ("warnings", _TEXT_LIST), ("raw_text", pa.string()),
 ])
+_MAILBOX_COLUMNS = ("from_addrs", "sender_addrs", "reply_to_addrs", "to_addrs", "cc_addrs",
+                    "bcc_addrs")
 
 _PERSON = pa.struct([pa.field(name, pa.string()) for name in
                      ("email", "normalized", "name", "partstat", "role", "cutype")])
@@ -119,7 +119,6 @@ _SOCIAL_TABLES = {SocialMessage: ("raw_social_messages", SOCIAL_MESSAGE_SCHEMA),
 # What a batch carries to DuckDB: the stored columns plus a flag the loader computes.
 _FIRST_OF_KEY = pa.field("is_first_of_key", pa.bool_())
 _CARD_BATCH_SCHEMA = CONTACT_SCHEMA.append(_FIRST_OF_KEY)
-_MESSAGE_BATCH_SCHEMA = MESSAGE_SCHEMA.append(pa.field("stage_seq", pa.int64()))
 _EVENT_BATCH_SCHEMA = EVENT_SCHEMA.append(_FIRST_OF_KEY)
 
 # Message fields whose column has another name (SQL keywords, or plural for lists).
@@ -168,17 +167,18 @@ def _card_row(card: ContactCard, lineage: dict) -> dict:
     return row
 
 
-def _message_row(message: MailMessage, lineage: dict) -> dict:
-    row = {_MESSAGE_COLUMNS.get(name, name): getattr(message, name)
-           for name in MailMessage.__slots__}
-    for name in ("from_addrs", "sender_addrs", "reply_to_addrs", "to_addrs", "cc_addrs",
-                 "bcc_addrs"):
-        row[name] = [{"name": m.name, "address": m.address, "normalized": m.normalized}
-                     for m in row[name]]
-    row["record_key"] = message.record_key
-    row["record_hash"] = message.record_hash
-    row.update(lineage)
-    return row
+def message_batch(messages: list[MailMessage]) -> pa.RecordBatch:
+    """Messages as one Arrow batch (MESSAGE_SCHEMA), built column by column."""
+    columns = {"record_key": [m.record_key for m in messages],
+               "record_hash": [m.record_hash for m in messages]}
+    for name in MailMessage.__slots__:
+        column = _MESSAGE_COLUMNS.get(name, name)
+        values = [getattr(m, name) for m in messages]
+        if column in _MAILBOX_COLUMNS:
+            values = [[{"name": b.name, "address": b.address, "normalized": b.normalized}
+                       for b in boxes] for boxes in values]
+        columns[column] = values
+    return pa.RecordBatch.from_pydict(columns, schema=MESSAGE_SCHEMA)
 
 
 def _event_row(event: EventOccurrence, lineage: dict) -> dict:
@@ -235,10 +235,14 @@ def load_records(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: s
     an IMAP folder's cursor): each such chunk, with its cursor, is one transaction, and the
     load's row in `loads` says `running` until the last one. If reading or writing fails
     part-way, what was not committed is rolled back, the load is marked `failed` with the error
-    (its committed chunks stay), and the exception is raised again.
+    (its committed chunks stay), and the exception is raised again (DuckDB running out of
+    memory as WarehouseOutOfMemory, whose message names the setting).
     """
     with load_memory_limit(con):
-        return _load(con, source_kind, source_uri, records, tag, batch_size)
+        try:
+            return _load(con, source_kind, source_uri, records, tag, batch_size)
+        except duckdb.OutOfMemoryException as exc:
+            raise WarehouseOutOfMemory(str(exc)) from exc
 
 
 class _Counts:
@@ -263,7 +267,7 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
     started_at = datetime.now(timezone.utc)
     chunked = source_kind not in CALENDAR_SOURCES + CONTACT_SOURCES
     committed: _Counts | None = None      # set once a chunk of this load is committed
-    stage = _MessageStage(con, source_uri)
+    stage = _MessageStage(con)
     con.execute("begin transaction")
     try:
         result.load_id = con.execute("select nextval('load_id_seq')").fetchone()[0]
@@ -277,6 +281,7 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
                     [result.load_id, source_kind, source_uri, tag, started_at])
         lineage = {"source_kind": source_kind, "source_uri": source_uri,
                    "load_id": result.load_id, "loaded_at": started_at}
+        stage.lineage = lineage
         # Calendars and CardDAV: which records each file / resource holds in this load.
         items: dict[str, list[dict]] = {}
         deleted: set[str] = set()
@@ -294,7 +299,7 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
                     _keep_new_versions(con, "raw_events", pa.RecordBatch.from_pylist(
                         versioned[EventOccurrence], schema=_EVENT_BATCH_SCHEMA), result, tag)
                 if messages:
-                    stage.add(messages)
+                    stage.add(message_batch(messages))
                     messages.clear()
                 for kind, (table, schema) in _SOCIAL_TABLES.items():
                     if social[kind]:
@@ -321,6 +326,11 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
                 if isinstance(record, Deleted):
                     deleted.add(record.key)
                     continue
+                if isinstance(record, pa.RecordBatch):      # messages, built by a reader
+                    write_batch()
+                    stage.add(record)
+                    result.n_read += record.num_rows
+                    continue
                 result.n_read += 1
                 if isinstance(record, Rejected):
                     row = _reject_row(record, lineage)
@@ -329,7 +339,7 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
                     result.reject_reasons[record.reason] += 1
                     continue
                 if isinstance(record, MailMessage):
-                    messages.append(_message_row(record, lineage))
+                    messages.append(record)
                     continue
                 if isinstance(record, (SocialMessage, SocialInvitation)):
                     if record.record_key not in seen:
@@ -390,23 +400,24 @@ class _MessageStage:
     keeps indexes in memory and cannot spill them; an anti join against a scan of the stored
     keys needs memory only for the stage."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, source_uri: str):
+    def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
-        self.source_uri = source_uri
+        self.lineage: dict = {}
         self.n_rows = 0
         self.seq = 0
 
-    def add(self, rows: list[dict]) -> None:
-        for row in rows:
-            row["stage_seq"] = self.seq     # file order: the first copy of a message wins
-            self.seq += 1
-        message_batch = pa.RecordBatch.from_pylist(rows, schema=_MESSAGE_BATCH_SCHEMA)
+    def add(self, batch: pa.RecordBatch) -> None:
+        n = batch.num_rows
+        # file order, so that the first copy of a message is the one kept
+        message_batch = batch.append_column("stage_seq", pa.array(range(self.seq, self.seq + n),
+                                                                  pa.int64()))
+        self.seq += n
         if self.n_rows:
             self.con.execute("insert into message_stage select * from message_batch")
         else:
             self.con.execute("create or replace temp table message_stage as "
                              "select * from message_batch")
-        self.n_rows += len(rows)
+        self.n_rows += n
 
     def flush(self, result: LoadResult) -> None:
         """Store the staged messages not stored yet (one row per Message-ID, as first seen),
@@ -414,23 +425,27 @@ class _MessageStage:
         if not self.n_rows:
             return
         con = self.con
+        lineage = self.lineage
         result.n_new += con.execute("""
             insert into raw_messages by name
-            select * exclude (stage_seq) from message_stage
+            select * exclude (stage_seq), $source_kind as source_kind, $source_uri as source_uri,
+                   $load_id::bigint as load_id, $loaded_at::timestamptz as loaded_at
+            from message_stage
             anti join raw_messages as stored using (record_key)
             qualify row_number() over (partition by record_key order by stage_seq) = 1
-            """).fetchone()[0]
+            """, lineage).fetchone()[0]
         result.n_already_present = (result.n_read - result.n_rejected - result.n_new
                                     - result.n_updated)
         con.execute("""
             insert into message_sightings by name
-            select distinct on (record_key, source_uri, position)
-                record_key, source_kind, source_uri, folder, position, gmail_labels, load_id,
-                loaded_at as seen_at
+            select distinct on (record_key, position)
+                record_key, $source_kind as source_kind, $source_uri as source_uri, folder,
+                position, gmail_labels, $load_id::bigint as load_id,
+                $loaded_at::timestamptz as seen_at
             from message_stage
-            anti join (select record_key, source_uri, position from message_sightings
-                       where source_uri = $uri) as stored
-                using (record_key, source_uri, position)""", {"uri": self.source_uri})
+            anti join (select record_key, position from message_sightings
+                       where source_uri = $source_uri) as stored
+                using (record_key, position)""", lineage)
         con.execute("drop table message_stage")
         self.n_rows = 0
 
