@@ -14,7 +14,6 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from itertools import islice
 from typing import Iterable, Iterator
 
 import duckdb
@@ -217,8 +216,15 @@ def _reject_row(reject: Rejected, lineage: dict) -> dict:
 
 
 def _batches(records: Iterable, size: int) -> Iterator[list]:
-    it = iter(records)
-    while batch := list(islice(it, size)):
+    """Records in lists of `size`, a list ending early at a FolderState: what came before
+    it is committed before anything after it is read."""
+    batch = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= size or isinstance(record, FolderState):
+            yield batch
+            batch = []
+    if batch:
         yield batch
 
 

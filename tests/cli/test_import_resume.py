@@ -89,3 +89,13 @@ def test_importing_a_finished_mbox_again_adds_nothing(tmp_path):
     assert stored(db) == first
     assert loads(db) == [("completed", 5 * CHUNK + 7, 5 * CHUNK + 7),
                          ("completed", 5 * CHUNK + 7, 0)]
+
+
+def test_running_out_of_memory_is_one_sentence_naming_the_setting(tmp_path):
+    mbox = tmp_path / "All mail.mbox"
+    write_mbox(mbox, 200)
+    proc = run_kith("import", mbox, "--db", tmp_path / "kith.duckdb", check=False,
+                    env={"KITH_MEMORY_LIMIT": "3MB"})
+    output = proc.stdout + proc.stderr
+    assert "DuckDB ran out of memory loading this file (KITH_MEMORY_LIMIT=3MB)" in output
+    assert "Traceback" not in output
