@@ -20,7 +20,9 @@ from kith.warehouse.connection import WarehouseOutOfMemory, connect
 from kith.warehouse.loader import LoadResult, load_records
 from kith.warehouse.state import get_cursor
 
-ProgressFn = Callable[[Path, int], None]
+# (file, records read so far, phase): "reading" while a file is read and loaded, "rebuilding"
+# once, for the views after the last file.
+ProgressFn = Callable[[Path, int, str], None]
 PROGRESS_EVERY = 500
 
 
@@ -91,11 +93,11 @@ def _counting(records: Iterator, path: Path, progress: ProgressFn | None) -> Ite
         elif not isinstance(record, FolderState):
             n += 1
         if progress and n - shown >= PROGRESS_EVERY:
-            progress(path, n)
+            progress(path, n, "reading")
             shown = n
         yield record
     if progress:
-        progress(path, n)
+        progress(path, n, "reading")
 
 
 def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None = None,
@@ -172,6 +174,8 @@ def run_import(paths: Iterable[str | os.PathLike], *, db: str | os.PathLike | No
         for path in files:
             summary.files.append(import_file(con, path, tag=tag, options=options,
                                              progress=progress))
+        if progress and files:
+            progress(files[-1], 0, "rebuilding")
         build(con)
     finally:
         con.close()

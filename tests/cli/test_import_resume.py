@@ -99,3 +99,14 @@ def test_running_out_of_memory_is_one_sentence_naming_the_setting(tmp_path):
     output = proc.stdout + proc.stderr
     assert "DuckDB ran out of memory loading this file (KITH_MEMORY_LIMIT=3MB)" in output
     assert "Traceback" not in output
+
+
+def test_progress_reports_messages_read_then_the_rebuild(tmp_path):
+    from kith.flows.importing import run_import
+    mbox = tmp_path / "All mail.mbox"
+    write_mbox(mbox, 1_200)
+    calls = []
+    run_import([mbox], db=tmp_path / "kith.duckdb",
+               progress=lambda path, n, phase: calls.append((path.name, n, phase)))
+    assert calls == [("All mail.mbox", 500, "reading"), ("All mail.mbox", 1000, "reading"),
+                     ("All mail.mbox", 1200, "reading"), ("All mail.mbox", 0, "rebuilding")]
