@@ -29,6 +29,15 @@ class WarehouseOutOfMemory(MemoryError):
             f"again to carry on. ({detail.splitlines()[0][:200]})")
 
 
+class WarehouseWriteFailed(OSError):
+    """DuckDB could not write the warehouse or its temporary files (a full disk, most often)."""
+
+    def __init__(self, detail: str):
+        super().__init__(
+            f"could not write the warehouse ({detail.splitlines()[0][:200]}); what was "
+            f"committed is kept: free some disk space and import again to carry on.")
+
+
 class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse file for longer than we were willing to wait."""
 

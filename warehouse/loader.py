@@ -21,7 +21,8 @@ import pyarrow as pa
 
 from kith.records import (ContactCard, Deleted, EventOccurrence, FolderState, MailMessage,
                                 Rejected, SocialInvitation, SocialMessage)
-from kith.warehouse.connection import WarehouseOutOfMemory, load_memory_limit
+from kith.warehouse.connection import (WarehouseOutOfMemory, WarehouseWriteFailed,
+                                       load_memory_limit)
 
 BATCH_SIZE = 5_000
 
@@ -242,13 +243,16 @@ def load_records(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: s
     load's row in `loads` says `running` until the last one. If reading or writing fails
     part-way, what was not committed is rolled back, the load is marked `failed` with the error
     (its committed chunks stay), and the exception is raised again (DuckDB running out of
-    memory as WarehouseOutOfMemory, whose message names the setting).
+    memory as WarehouseOutOfMemory, whose message names the setting; failing to write, a full
+    disk, as WarehouseWriteFailed, an OSError).
     """
     with load_memory_limit(con):
         try:
             return _load(con, source_kind, source_uri, records, tag, batch_size)
         except duckdb.OutOfMemoryException as exc:
             raise WarehouseOutOfMemory(str(exc)) from exc
+        except duckdb.IOException as exc:
+            raise WarehouseWriteFailed(str(exc)) from exc
 
 
 class _Counts:
