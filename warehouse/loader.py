@@ -296,65 +296,34 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
         items: dict[str, list[dict]] = {}
         deleted: set[str] = set()
         for batch in _batches(records, batch_size):
-            versioned = {ContactCard: [], EventOccurrence: []}
-            social = {SocialMessage: [], SocialInvitation: []}
-            messages, rejects = [], {}
+            rows = _BatchRows()
+            state = None
             seen: dict[str, set[str]] = {}   # record_key -> record_hashes met in this batch
-
-            def write_batch():
-                if versioned[ContactCard]:
-                    _keep_new_versions(con, "raw_contacts", pa.RecordBatch.from_pylist(
-                        versioned[ContactCard], schema=_CARD_BATCH_SCHEMA), result, tag)
-                if versioned[EventOccurrence]:
-                    _keep_new_versions(con, "raw_events", pa.RecordBatch.from_pylist(
-                        versioned[EventOccurrence], schema=_EVENT_BATCH_SCHEMA), result, tag)
-                if messages:
-                    stage.add(message_batch(messages))
-                    messages.clear()
-                for kind, (table, schema) in _SOCIAL_TABLES.items():
-                    if social[kind]:
-                        _keep_new_once(con, table, pa.RecordBatch.from_pylist(
-                            social[kind], schema=schema), result)
-                if rejects:
-                    _keep_new_rejects(con, pa.RecordBatch.from_pylist(list(rejects.values()),
-                                                                      schema=REJECT_SCHEMA))
-                for rows in (*versioned.values(), *social.values()):
-                    rows.clear()
-                rejects.clear()
-
             for record in batch:
                 if isinstance(record, FolderState):
-                    write_batch()
-                    stage.flush(result)
-                    _save_cursor(con, record, result.load_id)
-                    if chunked:
-                        _update_load(con, result, "running")
-                        con.execute("commit")
-                        committed = _Counts(result)
-                        con.execute("begin transaction")
+                    state = record           # always the last of its batch (see _batches)
                     continue
                 if isinstance(record, Deleted):
                     deleted.add(record.key)
                     continue
                 if isinstance(record, pa.RecordBatch):      # messages, built by a reader
-                    write_batch()
-                    stage.add(record)
+                    rows.message_batches.append(record)
                     result.n_read += record.num_rows
                     continue
                 result.n_read += 1
                 if isinstance(record, Rejected):
                     row = _reject_row(record, lineage)
-                    rejects.setdefault(row["reject_hash"], row)
+                    rows.rejects.setdefault(row["reject_hash"], row)
                     result.n_rejected += 1
                     result.reject_reasons[record.reason] += 1
                     continue
                 if isinstance(record, MailMessage):
-                    messages.append(record)
+                    rows.messages.append(record)
                     continue
                 if isinstance(record, (SocialMessage, SocialInvitation)):
                     if record.record_key not in seen:
                         seen[record.record_key] = set()
-                        social[type(record)].append(_social_row(record, lineage))
+                        rows.social[type(record)].append(_social_row(record, lineage))
                     else:
                         result.n_already_present += 1
                     continue
@@ -370,9 +339,17 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
                     continue
                 row["is_first_of_key"] = not hashes
                 hashes.add(row["record_hash"])
-                versioned[type(record)].append(row)
-            write_batch()
-            if stage.n_rows >= STAGE_ROWS:
+                rows.versioned[type(record)].append(row)
+            rows.write(con, stage, result, tag)
+            if state is not None:
+                stage.flush(result)
+                _save_cursor(con, state, result.load_id)
+                if chunked:
+                    _update_load(con, result, "running")
+                    con.execute("commit")
+                    committed = _Counts(result)
+                    con.execute("begin transaction")
+            elif stage.n_rows >= STAGE_ROWS:
                 stage.flush(result)
         stage.flush(result)
         # A calendar file holding nothing now ({"": []}) says its old occurrences are gone.
@@ -396,6 +373,37 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
             _record_failure(con, result, tag, started_at, committed is not None)
         raise
     return result
+
+
+class _BatchRows:
+    """One batch's records as rows, by the table they go to."""
+
+    def __init__(self):
+        self.versioned = {ContactCard: [], EventOccurrence: []}
+        self.social = {SocialMessage: [], SocialInvitation: []}
+        self.messages: list[MailMessage] = []
+        self.message_batches: list[pa.RecordBatch] = []
+        self.rejects: dict[str, dict] = {}
+
+    def write(self, con: duckdb.DuckDBPyConnection, stage: "_MessageStage", result: LoadResult,
+              tag: str | None) -> None:
+        if self.versioned[ContactCard]:
+            _keep_new_versions(con, "raw_contacts", pa.RecordBatch.from_pylist(
+                self.versioned[ContactCard], schema=_CARD_BATCH_SCHEMA), result, tag)
+        if self.versioned[EventOccurrence]:
+            _keep_new_versions(con, "raw_events", pa.RecordBatch.from_pylist(
+                self.versioned[EventOccurrence], schema=_EVENT_BATCH_SCHEMA), result, tag)
+        if self.messages:
+            self.message_batches.append(message_batch(self.messages))
+        for batch in self.message_batches:
+            stage.add(batch)
+        for kind, (table, schema) in _SOCIAL_TABLES.items():
+            if self.social[kind]:
+                _keep_new_once(con, table, pa.RecordBatch.from_pylist(self.social[kind],
+                                                                      schema=schema), result)
+        if self.rejects:
+            _keep_new_rejects(con, pa.RecordBatch.from_pylist(list(self.rejects.values()),
+                                                              schema=REJECT_SCHEMA))
 
 
 # Staged messages are de-duplicated against the stored ones at least this often: each pass
