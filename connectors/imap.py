@@ -333,11 +333,17 @@ def folder_uri(account: ImapAccount, folder: str) -> str:
             f"{account.effective_port}/{quote(folder, safe='/')}")
 
 
+# A first sync of a big folder yields its cursor every this many messages; the loader commits
+# there, so a dropped connection or a killed sync carries on from that UID.
+RESUME_EVERY = 50_000
+
+
 def read_folder(imap: imaplib.IMAP4, account: ImapAccount, folder: str, cursor: dict | None, *,
                 include_subject: bool = False) -> Iterator[MailMessage | Rejected | FolderState]:
     """Yield the folder's messages not read yet (UID > the cursor's last_uid, or all of them when
     there is no cursor or UIDVALIDITY changed), each as `parse_headers` reads its header fields
-    (position = UID), then a FolderState with the new cursor.
+    (position = UID), then a FolderState with the new cursor; on a big folder also one every
+    RESUME_EVERY messages, with the UID reached so far.
 
     Raises ImapDropped when the connection fails part-way, ImapError when the folder cannot be
     opened.
@@ -357,16 +363,23 @@ def read_folder(imap: imaplib.IMAP4, account: ImapAccount, folder: str, cursor: 
     with_thread_id = "X-GM-EXT-1" in imap.capabilities
     items = (("X-GM-THRID " if with_thread_id else "") + "UID BODY.PEEK[HEADER.FIELDS ("
              + " ".join(HEADER_FIELDS) + ")]")
+    # A new UIDVALIDITY means the UIDs seen before name nothing any more.
+    is_reset = bool(cursor) and cursor.get("uidvalidity") != uidvalidity
+    n_read = 0
     for uids in _new_uids(imap, account, folder, last_uid + 1, uidnext):
         for uid, header_block, thread_id in _fetch(imap, account, folder, uids, items):
+            if n_read and n_read % RESUME_EVERY == 0:
+                # UIDs come in ascending order: everything up to last_uid has been yielded.
+                yield FolderState(folder_uri(account, folder),
+                                  {"uidvalidity": uidvalidity, "last_uid": last_uid},
+                                  is_reset=is_reset)
             yield parse_headers(header_block, position=uid, folder=folder,
                                 include_subject=include_subject, gmail_thread_id=thread_id)
             last_uid = max(last_uid, uid)
+            n_read += 1
     if uidnext:
         # Everything below UIDNEXT at EXAMINE time has been considered; later mail is above it.
         last_uid = max(last_uid, uidnext - 1)
-    # A new UIDVALIDITY means the UIDs seen before name nothing any more.
-    is_reset = bool(cursor) and cursor.get("uidvalidity") != uidvalidity
     yield FolderState(folder_uri(account, folder),
                       {"uidvalidity": uidvalidity, "last_uid": last_uid}, is_reset=is_reset)
 

@@ -40,7 +40,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from functools import lru_cache
 
 from kith.emails import normalize_email
-from kith.records import Mailbox, MailMessage, Rejected
+from kith.records import FolderState, Mailbox, MailMessage, Rejected
 
 HEADER_FIELDS = ("From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Date", "Message-ID",
                  "In-Reply-To", "References", "List-Id", "List-Unsubscribe", "Precedence",
@@ -548,13 +548,17 @@ def is_maildir(path: pathlib.Path) -> bool:
 
 
 def read_mail(path: pathlib.Path, *, include_subject: bool = False,
-              processes: int | None = None) -> Iterator[MailMessage | Rejected]:
+              processes: int | None = None, resume_points: int | None = None,
+              resume: dict | None = None) -> Iterator[MailMessage | Rejected | FolderState]:
     """Yield a MailMessage per message of an mbox file, a single `.eml` message or a Maildir
     folder (cur/ and new/, Maildir++ sub-folders like `.Sent` as folder 'Sent', the top as
     'INBOX'), and a Rejected per block that is not a message, or for a file that is not mail.
 
     `processes` is how many processes parse an mbox of 32 MB or more, this one included
-    (default 1). Raises only for I/O errors.
+    (default 1). With `resume_points`, an mbox also yields a FolderState every that many
+    messages (where the next message starts: everything before it has been yielded) and one
+    when the file is finished; `resume`, such a cursor from an earlier unfinished read of the
+    same file, makes the read carry on from there. Raises only for I/O errors.
     """
     path = pathlib.Path(path)
     if path.is_dir():
@@ -573,12 +577,19 @@ def read_mail(path: pathlib.Path, *, include_subject: bool = False,
                 processes = 1       # see _parse_parallel: a second process did not pay off
             if size < _PARALLEL_MIN_BYTES:
                 processes = 1
-            blocks = _mbox_blocks(f, head)
+            offset, line = _resume_point(f, head, resume)
+            first = head
+            if offset:
+                f.seek(offset)
+                first = f.read(_CHUNK)
+            blocks = _mbox_blocks(f, first, offset=offset, line=line)
+            if resume_points:
+                blocks = _with_resume_points(blocks, resume_points, path, head)
             if processes > 1:
                 yield from _parse_parallel(blocks, processes, include_subject)
             else:
-                for position, block, problem in blocks:
-                    yield _record(position, block, problem, None, include_subject)
+                for item in blocks:
+                    yield _record_or_state(item, include_subject)
             return
         if single or looks_like_eml(head):
             block, problem = _header_block_of_file(f, head)
@@ -604,6 +615,50 @@ def _rest_is_blank(f) -> bool:
         f.seek(where)
 
 
+def _head_digest(head: bytes) -> str:
+    return hashlib.sha256(head).hexdigest()
+
+
+def _resume_point(f, head: bytes, resume: dict | None) -> tuple[int, int]:
+    """(byte offset, line) to start reading an mbox at: where an unfinished earlier read of this
+    same file stopped, else its start. A cursor that does not fit the file (another file now
+    has the name, or it shrank) is ignored: the read starts over and nothing is added twice."""
+    if not resume or resume.get("finished") or not resume.get("offset"):
+        return 0, 1
+    offset, line = int(resume["offset"]), int(resume.get("line", 1))
+    if resume.get("head_sha256") != _head_digest(head):
+        return 0, 1
+    f.seek(offset)
+    at = f.read(5)
+    f.seek(len(head))
+    return (offset, line) if at == b"From " else (0, 1)
+
+
+def _with_resume_points(blocks, every: int, path: pathlib.Path, head: bytes):
+    """The blocks, with a FolderState before every `every`-th one and after the last: the file
+    offset and line where the rest of the file starts."""
+    uri = path.resolve().as_uri()
+    digest = _head_digest(head)
+    n = 0
+    for item in blocks:
+        if n and n % every == 0:
+            yield FolderState(uri, {"offset": item[3], "line": item[0], "head_sha256": digest,
+                                    "finished": False})
+        n += 1
+        yield item
+    stat = path.stat()
+    # size and mtime_ns as a finished `kith sync` writes them: an unchanged file is then skipped.
+    yield FolderState(uri, {"finished": True, "head_sha256": digest, "size": stat.st_size,
+                            "mtime_ns": stat.st_mtime_ns})
+
+
+def _record_or_state(item, include_subject: bool) -> MailMessage | Rejected | FolderState:
+    if isinstance(item, FolderState):
+        return item
+    position, block, problem, _ = item
+    return _record(position, block, problem, None, include_subject)
+
+
 def _record(position: int, block: bytes, problem: str | None, folder: str | None,
             include_subject: bool) -> MailMessage | Rejected:
     if problem is not None and problem.startswith("reject:"):
@@ -615,10 +670,8 @@ def _record(position: int, block: bytes, problem: str | None, folder: str | None
     return record
 
 
-def _parse_batch(batch: list[tuple[int, bytes, str | None]], include_subject: bool
-                 ) -> list[MailMessage | Rejected]:
-    return [_record(position, block, problem, None, include_subject)
-            for position, block, problem in batch]
+def _parse_batch(batch: list, include_subject: bool) -> list[MailMessage | Rejected | FolderState]:
+    return [_record_or_state(item, include_subject) for item in batch]
 
 
 class _Parsed:
@@ -711,13 +764,15 @@ def _header_block_of_file(f, head: bytes) -> tuple[bytes, str | None]:
 _BLANK_LINE = re.compile(rb"\n\r*\n")
 
 
-def _mbox_blocks(f, head: bytes) -> Iterator[tuple[int, bytes, str | None]]:
-    """(line of the From_ line, header block, problem) for each message of an mbox file.
+def _mbox_blocks(f, head: bytes, *, offset: int = 0, line: int = 1
+                 ) -> Iterator[tuple[int, bytes, str | None, int]]:
+    """(line of the From_ line, header block, problem, file offset of the From_ line) for each
+    message of an mbox file; `head` is the file's bytes from `offset`, which is at `line`.
 
     problem is None, a warning for the record, or 'reject:<reason>' for a block that is no
     message. Bodies are scanned for the next boundary and dropped chunk by chunk.
     """
-    scan = _MboxScan(f, head)
+    scan = _MboxScan(f, head, offset, line)
     start = 0
     while start < len(scan.buf) and scan.buf[start] in b"\r\n\t \0":
         start += 1                     # blank lines before the first From_ line
@@ -736,28 +791,34 @@ def _mbox_blocks(f, head: bytes) -> Iterator[tuple[int, bytes, str | None]]:
         blank = scan.header_end(hdr)
         if blank < 0 and scan.eof:
             yield (position, scan.buf[hdr:],
-                   "truncated: the file ends inside this message's headers")
+                   "truncated: the file ends inside this message's headers", scan.at(start))
             return
         if blank < 0:
             yield (position, scan.buf[hdr:hdr + _MAX_HEADER],
-                   f"reject:header block longer than {_MAX_HEADER >> 20} MB (no blank line)")
+                   f"reject:header block longer than {_MAX_HEADER >> 20} MB (no blank line)",
+                   scan.at(start))
             blank = scan.skip_to_blank_line(hdr)
             if blank < 0:
                 return
         else:
-            yield position, scan.buf[hdr:blank], None
+            yield position, scan.buf[hdr:blank], None, scan.at(start)
         start = scan.next_message(blank)
 
 
 class _MboxScan:
     """A window on an mbox file: the bytes not yet passed, and the line number where they start."""
 
-    def __init__(self, f, head: bytes):
+    def __init__(self, f, head: bytes, offset: int = 0, line: int = 1):
         self.f = f
         self.buf = head
         self.eof = False
+        self.base = offset     # the file offset of buf[0]
         self.counted_to = 0    # newlines before buf[counted_to] are counted in line_at
-        self.line_at = 1
+        self.line_at = line
+
+    def at(self, index: int) -> int:
+        """The file offset of buf[index]."""
+        return self.base + index
 
     def read_more(self) -> bool:
         more = self.f.read(_CHUNK)
@@ -774,6 +835,7 @@ class _MboxScan:
         else:
             self.line_at -= self.buf.count(b"\n", upto, self.counted_to)
         self.buf = self.buf[upto:]
+        self.base += upto
         self.counted_to = 0
 
     def line_of(self, index: int) -> int:

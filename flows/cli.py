@@ -10,6 +10,7 @@ import csv
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import List, Optional
 
@@ -201,16 +202,22 @@ def _import_with_progress(files, db_path, tag, region, subjects):
     total_bytes = sum(f.stat().st_size for f in files if f.is_file())
     show = err.is_terminal and (total_bytes > 2_000_000 or len(files) > 20)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("{task.fields[records]:,} records"), TimeElapsedColumn(),
-                        console=err, transient=True, disable=not show)
+                        TextColumn("{task.fields[records]:,} records {task.fields[rate]}"),
+                        TimeElapsedColumn(), console=err, transient=True, disable=not show)
     with progress:
-        bar = progress.add_task("importing", total=len(files), records=0)
+        bar = progress.add_task("importing", total=len(files), records=0, rate="")
         seen: dict[Path, int] = {}
+        started = time.monotonic()
 
-        def on_progress(path: Path, n: int) -> None:
+        def on_progress(path: Path, n: int, phase: str) -> None:
+            if phase == "rebuilding":
+                progress.update(bar, completed=len(files), description="rebuilding views")
+                return
             seen[path] = n
-            progress.update(bar, completed=len(seen) - 1, records=sum(seen.values()),
-                            description=path.name[:40])
+            records = sum(seen.values())
+            rate = records / max(time.monotonic() - started, 1e-3)
+            progress.update(bar, completed=len(seen) - 1, records=records,
+                            rate=f"({rate:,.0f}/s)", description=f"reading {path.name[:40]}")
 
         summary = run_import(files, db=db_path, tag=tag,
                              region=region.upper() if region else None,

@@ -6,9 +6,10 @@ connection, so they stay hashable and each opens the file only for as long as it
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from kith.connectors.detect import ReadOptions
@@ -21,13 +22,33 @@ from kith.warehouse.connection import connect
 def import_file_task(db: str, path: str, tag: str | None, options: ReadOptions) -> FileOutcome:
     con = connect(db)
     try:
-        return import_file(con, Path(path), tag=tag, options=options)
+        return import_file(con, Path(path), tag=tag, options=options,
+                           progress=_logged_progress())
     finally:
         con.close()
 
 
+LOG_EVERY = 50_000      # records between two progress lines in the flow run's log
+
+
+def _logged_progress():
+    """A progress function writing records read and the rate to the flow run's log."""
+    logger = get_run_logger()
+    started = time.monotonic()
+    logged = 0
+
+    def log(path: Path, n: int, phase: str) -> None:
+        nonlocal logged
+        if n - logged >= LOG_EVERY:
+            logged = n
+            logger.info("%s: %s, %s records read (%.0f/s)", path.name, phase, f"{n:,}",
+                        n / max(time.monotonic() - started, 1e-3))
+    return log
+
+
 @task(name="build-views", cache_policy=NO_CACHE)
 def build_views_task(db: str) -> list[str]:
+    get_run_logger().info("rebuilding views")
     con = connect(db)
     try:
         return build(con)

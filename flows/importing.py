@@ -10,15 +10,19 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import duckdb
+import pyarrow as pa
 
-from kith.connectors.detect import ReadOptions, detect, is_maildir
+from kith.connectors.detect import FileKind, ReadOptions, detect, is_maildir
 from kith.phones import default_region
 from kith.records import FolderState, RefusedFile
 from kith.transforms.runner import build
-from kith.warehouse.connection import connect
+from kith.warehouse.connection import WarehouseOutOfMemory, connect
 from kith.warehouse.loader import LoadResult, load_records, record_refused
+from kith.warehouse.state import get_cursor
 
-ProgressFn = Callable[[Path, int], None]
+# (file, records read so far, phase): "reading" while a file is read and loaded, "rebuilding"
+# once, for the views after the last file.
+ProgressFn = Callable[[Path, int, str], None]
 PROGRESS_EVERY = 500
 
 
@@ -88,14 +92,18 @@ def _walk(path: Path) -> Iterator[Path]:
 
 
 def _counting(records: Iterator, path: Path, progress: ProgressFn | None) -> Iterator:
-    n = 0
+    n = shown = 0
     for record in records:
-        n += 1
-        if progress and n % PROGRESS_EVERY == 0:
-            progress(path, n)
+        if isinstance(record, pa.RecordBatch):      # messages read in another process
+            n += record.num_rows
+        elif not isinstance(record, FolderState):
+            n += 1
+        if progress and n - shown >= PROGRESS_EVERY:
+            progress(path, n, "reading")
+            shown = n
         yield record
     if progress:
-        progress(path, n)
+        progress(path, n, "reading")
 
 
 # Set (tests set it) to let an unexpected exception from a connector escape `import_file`
@@ -133,7 +141,7 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None =
     if kind is None:
         return refused(None, "not a vCard, contacts CSV, calendar, mail file or LinkedIn export; "
                              "skipped")
-    records = _counting(kind.read(path, options), path, progress)
+    records = _counting(_read(con, kind, path, options), path, progress)
     if state is not None:
         records = chain(records, [state])
     try:
@@ -143,6 +151,8 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None =
     except OSError as exc:
         return FileOutcome(path, kind.name, problem=f"cannot read: {exc.strerror or exc}",
                            result=_last_load(con, uri))
+    except WarehouseOutOfMemory as exc:              # one sentence: what to set, and where
+        return FileOutcome(path, kind.name, problem=str(exc), result=_last_load(con, uri))
     except duckdb.Error:
         raise                                        # the warehouse, not the file
     except Exception as exc:
@@ -179,6 +189,28 @@ def _last_load(con: duckdb.DuckDBPyConnection, uri: str) -> LoadResult | None:
     return LoadResult(row[1], uri, load_id=row[0], status=row[2], error=row[3])
 
 
+# An mbox is loaded in chunks of this many messages, each committed with the point where the
+# next one starts, so an import that is killed carries on from there next time.
+MBOX_CHUNK = int(os.environ.get("KITH_MBOX_CHUNK", "50000"))
+# A bigger mbox is read in a child process while this one loads; below it, starting the child
+# costs more than it saves.
+BACKGROUND_MIN_BYTES = 16 << 20
+
+
+def _read(con: duckdb.DuckDBPyConnection, kind: FileKind, path: Path, options: ReadOptions
+          ) -> Iterator:
+    if kind.name != "mbox":
+        return kind.read(path, options)
+    resume = get_cursor(con, path.resolve().as_uri())
+    if path.stat().st_size >= BACKGROUND_MIN_BYTES:
+        from kith.flows.mbox_reader import read_mbox_batches
+        return read_mbox_batches(path, include_subject=options.include_subject,
+                                 resume_points=MBOX_CHUNK, resume=resume)
+    from kith.connectors.mail import read_mail
+    return read_mail(path, include_subject=options.include_subject, resume_points=MBOX_CHUNK,
+                     resume=resume)
+
+
 def read_options(region: str | None, include_subject: bool,
                  owner_tz: str | None = None) -> ReadOptions:
     """The user's choices plus the defaults from the environment (`KITH_PHONE_REGION` or the
@@ -207,6 +239,8 @@ def run_import(paths: Iterable[str | os.PathLike], *, db: str | os.PathLike | No
             except (KeyboardInterrupt, duckdb.InterruptException):
                 raise ImportInterrupted(summary, path, len(files)) from None
             summary.files.append(outcome)
+        if progress and files:
+            progress(files[-1], 0, "rebuilding")
         build(con)
     finally:
         con.close()

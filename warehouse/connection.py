@@ -19,6 +19,25 @@ LOCK_TIMEOUT_S = float(os.environ.get("KITH_LOCK_TIMEOUT", "30"))
 LOAD_MEMORY_LIMIT = os.environ.get("KITH_MEMORY_LIMIT", "256MB")
 
 
+class WarehouseOutOfMemory(MemoryError):
+    """DuckDB could not finish a load within $KITH_MEMORY_LIMIT even by spilling to disk."""
+
+    def __init__(self, detail: str):
+        super().__init__(
+            f"DuckDB ran out of memory loading this file (KITH_MEMORY_LIMIT={LOAD_MEMORY_LIMIT}); "
+            f"what was committed is kept: set KITH_MEMORY_LIMIT higher (e.g. 1GB) and import "
+            f"again to carry on. ({detail.splitlines()[0][:200]})")
+
+
+class WarehouseWriteFailed(OSError):
+    """DuckDB could not write the warehouse or its temporary files (a full disk, most often)."""
+
+    def __init__(self, detail: str):
+        super().__init__(
+            f"could not write the warehouse ({detail.splitlines()[0][:200]}); what was "
+            f"committed is kept: free some disk space and import again to carry on.")
+
+
 class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse file for longer than we were willing to wait."""
 

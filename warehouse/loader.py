@@ -14,7 +14,6 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from itertools import islice
 from typing import Iterable, Iterator
 
 import duckdb
@@ -22,7 +21,8 @@ import pyarrow as pa
 
 from kith.records import (ContactCard, Deleted, EventOccurrence, FolderState, MailMessage,
                           RefusedFile, Rejected, SocialInvitation, SocialMessage)
-from kith.warehouse.connection import load_memory_limit
+from kith.warehouse.connection import (WarehouseOutOfMemory, WarehouseWriteFailed,
+                                       load_memory_limit)
 
 BATCH_SIZE = 5_000
 
@@ -60,12 +60,10 @@ CONTACT_SCHEMA = pa.schema([
 
 _MAILBOXES = _struct_list(name=pa.string(), address=pa.string(), normalized=pa.string())
 
+# A message batch as built from records, before the loader adds where and when it was loaded.
 MESSAGE_SCHEMA = pa.schema([
     ("record_key", pa.string()), ("record_hash", pa.string()), ("message_id", pa.string()),
-    ("has_message_id", pa.bool_()),
-    ("source_kind", pa.string()), ("source_uri", pa.string()), ("folder", pa.string()),
-    ("position", pa.int64()), ("load_id", pa.int64()),
-    ("loaded_at", pa.timestamp("us", tz="UTC")),
+    ("has_message_id", pa.bool_()), ("folder", pa.string()), ("position", pa.int64()),
     ("date_raw", pa.string()), ("sent_at", pa.timestamp("us", tz="UTC")),
     ("from_addrs", _MAILBOXES), ("sender_addrs", _MAILBOXES), ("reply_to_addrs", _MAILBOXES),
     ("to_addrs", _MAILBOXES), ("cc_addrs", _MAILBOXES), ("bcc_addrs", _MAILBOXES),
@@ -75,6 +73,8 @@ MESSAGE_SCHEMA = pa.schema([
     ("gmail_labels", _TEXT_LIST), ("gmail_thread_id", pa.string()), ("subject", pa.string()),
     ("warnings", _TEXT_LIST), ("raw_text", pa.string()),
 ])
+_MAILBOX_COLUMNS = ("from_addrs", "sender_addrs", "reply_to_addrs", "to_addrs", "cc_addrs",
+                    "bcc_addrs")
 
 _PERSON = pa.struct([pa.field(name, pa.string()) for name in
                      ("email", "normalized", "name", "partstat", "role", "cutype")])
@@ -119,7 +119,6 @@ _SOCIAL_TABLES = {SocialMessage: ("raw_social_messages", SOCIAL_MESSAGE_SCHEMA),
 # What a batch carries to DuckDB: the stored columns plus a flag the loader computes.
 _FIRST_OF_KEY = pa.field("is_first_of_key", pa.bool_())
 _CARD_BATCH_SCHEMA = CONTACT_SCHEMA.append(_FIRST_OF_KEY)
-_MESSAGE_BATCH_SCHEMA = MESSAGE_SCHEMA.append(_FIRST_OF_KEY)
 _EVENT_BATCH_SCHEMA = EVENT_SCHEMA.append(_FIRST_OF_KEY)
 
 # Message fields whose column has another name (SQL keywords, or plural for lists).
@@ -168,17 +167,18 @@ def _card_row(card: ContactCard, lineage: dict) -> dict:
     return row
 
 
-def _message_row(message: MailMessage, lineage: dict) -> dict:
-    row = {_MESSAGE_COLUMNS.get(name, name): getattr(message, name)
-           for name in MailMessage.__slots__}
-    for name in ("from_addrs", "sender_addrs", "reply_to_addrs", "to_addrs", "cc_addrs",
-                 "bcc_addrs"):
-        row[name] = [{"name": m.name, "address": m.address, "normalized": m.normalized}
-                     for m in row[name]]
-    row["record_key"] = message.record_key
-    row["record_hash"] = message.record_hash
-    row.update(lineage)
-    return row
+def message_batch(messages: list[MailMessage]) -> pa.RecordBatch:
+    """Messages as one Arrow batch (MESSAGE_SCHEMA), built column by column."""
+    columns = {"record_key": [m.record_key for m in messages],
+               "record_hash": [m.record_hash for m in messages]}
+    for name in MailMessage.__slots__:
+        column = _MESSAGE_COLUMNS.get(name, name)
+        values = [getattr(m, name) for m in messages]
+        if column in _MAILBOX_COLUMNS:
+            values = [[{"name": b.name, "address": b.address, "normalized": b.normalized}
+                       for b in boxes] for boxes in values]
+        columns[column] = values
+    return pa.RecordBatch.from_pydict(columns, schema=MESSAGE_SCHEMA)
 
 
 def _event_row(event: EventOccurrence, lineage: dict) -> dict:
@@ -217,8 +217,15 @@ def _reject_row(reject: Rejected, lineage: dict) -> dict:
 
 
 def _batches(records: Iterable, size: int) -> Iterator[list]:
-    it = iter(records)
-    while batch := list(islice(it, size)):
+    """Records in lists of `size`, a list ending early at a FolderState: what came before
+    it is committed before anything after it is read."""
+    batch = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= size or isinstance(record, FolderState):
+            yield batch
+            batch = []
+    if batch:
         yield batch
 
 
@@ -227,59 +234,97 @@ def load_records(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: s
                                    | SocialInvitation | Rejected | Deleted | FolderState], *,
                  tag: str | None = None,
                  batch_size: int = BATCH_SIZE) -> LoadResult:
-    """Load one source's records in one transaction and record the load in the ledger.
+    """Load one source's records and record the load in the ledger.
 
     Each batch is compared with what is stored (earlier batches of this load included) as it
-    arrives, so memory does not grow with the size of the source. If reading or writing fails
-    part-way, nothing of this load is kept; a row is written to `loads` with the error (status
+    arrives, so memory does not grow with the size of the source. A load is one transaction,
+    except that mail commits at each FolderState its connector yields (an mbox's resume points,
+    an IMAP folder's cursor): each such chunk, with its cursor, is one transaction, and the
+    load's row in `loads` says `running` until the last one. If reading or writing fails
+    part-way, what was not committed is rolled back, a row in `loads` says why (status
     `refused` when the connector refused the whole file, `interrupted` on Ctrl-C, else
-    `failed`), and the exception is raised again.
+    `failed`; committed chunks stay), and the exception is raised again (DuckDB running out of
+    memory as WarehouseOutOfMemory, whose message names the setting; failing to write, a full
+    disk, as WarehouseWriteFailed, an OSError).
     """
     with load_memory_limit(con):
-        return _load(con, source_kind, source_uri, records, tag, batch_size)
+        try:
+            return _load(con, source_kind, source_uri, records, tag, batch_size)
+        except duckdb.OutOfMemoryException as exc:
+            raise WarehouseOutOfMemory(str(exc)) from exc
+        except duckdb.IOException as exc:
+            raise WarehouseWriteFailed(str(exc)) from exc
+
+
+class _Counts:
+    """A LoadResult's counts as they stood at the last commit."""
+
+    def __init__(self, result: LoadResult):
+        self.values = {name: getattr(result, name) for name in _COUNTED}
+        self.reasons = Counter(result.reject_reasons)
+
+    def restore(self, result: LoadResult) -> None:
+        for name, value in self.values.items():
+            setattr(result, name, value)
+        result.reject_reasons = Counter(self.reasons)
+
+
+_COUNTED = ("n_read", "n_new", "n_updated", "n_already_present", "n_rejected")
 
 
 def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, records: Iterable,
           tag: str | None, batch_size: int) -> LoadResult:
     result = LoadResult(source_kind, source_uri)
     started_at = datetime.now(timezone.utc)
+    chunked = source_kind not in CALENDAR_SOURCES + CONTACT_SOURCES
+    committed: _Counts | None = None      # set once a chunk of this load is committed
+    stage = _MessageStage(con)
     con.execute("begin transaction")
     try:
         result.load_id = con.execute("select nextval('load_id_seq')").fetchone()[0]
+        # Only one process writes the warehouse: a load of this source still `running` was
+        # killed part-way.
+        con.execute("update loads set status = 'interrupted' "
+                    "where source_uri = ? and status = 'running'", [source_uri])
+        con.execute("""
+            insert into loads (load_id, source_kind, source_uri, tag, started_at, status)
+            values (?, ?, ?, ?, ?, 'running')""",
+                    [result.load_id, source_kind, source_uri, tag, started_at])
         lineage = {"source_kind": source_kind, "source_uri": source_uri,
                    "load_id": result.load_id, "loaded_at": started_at}
+        stage.lineage = lineage
         # Calendars and CardDAV: which records each file / resource holds in this load.
         items: dict[str, list[dict]] = {}
         deleted: set[str] = set()
         for batch in _batches(records, batch_size):
-            versioned = {ContactCard: [], EventOccurrence: []}
-            social = {SocialMessage: [], SocialInvitation: []}
-            messages, rejects = [], {}
+            rows = _BatchRows()
+            state = None
             seen: dict[str, set[str]] = {}   # record_key -> record_hashes met in this batch
             for record in batch:
                 if isinstance(record, FolderState):
-                    _save_cursor(con, record, result.load_id)
+                    state = record           # always the last of its batch (see _batches)
                     continue
                 if isinstance(record, Deleted):
                     deleted.add(record.key)
                     continue
+                if isinstance(record, pa.RecordBatch):      # messages, built by a reader
+                    rows.message_batches.append(record)
+                    result.n_read += record.num_rows
+                    continue
                 result.n_read += 1
                 if isinstance(record, Rejected):
                     row = _reject_row(record, lineage)
-                    rejects.setdefault(row["reject_hash"], row)
+                    rows.rejects.setdefault(row["reject_hash"], row)
                     result.n_rejected += 1
                     result.reject_reasons[record.reason] += 1
                     continue
                 if isinstance(record, MailMessage):
-                    row = _message_row(record, lineage)
-                    row["is_first_of_key"] = row["record_key"] not in seen
-                    seen.setdefault(row["record_key"], set())
-                    messages.append(row)
+                    rows.messages.append(record)
                     continue
                 if isinstance(record, (SocialMessage, SocialInvitation)):
                     if record.record_key not in seen:
                         seen[record.record_key] = set()
-                        social[type(record)].append(_social_row(record, lineage))
+                        rows.social[type(record)].append(_social_row(record, lineage))
                     else:
                         result.n_already_present += 1
                     continue
@@ -295,23 +340,19 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
                     continue
                 row["is_first_of_key"] = not hashes
                 hashes.add(row["record_hash"])
-                versioned[type(record)].append(row)
-            if versioned[ContactCard]:
-                _keep_new_versions(con, "raw_contacts", pa.RecordBatch.from_pylist(
-                    versioned[ContactCard], schema=_CARD_BATCH_SCHEMA), result, tag)
-            if versioned[EventOccurrence]:
-                _keep_new_versions(con, "raw_events", pa.RecordBatch.from_pylist(
-                    versioned[EventOccurrence], schema=_EVENT_BATCH_SCHEMA), result, tag)
-            if messages:
-                _keep_new_messages(con, pa.RecordBatch.from_pylist(
-                    messages, schema=_MESSAGE_BATCH_SCHEMA), result)
-            for kind, (table, schema) in _SOCIAL_TABLES.items():
-                if social[kind]:
-                    _keep_new_once(con, table, pa.RecordBatch.from_pylist(social[kind],
-                                                                          schema=schema), result)
-            if rejects:
-                _keep_new_rejects(con, pa.RecordBatch.from_pylist(list(rejects.values()),
-                                                                  schema=REJECT_SCHEMA))
+                rows.versioned[type(record)].append(row)
+            rows.write(con, stage, result, tag)
+            if state is not None:
+                stage.flush(result)
+                _save_cursor(con, state, result.load_id)
+                if chunked:
+                    _update_load(con, result, "running")
+                    con.execute("commit")
+                    committed = _Counts(result)
+                    con.execute("begin transaction")
+            elif stage.n_rows >= STAGE_ROWS:
+                stage.flush(result)
+        stage.flush(result)
         # A calendar file holding nothing now ({"": []}) says its old occurrences are gone.
         held = items or ({} if source_kind in SERVER_SOURCES else {"": []})
         if source_kind in CALENDAR_SOURCES:
@@ -320,29 +361,134 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
         elif source_kind in CONTACT_SOURCES:
             _record_items(con, "contact_items", "cards", source_uri, result.load_id, held,
                           deleted)
-        con.execute("""
-            insert into loads (load_id, source_kind, source_uri, tag, started_at, finished_at,
-                               status, n_read, n_inserted, n_updated, n_already_present, n_rejected)
-            values (?, ?, ?, ?, ?, now(), 'completed', ?, ?, ?, ?, ?)""",
-                    [result.load_id, source_kind, source_uri, tag, started_at, result.n_read,
-                     result.n_inserted, result.n_updated, result.n_already_present,
-                     result.n_rejected])
+        _update_load(con, result, "completed")
         con.execute("commit")
     except BaseException as exc:
         con.execute("rollback")
+        stage.forget()
+        kept = "the chunks committed before it are kept" if committed is not None else "nothing kept"
         if isinstance(exc, RefusedFile):
             result.status, result.error = "refused", str(exc)
         elif isinstance(exc, (KeyboardInterrupt, duckdb.InterruptException)):
-            result.status, result.error = "interrupted", "interrupted (Ctrl-C); nothing kept"
+            result.status, result.error = "interrupted", f"interrupted (Ctrl-C); {kept}"
         else:
             result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
+        if committed is not None:
+            committed.restore(result)
         if isinstance(exc, (Exception, KeyboardInterrupt)):
             try:
-                _record_failure(con, result, tag, started_at)
+                _record_failure(con, result, tag, started_at, committed is not None)
             except Exception:
                 pass       # the ledger row is a courtesy; the original error is what matters
         raise
     return result
+
+
+class _BatchRows:
+    """One batch's records as rows, by the table they go to."""
+
+    def __init__(self):
+        self.versioned = {ContactCard: [], EventOccurrence: []}
+        self.social = {SocialMessage: [], SocialInvitation: []}
+        self.messages: list[MailMessage] = []
+        self.message_batches: list[pa.RecordBatch] = []
+        self.rejects: dict[str, dict] = {}
+
+    def write(self, con: duckdb.DuckDBPyConnection, stage: "_MessageStage", result: LoadResult,
+              tag: str | None) -> None:
+        if self.versioned[ContactCard]:
+            _keep_new_versions(con, "raw_contacts", pa.RecordBatch.from_pylist(
+                self.versioned[ContactCard], schema=_CARD_BATCH_SCHEMA), result, tag)
+        if self.versioned[EventOccurrence]:
+            _keep_new_versions(con, "raw_events", pa.RecordBatch.from_pylist(
+                self.versioned[EventOccurrence], schema=_EVENT_BATCH_SCHEMA), result, tag)
+        if self.messages:
+            self.message_batches.append(message_batch(self.messages))
+        for batch in self.message_batches:
+            stage.add(batch)
+        for kind, (table, schema) in _SOCIAL_TABLES.items():
+            if self.social[kind]:
+                _keep_new_once(con, table, pa.RecordBatch.from_pylist(self.social[kind],
+                                                                      schema=schema), result)
+        if self.rejects:
+            _keep_new_rejects(con, pa.RecordBatch.from_pylist(list(self.rejects.values()),
+                                                              schema=REJECT_SCHEMA))
+
+
+# Staged messages are de-duplicated against the stored ones at least this often: each pass
+# reads the stored Message-IDs once, so fewer, larger passes are faster; the stage itself is a
+# DuckDB table, which spills to disk like the rest.
+STAGE_ROWS = 50_000
+
+
+class _MessageStage:
+    """Messages of the current chunk, held in a temporary DuckDB table until they are compared
+    with the stored ones in one pass. An index would make each comparison cheap, but DuckDB
+    keeps indexes in memory and cannot spill them; an anti join against a scan of the stored
+    keys needs memory only for the stage."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        self.lineage: dict = {}
+        self.n_rows = 0
+        self.seq = 0
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        n = batch.num_rows
+        # file order, so that the first copy of a message is the one kept
+        message_batch = batch.append_column("stage_seq", pa.array(range(self.seq, self.seq + n),
+                                                                  pa.int64()))
+        self.seq += n
+        if self.n_rows:
+            self.con.execute("insert into message_stage select * from message_batch")
+        else:
+            self.con.execute("create or replace temp table message_stage as "
+                             "select * from message_batch")
+        self.n_rows += n
+
+    def flush(self, result: LoadResult) -> None:
+        """Store the staged messages not stored yet (one row per Message-ID, as first seen),
+        record every place each was seen, and empty the stage."""
+        if not self.n_rows:
+            return
+        con = self.con
+        lineage = self.lineage
+        result.n_new += con.execute("""
+            insert into raw_messages by name
+            select * exclude (stage_seq), $source_kind as source_kind, $source_uri as source_uri,
+                   $load_id::bigint as load_id, $loaded_at::timestamptz as loaded_at
+            from message_stage
+            anti join raw_messages as stored using (record_key)
+            qualify row_number() over (partition by record_key order by stage_seq) = 1
+            """, lineage).fetchone()[0]
+        result.n_already_present = (result.n_read - result.n_rejected - result.n_new
+                                    - result.n_updated)
+        con.execute("""
+            insert into message_sightings by name
+            select distinct on (record_key, position)
+                record_key, $source_kind as source_kind, $source_uri as source_uri, folder,
+                position, gmail_labels, $load_id::bigint as load_id,
+                $loaded_at::timestamptz as seen_at
+            from message_stage
+            anti join (select record_key, position from message_sightings
+                       where source_uri = $source_uri) as stored
+                using (record_key, position)""", lineage)
+        con.execute("drop table message_stage")
+        self.n_rows = 0
+
+    def forget(self) -> None:
+        """After a rollback: the stage's table went with it."""
+        self.n_rows = 0
+        self.con.execute("drop table if exists message_stage")
+
+
+def _update_load(con: duckdb.DuckDBPyConnection, result: LoadResult, status: str) -> None:
+    con.execute("""
+        update loads set status = ?, finished_at = now(), n_read = ?, n_inserted = ?,
+                         n_updated = ?, n_already_present = ?, n_rejected = ?
+        where load_id = ?""",
+                [status, result.n_read, result.n_inserted, result.n_updated,
+                 result.n_already_present, result.n_rejected, result.load_id])
 
 
 def _keep_new_versions(con: duckdb.DuckDBPyConnection, table: str, batch: pa.RecordBatch,
@@ -379,31 +525,6 @@ def _keep_new_versions(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Rec
             where not exists (select 1 from record_tags as t
                               where t.record_key = b.record_key and t.tag = $tag)""",
                     {"tag": tag, "load_id": result.load_id})
-
-
-def _keep_new_messages(con: duckdb.DuckDBPyConnection, message_batch: pa.RecordBatch,
-                       result: LoadResult) -> None:
-    """Store the messages of one batch not stored yet (one row per Message-ID, as first seen),
-    and record every place each message was seen."""
-    result.n_new += con.execute("""
-        select count(*) from message_batch as b
-        where b.is_first_of_key
-          and not exists (select 1 from raw_messages as m where m.record_key = b.record_key)
-        """).fetchone()[0]
-    result.n_already_present = (result.n_read - result.n_rejected - result.n_new
-                                - result.n_updated)
-    con.execute("""
-        insert into raw_messages by name
-        select b.* exclude (is_first_of_key) from message_batch as b
-        anti join raw_messages as stored using (record_key)
-        where b.is_first_of_key""")
-    con.execute("""
-        insert into message_sightings by name
-        select distinct on (record_key, source_uri, position)
-            record_key, source_kind, source_uri, folder, position, gmail_labels, load_id,
-            loaded_at as seen_at
-        from message_batch as b
-        anti join message_sightings as stored using (record_key, source_uri, position)""")
 
 
 # Sources whose every load is a full picture of what each file or resource holds now; a server
@@ -459,7 +580,12 @@ def _keep_new_rejects(con: duckdb.DuckDBPyConnection, reject_batch: pa.RecordBat
         anti join rejects as stored using (reject_hash)""")
 
 
-def _record_failure(con, result: LoadResult, tag: str | None, started_at: datetime) -> None:
+def _record_failure(con, result: LoadResult, tag: str | None, started_at: datetime,
+                    has_committed: bool = False) -> None:
+    if has_committed:       # its row, `running` as of the last committed chunk, says so
+        con.execute("update loads set status = ?, finished_at = now(), error = ? "
+                    "where load_id = ?", [result.status, result.error, result.load_id])
+        return
     con.execute("""
         insert into loads (source_kind, source_uri, tag, started_at, finished_at, status, n_read,
                            error)

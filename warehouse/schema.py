@@ -388,8 +388,48 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         comment on table tier_snapshots is 'One row per person whose tier changed at a snapshot (taken after a build; the first holds everyone)';
     """),
-    (8, "load statuses: refused and interrupted", """
-        comment on column loads.status is 'completed; refused (the file was not read at all, see error); failed (reading or writing broke part-way: nothing of it was written, see error); interrupted (Ctrl-C: nothing of it was written)';
+    (8, "mail without unspillable indexes; loads that commit in chunks", """
+        -- A primary key is an ART index, which DuckDB keeps in memory and cannot spill: at a
+        -- few million messages it outgrew the load's memory limit. The loader de-duplicates
+        -- with anti joins instead, so these two tables are rebuilt without their keys.
+        create table raw_messages_v8 as select * from raw_messages limit 0;
+        insert into raw_messages_v8 select * from raw_messages;
+        drop table raw_messages;
+        alter table raw_messages_v8 rename to raw_messages;
+        create table message_sightings_v8 as select * from message_sightings limit 0;
+        insert into message_sightings_v8 select * from message_sightings;
+        drop table message_sightings;
+        alter table message_sightings_v8 rename to message_sightings;
+        alter table raw_messages alter column record_key set not null;
+        alter table raw_messages alter column record_hash set not null;
+        alter table raw_messages alter column message_id set not null;
+        alter table raw_messages alter column has_message_id set not null;
+        alter table raw_messages alter column source_kind set not null;
+        alter table raw_messages alter column source_uri set not null;
+        alter table raw_messages alter column position set not null;
+        alter table raw_messages alter column load_id set not null;
+        alter table raw_messages alter column loaded_at set not null;
+        alter table message_sightings alter column record_key set not null;
+        alter table message_sightings alter column source_kind set not null;
+        alter table message_sightings alter column source_uri set not null;
+        alter table message_sightings alter column position set not null;
+        alter table message_sightings alter column load_id set not null;
+        alter table message_sightings alter column seen_at set not null;
+        comment on table raw_messages is 'One row per e-mail message (by Message-ID), headers only, as first seen';
+        comment on column raw_messages.record_key is 'mid:<Message-ID>; messages without one get a stable kith-<hash> id';
+        comment on column raw_messages.has_message_id is 'false when message_id was made from a hash of the headers';
+        comment on column raw_messages.position is 'mbox: 1-based line of the From_ line; IMAP: the UID; else 1';
+        comment on column raw_messages.sent_at is 'The Date header in UTC; NULL when it does not parse (see warnings)';
+        comment on column raw_messages.reference_ids is 'Message-IDs in the References header, oldest first';
+        comment on column raw_messages.subject is 'Only stored when the user opted in';
+        comment on column raw_messages.raw_text is 'The header fields kith reads, as the message wrote them (never the body)';
+        comment on table message_sightings is 'One row per place a message was seen: file or IMAP folder, and position there';
+        comment on column loads.status is 'completed; running (a mail file committing chunk by chunk, or one killed part-way); interrupted (a later load of the same source found it running); failed (see error; only its committed chunks were kept)';
+        comment on table sync_state is 'One row per incremental source (an IMAP folder, an mbox file being imported): where the last load stopped';
+        comment on column sync_state.cursor is 'e.g. {"uidvalidity": 1700000000, "last_uid": 4211}; an mbox: {"offset": 52428800, "line": 901234, "finished": false, ...}';
+    """),
+    (9, "load statuses: refused and interrupted", """
+        comment on column loads.status is 'completed; running (a mail file committing chunk by chunk); refused (the file was not read at all, see error); failed (reading or writing broke part-way: nothing of it was written but the chunks a mail load had committed, see error); interrupted (Ctrl-C, or a later load found it still running: only committed chunks were kept)';
         comment on column loads.error is 'Why a refused, failed or interrupted load did not complete';
     """),
 ]
@@ -425,8 +465,8 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int = LATEST_VERSION) -> lis
                 raise
             applied.append(number)
     if applied:
-        # DuckDB 1.4 cannot replay a WAL that holds COMMENT ON statements ("GetDefaultDatabase
-        # with no default database set"): a process killed before its next checkpoint would
-        # leave a file that no longer opens. Checkpoint the schema change at once.
+        # DuckDB 1.4 cannot replay a WAL that holds these migrations ("GetDefaultDatabase with
+        # no default database set"): a process killed before its first checkpoint would leave a
+        # warehouse that no longer opens. Writing them into the file at once avoids that.
         con.execute("checkpoint")
     return applied

@@ -7,6 +7,7 @@ import json
 import duckdb
 import pytest
 
+import kith.connectors.imap
 import kith.flows.mail_sync
 from kith.connectors.imap import (ImapAccount, ImapAuthError, ImapConnectionError, ImapDropped,
                              ImapError, connect, folder_uri, list_folders, read_folder)
@@ -277,3 +278,30 @@ def test_unverifiable_certificate_is_refused_without_retrying(account, dovecot):
     with pytest.raises(ImapError, match="could not be verified") as info:
         connect(tls)
     assert not isinstance(info.value, ImapConnectionError)
+
+
+def test_a_drop_keeps_the_committed_chunks_and_the_next_sync_carries_on(db_path, account,
+                                                                        dovecot, monkeypatch):
+    monkeypatch.setattr(kith.connectors.imap, "RESUME_EVERY", 2)
+    real = kith.flows.mail_sync.read_folder
+
+    def reading(imap, account, folder, cursor, **kwargs):
+        for record in real(imap, account, folder, cursor, **kwargs):
+            yield record
+            if folder == "INBOX" and getattr(record, "position", None) == 3:
+                dovecot.kill()          # after a resume point (UID 2) and one more message
+
+    monkeypatch.setattr(kith.flows.mail_sync, "read_folder", reading)
+    with pytest.raises(ImapDropped):
+        sync(db_path, account, retries=0)
+    assert loads(db_path) == [("INBOX", "failed", 2, 2)]
+    assert query(db_path, "select position from raw_messages order by 1") == [(1,), (2,)]
+    assert cursor(db_path, account, "INBOX")["last_uid"] == 2
+
+    monkeypatch.setattr(kith.flows.mail_sync, "read_folder", real)
+    monkeypatch.setenv(account.password_env, dovecot.password)
+    dovecot.start()
+    sync(db_path, account, retries=0)
+    assert loads(db_path) == [("INBOX", "failed", 2, 2), ("INBOX", "completed", 3, 3),
+                              ("Sent", "completed", 3, 2)]
+    assert {m for (m,) in query(db_path, "select message_id from raw_messages")} == ALL_READ

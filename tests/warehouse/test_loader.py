@@ -210,13 +210,27 @@ def test_cursor_is_stored_with_the_records_it_covers(con):
 def test_cursor_of_a_failed_load_is_not_kept(con):
     def drops():
         yield message(7, "a@x")
-        yield FolderState("imap://me@host/INBOX", {"uidvalidity": 5, "last_uid": 7})
         raise ConnectionResetError("server went away")
 
     with pytest.raises(ConnectionResetError):
         load_records(con, "imap", "imap://me@host/INBOX", drops())
     assert get_cursor(con, "imap://me@host/INBOX") is None
     assert con.execute("select count(*) from raw_messages").fetchone() == (0,)
+
+
+def test_a_failure_after_a_cursor_keeps_the_chunk_it_covers_and_nothing_after(con):
+    def drops():
+        yield message(7, "a@x")
+        yield FolderState("imap://me@host/INBOX", {"uidvalidity": 5, "last_uid": 7})
+        yield message(8, "b@x")
+        raise ConnectionResetError("server went away")
+
+    with pytest.raises(ConnectionResetError):
+        load_records(con, "imap", "imap://me@host/INBOX", drops())
+    assert get_cursor(con, "imap://me@host/INBOX") == {"uidvalidity": 5, "last_uid": 7}
+    assert con.execute("select position from raw_messages").fetchall() == [(7,)]
+    assert con.execute("select status, n_read, error from loads").fetchall() == [
+        ("failed", 1, "ConnectionResetError: server went away")]
 
 
 def test_a_reset_cursor_drops_the_sightings_of_earlier_loads_of_that_source(con):
