@@ -22,10 +22,12 @@ from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 
 MODEL_VERSION = "1"              # bump when comparisons change: a stored model is then retrained
 MIN_TRAINING_RECORDS = 1_000     # below this EM has too few matching pairs to converge
 MAX_BLOCK = 120                  # records sharing one blocking key before the key is dropped
+MIN_KNOWN_PAIRS = 50             # pairs known to be one person needed to estimate m from them
 PREDICT_FLOOR = 0.05             # pairs scored below this probability are not kept at all
 
 # (label, sql, m, u): the starting m and u of each level, and the shipped priors for a small
@@ -48,14 +50,16 @@ _NAME_LEVELS = [
      "or (length(family_l) >= 3 and length(family_r) >= 3 and (contains(family_l, family_r) "
      "or contains(family_r, family_l))))", 0.05, 0.00002),
     ("given and family name written the other way round",
-     "given_l = family_r and family_l = given_r", 0.01, 0.000001),
+     "given_l <> '' and family_l <> '' "
+     "and jaro_winkler_similarity(given_l, family_r) >= 0.88 "
+     "and jaro_winkler_similarity(family_l, given_r) >= 0.88", 0.01, 0.000001),
     ("same family name, an initial for the given name",
      "(family_l = family_r or family_alt_l = family_alt_r) "
      "and (length(given_l) = 1 or length(given_r) = 1) and left(given_l, 1) = left(given_r, 1)",
      0.03, 0.0001),
     ("both names similar",
-     "jaro_winkler_similarity(given_l, given_r) >= 0.8 "
-     "and jaro_winkler_similarity(family_l, family_r) >= 0.8", 0.03, 0.0005),
+     "jaro_winkler_similarity(given_l, given_r) >= 0.88 "
+     "and jaro_winkler_similarity(family_l, family_r) >= 0.88", 0.03, 0.0005),
     ("same family name, no given name on one side",
      "(family_l = family_r or family_alt_l = family_alt_r) and (given_l = '' or given_r = '')",
      0.01, 0.0005),
@@ -78,16 +82,12 @@ _SIMPLE = {
          "org_l <> '' and org_r <> '' and (starts_with(org_l, org_r) or starts_with(org_r, org_l) "
          "or jaro_winkler_similarity(org_l, org_r) >= 0.92)", 0.05, 0.003),
     ],
-    "handle": [
-        ("share an e-mail address, phone or profile", "list_has_any(handles_l, handles_r)",
-         0.30, 0.0001),
-    ],
     "birthday": [
-        ("same date of birth", "length(birthday_l) = 10 and birthday_l = birthday_r", 0.85, 0.0003),
+        ("same date of birth", "length(birthday_l) = 10 and birthday_l = birthday_r", 0.87, 0.0003),
         ("same day and month of birth", "right(birthday_l, 5) = right(birthday_r, 5)", 0.08, 0.003),
         ("date of birth off by one slip",
          "length(birthday_l) = 10 and length(birthday_r) = 10 "
-         "and damerau_levenshtein(birthday_l, birthday_r) <= 1", 0.04, 0.01),
+         "and damerau_levenshtein(birthday_l, birthday_r) <= 1", 0.045, 0.01),
     ],
     "street": [
         ("same street address", "street_l = street_r", 0.6, 0.0005),
@@ -107,14 +107,13 @@ _SIMPLE = {
          0.1, 0.01),
     ],
     "title": [
-        ("same job title", "title_l = title_r", 0.3, 0.01),
+        ("same job title", "title_l = title_r", 0.3, 0.02),
     ],
 }
 
 # What "missing" means per comparison: either side lacks the field.
 _NULLS = {
     "organisation": "(org_l = '' and len(mail_domains_l) = 0) or (org_r = '' and len(mail_domains_r) = 0)",
-    "handle": "len(handles_l) = 0 or len(handles_r) = 0",
     "birthday": "birthday_l = '' or birthday_r = ''",
     "street": "street_l = '' or street_r = ''",
     "postcode": "postcode_l = '' or postcode_r = ''",
@@ -126,10 +125,12 @@ _NULLS = {
 # a LinkedIn profile today) are years apart; EM on a few thousand records learns that
 # "organisation differs" almost never happens to one person and then vetoes every job change.
 # So its m is fixed at this share (roughly how many contacts change employer between sources).
+# Job titles change with jobs and are written many ways: their m stays at the prior (a third of
+# one person's records agree), since the pairs kith learns m from share an employer, and so a title.
 ORG_DIFFERS_M = 0.25
 
-BLOCKING_KEYS = ("k_family_initial", "k_given_family_initial", "k_birthday", "k_street",
-                 "k_postcode_initial", "k_family")
+BLOCKING_KEYS = ("k_family", "k_family_initial", "k_given", "k_given_family_initial",
+                 "k_birthday", "k_street", "k_postcode", "k_postcode_initial")
 
 
 def _levels(comparison: str, levels: list[tuple[str, str, float, float]],
@@ -145,6 +146,9 @@ def _levels(comparison: str, levels: list[tuple[str, str, float, float]],
     if comparison == "organisation":
         else_level.update(m_probability=ORG_DIFFERS_M, fix_m_probability=True)
     out.append(else_level)
+    if comparison == "title":
+        for level in out[1:]:
+            level["fix_m_probability"] = True
     return out
 
 
@@ -186,6 +190,15 @@ class Model:
     trained: bool
     note: str
 
+    def m(self, comparison: str, label: str) -> float:
+        """The share of one person's record pairs that fall in a level (its m-probability)."""
+        for c in self.settings["comparisons"]:
+            if c["output_column_name"] == comparison:
+                for level in c["comparison_levels"]:
+                    if level.get("label_for_charts") == label:
+                        return float(level.get("m_probability") or 0.0)
+        return 0.0
+
 
 def _level_labels(model_settings: dict) -> dict[str, dict[int, str]]:
     """comparison -> gamma value -> level label, as Splink numbers the levels (else = 0)."""
@@ -199,10 +212,21 @@ def _level_labels(model_settings: dict) -> dict[str, dict[int, str]]:
 
 
 def train(con: duckdb.DuckDBPyConnection, table: pa.Table, n_records: int) -> Model:
-    """Estimate the model's weights from `table` (see `features`): u from random pairs, m by EM
-    over pairs blocked on the family name, on the birthday and on the organisation. Falls back to
-    the priors when the data is too small or EM fails."""
-    from splink import DuckDBAPI, Linker
+    """Estimate the model's weights from `table` (see `features`); the priors when the data is
+    too small or holds nothing to learn m from.
+
+    u (how often a level occurs between two different people) comes from random pairs of
+    records, except for the name comparison: random pairs over all records include the very
+    duplicates being sought (the same name twice is often the same person), which makes a
+    matching name look common. Its u comes from random pairs within the largest source whose
+    names are reliable (a LinkedIn export, an address book: one row per human) where there is one.
+
+    m (how often a level occurs between one person's records) comes from the records the user's
+    data already ties together: those sharing an e-mail address, phone or profile, or joined by
+    `kith merge` (column `k_known_person`); and from EM over pairs that share a date of birth,
+    then a postcode, where the data has them (each EM pass trains the comparisons its blocking
+    does not use; Splink takes the median over the estimates)."""
+    from splink import DuckDBAPI, Linker, block_on
 
     base = settings(prior=_prior(n_records))
     if n_records < MIN_TRAINING_RECORDS:
@@ -210,25 +234,64 @@ def train(con: duckdb.DuckDBPyConnection, table: pa.Table, n_records: int) -> Mo
                      f"{n_records:,} records are too few to estimate the match model from; "
                      "it uses kith's shipped starting weights")
     db = DuckDBAPI(connection=con)
+    max_pairs = min(5e6, 100.0 * n_records)
     linker = Linker(db.register(table), base, log_level=logging.ERROR)
     _quiet()
-    linker.training.estimate_u_using_random_sampling(max_pairs=min(2e6, 50 * n_records), seed=1)
-    passes = 0
-    for rule in ("l.k_family = r.k_family", "l.k_birthday = r.k_birthday",
-                 "l.org = r.org and l.org <> ''"):
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=1)
+    model_settings = linker.misc.save_model_to_json()
+    name_u = _name_u_within_one_source(db, table, base, max_pairs)
+    if name_u:
+        for level in model_settings["comparisons"][0]["comparison_levels"]:
+            if level.get("label_for_charts") in name_u:
+                level["u_probability"] = name_u[level["label_for_charts"]]
+    linker = Linker(db.register(table), model_settings, log_level=logging.ERROR)
+    _quiet()
+    sources = []
+    known = Counter(k for k in table.column("k_known_person").to_pylist() if k)
+    n_known_pairs = sum(n * (n - 1) // 2 for n in known.values())
+    if n_known_pairs >= MIN_KNOWN_PAIRS:
+        linker.training.estimate_m_from_label_column("k_known_person")
+        sources.append(f"{n_known_pairs:,} pairs of records that share an address or phone")
+    for column, what in (("k_birthday", "a date of birth"), ("k_postcode", "a postcode")):
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
-                rule, estimate_without_term_frequencies=True)
-            passes += 1
+                block_on(column), estimate_without_term_frequencies=True)
+            sources.append(f"EM over records sharing {what}")
         except Exception as exc:   # Splink raises plain exceptions when a block has no pairs
-            logging.getLogger(__name__).info("EM pass %s skipped: %s", rule, exc)
-    trained = linker.misc.save_model_to_json()
-    if passes == 0:
+            logging.getLogger(__name__).info("EM pass on %s skipped: %s", column, exc)
+    if not sources:
         return Model(base, n_records, False,
-                     "the match model could not be estimated from these records; "
+                     f"nothing in these {n_records:,} records to estimate the match model from "
+                     "(no shared addresses, birthdays or postcodes); "
                      "it uses kith's shipped starting weights")
-    return Model(trained, n_records, True,
-                 f"match model estimated from {n_records:,} records ({passes} EM passes)")
+    return Model(linker.misc.save_model_to_json(), n_records, True,
+                 f"match model estimated from {n_records:,} records: u from random pairs"
+                 f"{' (names within one source)' if name_u else ''}, m from "
+                 + " and ".join(sources))
+
+
+def _name_u_within_one_source(db, table: pa.Table, base: dict, max_pairs: float
+                              ) -> dict[str, float]:
+    """The name comparison's u-probabilities among the records of the largest source with
+    reliable names, or {} when no source has enough records."""
+    from splink import Linker
+
+    sources = Counter(s for s, ok in zip(table.column("source").to_pylist(),
+                                         table.column("reliable").to_pylist()) if ok)
+    if not sources:
+        return {}
+    source, n = sources.most_common(1)[0]
+    if n < MIN_TRAINING_RECORDS // 2:
+        return {}
+    mask = pa.compute.and_(pa.compute.equal(table.column("source"), source),
+                           table.column("reliable"))
+    linker = Linker(db.register(table.filter(mask)), base, log_level=logging.ERROR)
+    _quiet()
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=1)
+    trained = linker.misc.save_model_to_json()
+    return {level["label_for_charts"]: level["u_probability"]
+            for level in trained["comparisons"][0]["comparison_levels"]
+            if not level.get("is_null_level") and level.get("u_probability")}
 
 
 def _prior(n_records: int) -> float:

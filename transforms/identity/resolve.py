@@ -35,8 +35,8 @@ from kith.organisations import domain_label, is_free_mail, org_key
 from kith.profiles import normalize_profile_url
 from kith.transforms.identity.model import (BLOCKING_KEYS, MAX_BLOCK, Model, ScoredPair, explain,
                                             predict, train)
-from kith.transforms.identity.names import (Name, _nickname_forms, compatible, fold, given_level,
-                                            parse_name)
+from kith.transforms.identity.names import (Name, _nickname_forms, compatible, family_level, fold,
+                                            given_level, parse_name)
 
 MAX_CLUSTER = 60                 # records per person; a bigger cluster is almost surely wrong
 MAX_HANDLE_LENGTH = 254          # RFC 5321's longest address; longer is not an identifier
@@ -272,19 +272,19 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
         for other in keys[1:]:
             join(Link(keys[0], other, f"same_{kind}", value))
 
-    excluded = {(e.kind, e.value) for e in result.excluded}
     pairs, result.n_skipped_blocks, result.model = _model_pairs(
-        prepared, excluded, result.owner_keys, model)
+        prepared, clusters, result.owner_keys, model)
     stats = NameStats.of(prepared)
+    linked_pairs = {(p.a, p.b) for p in pairs if p.probability >= LINK_PROBABILITY}
     for pair in pairs:
         a, b = pair.a, pair.b
         if clusters.find(a) == clusters.find(b):
             continue
-        verdict, evidence = decide(pair, prepared[a], prepared[b], stats)
+        verdict, evidence = decide(pair, prepared[a], prepared[b], stats, result.model)
         if verdict == "none":
             continue
         link = Link(a, b, "match_model", evidence, round(pair.probability, 4))
-        if verdict == "link" and _clusters_agree(a, b, prepared, clusters):
+        if verdict == "link" and _clusters_agree(a, b, prepared, clusters, linked_pairs):
             join(link)
         else:
             result.candidates.append(link)
@@ -348,29 +348,42 @@ def _exclusion(kind: str, value: str, keys: list[str], prepared: dict[str, _Prep
 
 @dataclass
 class NameStats:
-    """How often names occur among the records with real names (cards, platform profiles):
-    `per_source[(given, family)]` is the most records any one source holds of a full name. Two
-    LinkedIn connections called John Smith mean a name alone cannot tell them apart."""
+    """How often names occur among the records with real names (cards, platform profiles).
+
+    `per_source[(given, family)]` is the most records any one source holds of a full name: two
+    LinkedIn connections called John Smith mean a name alone cannot tell them apart.
+    `is_common(name)`: the data's given and family name counts say more than half a person
+    besides this one carries the name by chance (below a thousand records the data says little),
+    or it is a well-known common name (John Smith, Maria Garcia) anywhere."""
     per_source: Counter
+    given: Counter
+    family: Counter
+    n: int
 
     @classmethod
     def of(cls, prepared: dict[str, _Prepared]) -> "NameStats":
-        per_source = Counter()
+        per_source, given, family = Counter(), Counter(), Counter()
+        n = 0
         for p in prepared.values():
             name = p.name
             # one person often writes from several addresses: mail names are left out
             if name is None or not name.is_full or not p.record.names_reliable:
                 continue
             per_source[(p.record.source, name.given, name.family)] += 1
+            given[name.given] += 1
+            family[name.family] += 1
+            n += 1
         worst = Counter()
         for (_, g, f), count in per_source.items():
             worst[(g, f)] = max(worst[(g, f)], count)
-        return cls(worst)
+        return cls(worst, given, family, n)
 
-
-def _is_common(name: Name | None) -> bool:
-    return (name is not None and name.given in COMMON_GIVEN_NAMES
-            and name.family in COMMON_FAMILY_NAMES)
+    def is_common(self, name: Name | None) -> bool:
+        if name is None or not name.is_full:
+            return False
+        if name.given in COMMON_GIVEN_NAMES and name.family in COMMON_FAMILY_NAMES:
+            return True
+        return self.given[name.given] * self.family[name.family] / max(self.n, 1000) >= 0.5
 
 
 # Levels of the model's comparisons that say something beyond a name about the person.
@@ -378,7 +391,8 @@ _STRONG_LEVELS = frozenset({"same date of birth", "same street address",
                             "street address nearly the same"})
 
 
-def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats) -> tuple[str, str]:
+def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
+           model: Model) -> tuple[str, str]:
     """("link" | "candidate" | "none", evidence in words) for a pair the model scored.
 
     The model's probability decides, under hard guards that protect precision: the names must
@@ -390,9 +404,12 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats) -> tu
     evidence = explain(pair)
     name_level = pair.levels.get("name", ("missing", 0.0))[0]
     labels = {label for label, _ in pair.levels.values()}
-    if name_level in ("missing", "name differs") or _HANDLE_LEVEL in labels:
-        return "none", evidence       # a shared handle was decided before the model ran
     strong = bool(labels & _STRONG_LEVELS)
+    disagree_ok = _names_may_disagree(pair, labels, model)
+    if name_level in ("missing", "name differs") and not disagree_ok:
+        # Without names that agree only a date of birth and an address make one person.
+        verdict = "candidate" if pair.probability >= CANDIDATE_PROBABILITY else "none"
+        return verdict, evidence + "; the names do not agree"
     ra, rb = a.record, b.record
     na, nb = a.name, b.name
     if (not strong and na is not None and nb is not None
@@ -405,32 +422,58 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats) -> tu
         return verdict, evidence
     others = any(w > 0 for comparison, (_, w) in pair.levels.items()
                  if comparison not in ("name", "title"))
-    if name_level == "same given name, different family name":
-        if "same date of birth" not in labels:
+    if (name_level == "same given name, different family name"
+            or (na is not None and nb is not None and na.is_full and nb.is_full
+                and name_level != "given and family name written the other way round"
+                and family_level(na, nb) is None)):
+        if "same date of birth" not in labels and not disagree_ok:
             return "candidate", evidence + "; different family names"
         evidence += "; family name changed"
     if (name_level == "same family name, different given name"
             or (na is not None and nb is not None and na.is_full and nb.is_full
                 and name_level != "given and family name written the other way round"
                 and given_level(na.given, nb.given) is None)):
-        return "candidate", evidence + "; different first names"
-    if "birthday differs" in labels and not strong:
-        return "candidate", evidence + "; different dates of birth"
+        if not disagree_ok:
+            return "candidate", evidence + "; different first names"
+        evidence += "; first names differ, everything else agrees"
     if ra.source == rb.source and ra.names_reliable and rb.names_reliable and not strong:
         return "candidate", evidence + "; two records of one source"
-    if (_is_common(na) or _is_common(nb)) and not others:
+    if (stats.is_common(na) or stats.is_common(nb)) and not others:
         return "candidate", evidence + "; a common name and nothing else agrees"
     return "link", evidence
 
 
-_HANDLE_LEVEL = "share an e-mail address, phone or profile"
+# Names that disagree (another first name, another family name, no agreement at all) link only
+# where the user's own data shows that at least this share of one person's record pairs disagree
+# that way (the level's m-probability, as EM estimated it: lists keyed in by hand, with names
+# replaced or garbled), and the date of birth and the address agree as well. In contact data
+# (names copied from the person's own profile or signature) such levels stay far below it.
+NAMES_UNRELIABLE_M = 0.05
 
 
-def _features(prepared: dict[str, _Prepared], excluded: set[tuple[str, str]],
+def _names_may_disagree(pair: ScoredPair, labels: set[str], model: Model) -> bool:
+    name_label = pair.levels.get("name", ("missing", 0.0))[0]
+    if name_label == "missing" or model.m("name", name_label) < NAMES_UNRELIABLE_M:
+        return False
+    street = bool(labels & {"same street address", "street address nearly the same"})
+    postcode = "same postcode" in labels
+    if name_label == "same given name, different family name":
+        return street and (postcode or "same date of birth" in labels)     # a married name
+    return "same date of birth" in labels and (street or postcode)
+
+
+def _born_and_living_alike(labels: set[str]) -> bool:
+    return "same date of birth" in labels and bool(
+        labels & {"same street address", "street address nearly the same", "same postcode"})
+
+
+def _features(prepared: dict[str, _Prepared], clusters: _Clusters,
               skip: frozenset[str]) -> tuple[pa.Table, int]:
     """One row per record for the match model, and how many blocking keys were dropped for
     holding more than MAX_BLOCK records (so common that comparing their records pairwise
-    would cost too much and say little)."""
+    would cost too much and say little). `k_known_person` is the person a record already
+    belongs to through shared handles or the user's merges (None when alone): the pairs the
+    model's m-probabilities are estimated from."""
     families = {p.name.family for p in prepared.values()
                 if p.name is not None and p.name.is_full and p.record.names_reliable}
     rows = []
@@ -450,8 +493,8 @@ def _features(prepared: dict[str, _Prepared], excluded: set[tuple[str, str]],
             "given": given[:100], "family": family[:100],
             "family_alt": (name.family_alt if name else "")[:100],
             "given_forms": sorted(_nickname_forms(given))[:50] if len(given) > 1 else [],
-            "handles": sorted({f"{k}:{v}" for k, v in p.handles
-                               if (k, v) not in excluded and len(v) <= MAX_HANDLE_LENGTH}),
+            "k_known_person": (clusters.find(key)
+                               if len(clusters.members[clusters.find(key)]) > 1 else None),
             "org": org[:200], "org_domains": _org_domain_forms(r.org),
             "mail_domains": domains, "mail_labels": [x for x in labels if len(x) >= 3],
             "birthday": birthday,
@@ -462,6 +505,8 @@ def _features(prepared: dict[str, _Prepared], excluded: set[tuple[str, str]],
             "k_given_family_initial": f"{given}|{family[:1]}" if given and family else None,
             "k_birthday": birthday if len(birthday) == 10 else None,
             "k_street": fold(r.street) or None,
+            "k_given": given if len(given) > 1 else None,
+            "k_postcode": fold(r.postcode) or None,
             "k_postcode_initial": (f"{fold(r.postcode)}|{(family or given)[:1]}"
                                    if r.postcode and (family or given) else None),
         })
@@ -479,7 +524,7 @@ def _features(prepared: dict[str, _Prepared], excluded: set[tuple[str, str]],
 _FEATURE_SCHEMA = pa.schema(
     [("record_key", pa.string()), ("source", pa.string()), ("reliable", pa.bool_()),
      ("given", pa.string()), ("family", pa.string()), ("family_alt", pa.string()),
-     ("given_forms", pa.list_(pa.string())), ("handles", pa.list_(pa.string())),
+     ("given_forms", pa.list_(pa.string())), ("k_known_person", pa.string()),
      ("org", pa.string()), ("org_domains", pa.list_(pa.string())),
      ("mail_domains", pa.list_(pa.string())), ("mail_labels", pa.list_(pa.string())),
      ("birthday", pa.string()), ("street", pa.string()), ("postcode", pa.string()),
@@ -525,12 +570,12 @@ def _name_from_address(p: _Prepared, families: set[str]) -> Name | None:
     return None
 
 
-def _model_pairs(prepared: dict[str, _Prepared], excluded: set[tuple[str, str]],
+def _model_pairs(prepared: dict[str, _Prepared], clusters: _Clusters,
                  owner_keys: frozenset[str], model: Model | None
                  ) -> tuple[list[ScoredPair], int, Model | None]:
     """Pairs the match model scored, best first; the number of dropped blocking keys; the
     model used (trained here when none was given)."""
-    table, dropped = _features(prepared, excluded, owner_keys)
+    table, dropped = _features(prepared, clusters, owner_keys)
     if table.num_rows < 2:
         return [], dropped, model
     con = duckdb.connect()      # Splink's working tables stay out of the user's warehouse
@@ -544,17 +589,24 @@ def _model_pairs(prepared: dict[str, _Prepared], excluded: set[tuple[str, str]],
     return pairs, dropped, model
 
 
-def _clusters_agree(a: str, b: str, prepared: dict[str, _Prepared],
-                    clusters: _Clusters) -> bool:
-    """A fuzzy link joins two whole clusters: refuse it when any reliable full names of the two
-    clusters clearly belong to different people (guards against chains A~B~C)."""
+def _clusters_agree(a: str, b: str, prepared: dict[str, _Prepared], clusters: _Clusters,
+                    linked_pairs: set[tuple[str, str]]) -> bool:
+    """A model link joins two whole clusters: refuse it when a record of one and a record of
+    the other carry full names that clearly belong to different people, unless the model itself
+    scored those two records as one person (guards against chains A~B~C)."""
     ra, rb = clusters.find(a), clusters.find(b)
     names_a = _cluster_names(ra, prepared, clusters)
     names_b = _cluster_names(rb, prepared, clusters)
-    return all(compatible(x, y) for x in names_a for y in names_b)
+    for x, name_x in names_a:
+        for y, name_y in names_b:
+            if (not compatible(name_x, name_y) and (x, y) not in linked_pairs
+                    and (y, x) not in linked_pairs):
+                return False
+    return True
 
 
-def _cluster_names(root: str, prepared: dict[str, _Prepared], clusters: _Clusters) -> set[Name]:
-    return {prepared[k].name for k in clusters.members[root]
+def _cluster_names(root: str, prepared: dict[str, _Prepared],
+                   clusters: _Clusters) -> list[tuple[str, Name]]:
+    return [(k, prepared[k].name) for k in clusters.members[root]
             if prepared[k].record.names_reliable and prepared[k].name is not None
-            and prepared[k].name.is_full}
+            and prepared[k].name.is_full]
