@@ -445,10 +445,11 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
 
 # Names that disagree (another first name, another family name, no agreement at all) link only
 # where the user's own data shows that at least this share of one person's record pairs disagree
-# that way (the level's m-probability, as EM estimated it: lists keyed in by hand, with names
-# replaced or garbled), and the date of birth and the address agree as well. In contact data
-# (names copied from the person's own profile or signature) such levels stay far below it.
-NAMES_UNRELIABLE_M = 0.05
+# that way (the level's m-probability as estimated: lists keyed in by hand, with names
+# replaced or garbled), and the date of birth and the address agree as well. The starting value
+# of these levels is half of it, and contact data (names copied from the person's own profile or
+# signature, nicknames handled by their own level) has not been seen to reach it.
+NAMES_UNRELIABLE_M = 0.02
 
 
 def _names_may_disagree(pair: ScoredPair, labels: set[str], model: Model) -> bool:
