@@ -192,12 +192,17 @@ class Model:
 
     def m(self, comparison: str, label: str) -> float:
         """The share of one person's record pairs that fall in a level (its m-probability)."""
+        return self.level(comparison, label)[0]
+
+    def level(self, comparison: str, label: str) -> tuple[float, float]:
+        """(m, u) of a comparison level; zeros when there is no such level."""
         for c in self.settings["comparisons"]:
             if c["output_column_name"] == comparison:
                 for level in c["comparison_levels"]:
                     if level.get("label_for_charts") == label:
-                        return float(level.get("m_probability") or 0.0)
-        return 0.0
+                        return (float(level.get("m_probability") or 0.0),
+                                float(level.get("u_probability") or 0.0))
+        return 0.0, 0.0
 
 
 def _level_labels(model_settings: dict) -> dict[str, dict[int, str]]:

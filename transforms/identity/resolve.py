@@ -22,6 +22,7 @@ The result is pure data; warehouse/identity tables are written elsewhere (transf
 
 from __future__ import annotations
 
+import math
 import re
 
 from collections import Counter, defaultdict
@@ -275,12 +276,17 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
     pairs, result.n_skipped_blocks, result.model = _model_pairs(
         prepared, clusters, result.owner_keys, model)
     stats = NameStats.of(prepared)
+    if result.model is not None and result.model.trained:
+        for pair in pairs:
+            _weigh_name_commonness(pair, prepared[pair.a], prepared[pair.b], stats, result.model)
+        pairs.sort(key=lambda s: (-s.probability, s.a, s.b))
     linked_pairs = {(p.a, p.b) for p in pairs if p.probability >= LINK_PROBABILITY}
+    rivals = _rivals(pairs, prepared)
     for pair in pairs:
         a, b = pair.a, pair.b
         if clusters.find(a) == clusters.find(b):
             continue
-        verdict, evidence = decide(pair, prepared[a], prepared[b], stats, result.model)
+        verdict, evidence = decide(pair, prepared[a], prepared[b], stats, result.model, rivals)
         if verdict == "none":
             continue
         link = Link(a, b, "match_model", evidence, round(pair.probability, 4))
@@ -391,8 +397,49 @@ _STRONG_LEVELS = frozenset({"same date of birth", "same street address",
                             "street address nearly the same"})
 
 
+def _weigh_name_commonness(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
+                           model: Model) -> None:
+    """Give an exact full name the weight of its own commonness in the user's data.
+
+    The level's u is the chance that two different people share *some* name; for one name it is
+    about the share of records with its given name times the share with its family name (Elber
+    Cohen is rare even where Cohen is common; John Smith is not). Counted over records with
+    reliable names (not Splink's term-frequency adjustment, whose counts over all records would
+    include the duplicates being sought in pairs). At most 100 times rarer than the level's u."""
+    label, weight = pair.levels.get("name", ("", 0.0))
+    name = a.name if a.record.names_reliable or b.name is None else b.name
+    if label != "full name exact" or name is None or not name.is_full or stats.n < 1000:
+        return
+    m, u = model.level("name", label)
+    given, family = stats.given[name.given], stats.family[name.family]
+    if not (m and u and given and family):
+        return
+    u_name = max(given * family / stats.n ** 2, u / 100)
+    new_weight = math.log2(m / u_name)
+    if abs(new_weight - weight) >= 1.0:       # half or twice as likely: worth saying
+        words = "rare" if new_weight > weight else "common"
+        label = f"full name exact, {words} in your data"
+    pair.levels["name"] = (label, new_weight)
+    pair.weight += new_weight - weight
+    pair.probability = 1.0 / (1.0 + 2.0 ** -pair.weight)
+
+
+def _rivals(pairs: list[ScoredPair], prepared: dict[str, _Prepared]) -> Counter:
+    """(record, source, name) -> how many records of that source with that name the model
+    links the record to: more than one means it cannot tell which of them it is."""
+    rivals: Counter = Counter()
+    for pair in pairs:
+        if pair.probability < LINK_PROBABILITY:
+            break
+        for x, y in ((pair.a, pair.b), (pair.b, pair.a)):
+            name = prepared[y].name
+            if name is not None:
+                rivals[(x, prepared[y].record.source, name.key)] += 1
+    return rivals
+
+
 def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
-           model: Model) -> tuple[str, str]:
+           model: Model, rivals: Counter | None = None) -> tuple[str, str]:
     """("link" | "candidate" | "none", evidence in words) for a pair the model scored.
 
     The model's probability decides, under hard guards that protect precision: the names must
@@ -412,16 +459,22 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
         return verdict, evidence + "; the names do not agree"
     ra, rb = a.record, b.record
     na, nb = a.name, b.name
+    others = any(w > 0 for comparison, (_, w) in pair.levels.items()
+                 if comparison not in ("name", "title"))
     if (not strong and na is not None and nb is not None
             and max(stats.per_source[na.key], stats.per_source[nb.key]) > 1):
-        # Two people of this name: an employer or a mail domain cannot tell which is which.
-        return "none", evidence + "; several records of one source carry this name"
+        # Two people of this name in one source: the name says nothing, and an employer or a
+        # mail domain only where it fits one of them alone.
+        rivals = rivals or Counter()
+        if not others:
+            return "none", evidence + "; several records of one source carry this name"
+        if max(rivals[(a.record.key, rb.source, nb.key)],
+               rivals[(b.record.key, ra.source, na.key)]) > 1:
+            return "candidate", evidence + "; fits several people of this name in one source"
     verdict = ("link" if pair.probability >= LINK_PROBABILITY
                else "candidate" if pair.probability >= CANDIDATE_PROBABILITY else "none")
     if verdict != "link":
         return verdict, evidence
-    others = any(w > 0 for comparison, (_, w) in pair.levels.items()
-                 if comparison not in ("name", "title"))
     if (name_level == "same given name, different family name"
             or (na is not None and nb is not None and na.is_full and nb.is_full
                 and name_level != "given and family name written the other way round"
