@@ -313,7 +313,9 @@ def predict(con: duckdb.DuckDBPyConnection, table: pa.Table, model: Model) -> li
     db = DuckDBAPI(connection=con)
     model_settings = dict(model.settings)
     model_settings["probability_two_random_records_match"] = _prior(table.num_rows)
-    linker = Linker(db.register(table), model_settings, log_level=logging.ERROR)
+    # The settings are kith's own and were validated when the model was estimated.
+    linker = Linker(db.register(table), model_settings, log_level=logging.ERROR,
+                    validate_settings=False)
     _quiet()
     frame = linker.inference.predict(threshold_match_probability=PREDICT_FLOOR)
     labels = _level_labels(model_settings)

@@ -354,7 +354,8 @@ def _exclusion(kind: str, value: str, keys: list[str], prepared: dict[str, _Prep
 
 @dataclass
 class NameStats:
-    """How often names occur among the records with real names (cards, platform profiles).
+    """How often names occur among the people of the records with real names (cards, platform
+    profiles).
 
     `per_source[(given, family)]` is the most records any one source holds of a full name: two
     LinkedIn connections called John Smith mean a name alone cannot tell them apart.
@@ -368,21 +369,23 @@ class NameStats:
 
     @classmethod
     def of(cls, prepared: dict[str, _Prepared]) -> "NameStats":
-        per_source, given, family = Counter(), Counter(), Counter()
-        n = 0
+        per_source = Counter()
         for p in prepared.values():
             name = p.name
             # one person often writes from several addresses: mail names are left out
             if name is None or not name.is_full or not p.record.names_reliable:
                 continue
             per_source[(p.record.source, name.given, name.family)] += 1
-            given[name.given] += 1
-            family[name.family] += 1
-            n += 1
         worst = Counter()
         for (_, g, f), count in per_source.items():
             worst[(g, f)] = max(worst[(g, f)], count)
-        return cls(worst, given, family, n)
+        # Name parts are counted per person, not per record: a name on a card, a LinkedIn
+        # connection and a phone-book entry is one person's (as many as one source holds).
+        given, family = Counter(), Counter()
+        for (g, f), people in worst.items():
+            given[g] += people
+            family[f] += people
+        return cls(worst, given, family, sum(worst.values()))
 
     def is_common(self, name: Name | None) -> bool:
         if name is None or not name.is_full:
