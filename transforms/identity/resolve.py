@@ -445,12 +445,14 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
            model: Model, rivals: Counter | None = None) -> tuple[str, str]:
     """("link" | "candidate" | "none", evidence in words) for a pair the model scored.
 
-    The model's probability decides, under hard guards that protect precision: the names must
-    agree in some way; a different first name never links (spouses share a family name, an
+    The model's probability decides, under hard guards that protect precision: names that do
+    not agree, or a different first name, link only where the user's data shows names are
+    often replaced in it and the birthday and address agree (spouses share a family name, an
     address and often an employer; twins a birthday too); a different family name links only
-    with the same date of birth (a married or maiden name); two records of one source, or a
-    name one source holds twice, need a birthday or an address beyond the name; and a common
-    name needs some other agreement."""
+    with the same date of birth (a married or maiden name); two records of one source need a
+    birthday or a street beyond the name; a name one source holds twice needs other evidence
+    that fits one of its holders alone; and a common name needs some other agreement.
+    `rivals` comes from `_rivals`."""
     evidence = explain(pair)
     name_level = pair.levels.get("name", ("missing", 0.0))[0]
     labels = {label for label, _ in pair.levels.values()}
