@@ -431,6 +431,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (9, "load statuses: refused and interrupted", """
         comment on column loads.status is 'completed; running (a mail file committing chunk by chunk); refused (the file was not read at all, see error); failed (reading or writing broke part-way: nothing of it was written but the chunks a mail load had committed, see error); interrupted (Ctrl-C, or a later load found it still running: only committed chunks were kept)';
         comment on column loads.error is 'Why a refused, failed or interrupted load did not complete';
+    """),
     (10, "identity match model", """
         create table identity_models (
             model_id bigint primary key,
