@@ -94,6 +94,8 @@ def prepare(config: Config) -> None:
         con.execute("begin transaction")
         for email in config.owner.emails:
             con.execute("insert or ignore into owner_addresses values (?, now())", [email])
+        for handle in config.owner.chat_names:
+            con.execute("insert or ignore into owner_chat_names values (?, now())", [handle])
         apply_settings(con, config.transforms)
         con.execute("commit")
     finally:

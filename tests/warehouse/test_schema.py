@@ -1,7 +1,7 @@
 import stat
 
 from kith.warehouse.connection import connect
-from kith.warehouse.schema import LATEST_VERSION, current_version, migrate
+from kith.warehouse.schema import LATEST_VERSION, MIGRATIONS, current_version, migrate
 
 
 def test_new_warehouse_is_created_at_the_latest_version(db_path):
@@ -34,5 +34,17 @@ def test_migrations_run_once(db_path):
     connect(db_path).close()
     con = connect(db_path)
     assert migrate(con) == []
-    assert con.execute("select count(*) from schema_migrations").fetchone() == (LATEST_VERSION,)
+    assert con.execute("select count(*) from schema_migrations").fetchone() == (len(MIGRATIONS),)
+    con.close()
+
+
+def test_a_migration_numbered_below_the_files_version_is_still_applied(db_path):
+    # Branches add migrations in parallel (8, 9, 10, 11): one merged after a higher one must
+    # still reach warehouses already at the higher version.
+    con = connect(db_path)
+    con.execute("delete from schema_migrations where version = 7")
+    con.execute("drop table tier_snapshots")
+    con.execute("drop table relationship_settings")
+    assert migrate(con) == [7]
+    assert con.execute("select count(*) from tier_snapshots").fetchone() == (0,)
     con.close()
