@@ -23,6 +23,7 @@ import re
 import zipfile
 from collections import Counter
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
 from zoneinfo import ZoneInfo
@@ -46,7 +47,7 @@ _PHONE_LIKE = re.compile(r"\+?[\d \u00a0\u202f().-]{7,}")
 # languages WhatsApp ships most; iOS marks its placeholders with a leading U+200E instead.
 _ATTACHED = re.compile(r"\((file attached|Datei angehängt|archivo adjunto|fichier joint|"
                        r"arquivo anexado|file allegato|bestand bijgevoegd)\)", re.I)
-_DELETED = frozenset(s.casefold() for s in (
+_DELETED = frozenset(s.casefold().rstrip(".") for s in (
     "This message was deleted", "You deleted this message", "Diese Nachricht wurde gelöscht.",
     "Du hast diese Nachricht gelöscht.", "Se eliminó este mensaje.", "Eliminaste este mensaje.",
     "Ce message a été supprimé.", "Vous avez supprimé ce message.",
@@ -214,16 +215,20 @@ def _kind(sender: str | None, body: str) -> str:
             return "media"
         return "deleted" if "deleted" in lowered else "system"
     first = text.split("\n", 1)[0]
-    if first.casefold().rstrip(".") in {d.rstrip(".") for d in _DELETED}:
+    if first.casefold().rstrip(".") in _DELETED:
         return "deleted"
     if (first.startswith("<") and first.endswith(">")) or _ATTACHED.search(first):
         return "media"
     return "message"
 
 
+@lru_cache(maxsize=4096)
 def _date_parts(date: str) -> tuple[int, int, int]:
-    a, b, c = (int(p) for p in re.split(r"[./-]", date))
-    return a, b, c
+    a, b, c = _SEPARATORS.split(date)
+    return int(a), int(b), int(c)
+
+
+_SEPARATORS = re.compile(r"[./-]")
 
 
 def _date_order(lines: Iterable[str], region: str | None) -> tuple[str, str | None]:
@@ -232,10 +237,14 @@ def _date_order(lines: Iterable[str], region: str | None) -> tuple[str, str | No
     day_first = month_first = 0
     backwards = {"dmy": 0, "mdy": 0}
     previous: dict[str, tuple] = {}
+    last = None
     for _, _, match in _headers(lines):
-        if match is None or len(match.group("date").split(match.group("sep"))[0]) == 4:
+        if match is None or match.group("date") == last:
+            continue                    # a chat's messages mostly share their day with the one before
+        last = match.group("date")
+        if len(_SEPARATORS.split(last, 1)[0]) == 4:
             continue
-        a, b, c = _date_parts(match.group("date"))
+        a, b, c = _date_parts(last)
         day_first += a > 12
         month_first += b > 12
         for order, key in (("dmy", (c, b, a)), ("mdy", (c, a, b))):
@@ -264,22 +273,29 @@ def _date_order(lines: Iterable[str], region: str | None) -> tuple[str, str | No
 _ORDER_WORDS = {"dmy": "day/month/year", "mdy": "month/day/year"}
 
 
-def _when(match: re.Match, order: str, zone) -> datetime:
-    a, b, c = _date_parts(match.group("date"))
-    if len(match.group("date").split(match.group("sep"))[0]) == 4:
+@lru_cache(maxsize=4096)
+def _day(date: str, order: str) -> tuple[int, int, int]:
+    """(year, month, day) of a header's date in the file's order."""
+    a, b, c = _date_parts(date)
+    if len(_SEPARATORS.split(date, 1)[0]) == 4:
         year, month, day = a, b, c
     elif a > 12:
         day, month, year = a, b, c
     elif b > 12:
         month, day, year = a, b, c
-    elif match.group("sep") == "." or order == "dmy":
+    elif "." in date or order == "dmy":
         day, month, year = a, b, c
     else:
         month, day, year = a, b, c
-    if year < 100:
-        year += 2000
-    parts = [int(p) for p in re.split(r"[:.]", match.group("time"))]
-    hour, minute, second = parts[0], parts[1], parts[2] if len(parts) > 2 else 0
+    return (year + 2000 if year < 100 else year), month, day
+
+
+def _when(match: re.Match, order: str, zone) -> datetime:
+    year, month, day = _day(match.group("date"), order)
+    time = match.group("time")
+    parts = time.replace(".", ":").split(":")
+    hour, minute = int(parts[0]), int(parts[1])
+    second = int(parts[2]) if len(parts) > 2 else 0
     ampm = match.group("ampm")
     if ampm:
         if not 1 <= hour <= 12:
@@ -287,5 +303,5 @@ def _when(match: re.Match, order: str, zone) -> datetime:
         is_pm = ampm.strip().lower().startswith("p")
         hour = hour % 12 + (12 if is_pm else 0)
     local = datetime(year, month, day, hour, minute, second, tzinfo=zone)
-    return local.astimezone(timezone.utc)
+    return local if zone is timezone.utc else local.astimezone(timezone.utc)
 

@@ -314,6 +314,14 @@ class ChatMessage(_Record):
     _NOT_CONTENT = frozenset({"position", "raw_text", "warnings"})
 
     @property
+    def record_hash(self) -> str:
+        # Stored once and never versioned (like mail): the hash only tells headers apart, and
+        # hashing the header text is several times cheaper than hashing the parsed fields.
+        text = (f"{self.platform}\0{self.chat_id}\0{self.message_id}\0{self.raw_text}\0"
+                f"{self.kind}\0{self.sender_name}")
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+    @property
     def record_key(self) -> str:
         ident = f"{self.platform}\0{self.chat_id}\0{self.message_id}"
         return f"{self.platform}-msg:" + hashlib.sha256(

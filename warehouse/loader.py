@@ -212,9 +212,10 @@ def _person(attendee) -> dict | None:
     return {f: getattr(attendee, f) for f in attendee.__slots__}
 
 
-def _social_row(record: SocialMessage | SocialInvitation | ChatMessage, lineage: dict) -> dict:
+def _social_row(record: SocialMessage | SocialInvitation | ChatMessage, lineage: dict,
+                key: str) -> dict:
     row = {name: getattr(record, name) for name in type(record).__slots__}
-    row["record_key"] = record.record_key
+    row["record_key"] = key
     row["record_hash"] = record.record_hash
     row.update(lineage)
     return row
@@ -291,9 +292,10 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
                     messages.append(row)
                     continue
                 if isinstance(record, (SocialMessage, SocialInvitation, ChatMessage)):
-                    if record.record_key not in seen:
-                        seen[record.record_key] = set()
-                        social[type(record)].append(_social_row(record, lineage))
+                    key = record.record_key
+                    if key not in seen:
+                        seen[key] = set()
+                        social[type(record)].append(_social_row(record, lineage, key))
                     else:
                         result.n_already_present += 1
                     continue
