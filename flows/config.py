@@ -293,6 +293,7 @@ small_group_max_people = 8       # mail or meetings with at most this many peopl
 intensity_scale = 10             # decayed weight at which intensity reaches 63%
 meeting_weight = 2               # a 1:1 meeting weighs this much (a 1:1 e-mail 1)
 cc_weight = 0.5                  # factor when someone was only copied
+chat_volume_weight = 0.5         # a day of chat weighs 1 + this x ln(messages that day)
 
 # Files and folders: vCards, contacts CSV, mbox / .eml / Maildir, .ics.
 # Unchanged files are skipped on the next sync.
