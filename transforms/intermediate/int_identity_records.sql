@@ -91,7 +91,7 @@ profiles as (
 chat_participants as (
     select platform, sender as participant, sender_name as name
     from stg_chat__messages
-    where sender is not null
+    where sender is not null and kind <> 'system'
     union all
     select platform, unnest(other_people), null
     from stg_chat__messages

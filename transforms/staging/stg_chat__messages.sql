@@ -18,11 +18,12 @@ with messages as (
     from raw_chat_messages
 ),
 
--- everyone seen in a chat: its senders and the members the export lists
+-- everyone seen in a chat: its senders and the members the export lists (iOS WhatsApp puts
+-- the chat's own name on its notices: a notice has no author)
 chat_people as (
     select distinct platform, chat_id, participant
     from (
-        select platform, chat_id, sender as participant from messages
+        select platform, chat_id, sender as participant from messages where kind <> 'system'
         union all
         select platform, chat_id, unnest(members) from messages
     )
