@@ -29,6 +29,9 @@ class FileKind:
     def sniff(self, head: bytes) -> bool:
         if self.name in CHAT_KINDS:
             return _chat_sniffer(self.name)(head)
+        if self.name == "social_lists":
+            from kith.connectors.social_lists import looks_like_social_list
+            return looks_like_social_list(head)
         if self.name == "vcard":
             from kith.connectors.vcard import looks_like_vcard
             return looks_like_vcard(head)
@@ -49,6 +52,9 @@ class FileKind:
                            | SocialInvitation | ChatMessage | Rejected]:
         if self.name in CHAT_KINDS:
             return _read_chats(self.name, path, options)
+        if self.name == "social_lists":
+            from kith.connectors.social_lists import read_social_list
+            return read_social_list(path)
         if self.name == "vcard":
             from kith.connectors.vcard import read_vcards
             return read_vcards(path, default_region=options.region)
@@ -84,11 +90,13 @@ MESSENGER = FileKind("messenger", "Facebook Messenger or Instagram conversation 
 IMESSAGE = FileKind("imessage", "a copy of macOS Messages' chat.db (iMessage and SMS)", ())
 X_DMS = FileKind("x", "X / Twitter archive direct messages (direct-messages.js)", ())
 CHAT_KINDS = {kind.name: kind for kind in (WHATSAPP, TELEGRAM, MESSENGER, IMESSAGE, X_DMS)}
+SOCIAL_LISTS = FileKind("social_lists", "Facebook friends, Instagram followers / following, X "
+                        "follower / following lists", ())
 
 # Order matters: a vCard or a calendar is recognised by its BEGIN line wherever it is, an mbox by
 # its From_ line; a single message by its headers; a CSV only by its shape.
 # Chat exports come before mail: an Android WhatsApp line ("Name: text") looks like a header.
-FILE_KINDS = (VCARD, ICS, *CHAT_KINDS.values(), MBOX, EML, LINKEDIN, CONTACTS_CSV)
+FILE_KINDS = (VCARD, ICS, *CHAT_KINDS.values(), SOCIAL_LISTS, MBOX, EML, LINKEDIN, CONTACTS_CSV)
 
 
 def is_maildir(path: Path) -> bool:

@@ -418,7 +418,7 @@ def _keep_new_messages(con: duckdb.DuckDBPyConnection, message_batch: pa.RecordB
 # Sources whose every load is a full picture of what each file or resource holds now; a server
 # source's load only covers the resources it names (the rest are unchanged).
 CALENDAR_SOURCES = ("ics", "caldav")
-CONTACT_SOURCES = ("vcard", "contacts_csv", "linkedin", "carddav")
+CONTACT_SOURCES = ("vcard", "contacts_csv", "linkedin", "carddav", "social_lists")
 SERVER_SOURCES = ("caldav", "carddav")
 
 
