@@ -78,45 +78,42 @@ def _read(con: sqlite3.Connection, path: Path, region: str | None):
     optional = [c for c in ("service", "associated_message_type", "item_type",
                             "is_system_message") if c in message_columns]
     handles = {rowid: handle for rowid, handle in con.execute("select ROWID, id from handle")}
-    has_join = "chat_message_join" in tables
-    has_chat = has_join and "chat" in tables
-    chat_of: dict[int, str] = {}
-    chat_names: dict[str, str | None] = {}
+    chats: dict[int, tuple[str, str | None]] = {}     # chat ROWID -> (id, display name)
+    if "chat" in tables:
+        chat_cols = _columns(con, "chat")
+        name_col = "display_name" if "display_name" in chat_cols else "null"
+        ident_col = "guid" if "guid" in chat_cols else "ROWID"
+        chats = {rowid: (str(ident), name or None) for rowid, ident, name in con.execute(
+            f"select ROWID, {ident_col}, {name_col} from chat")}
+    # A message's chat comes from chat_message_join; an excerpt without it has one chat per
+    # handle. Members come from chat_handle_join, else from the handles the messages name.
+    join = ("left join chat_message_join as j on j.message_id = m.ROWID"
+            if "chat_message_join" in tables else "left join (select null as chat_id) as j on true")
     members: dict[str, set[str]] = {}
-    if has_join:
-        if has_chat:
-            chat_cols = _columns(con, "chat")
-            name_col = "display_name" if "display_name" in chat_cols else "null"
-            ident_col = "guid" if "guid" in chat_cols else "ROWID"
-            chats = {rowid: (str(ident), name) for rowid, ident, name in con.execute(
-                f"select ROWID, {ident_col}, {name_col} from chat")}
-        else:
-            chats = {}
-        for chat_rowid, message_rowid in con.execute(
-                "select chat_id, message_id from chat_message_join"):
-            chat_id, name = chats.get(chat_rowid, (f"chat{chat_rowid}", None))
-            chat_of[message_rowid] = chat_id
-            chat_names[chat_id] = name or None
-        if has_chat and "chat_handle_join" in tables:
-            for chat_rowid, handle_rowid in con.execute(
-                    "select chat_id, handle_id from chat_handle_join"):
-                if chat_rowid in chats and handle_rowid in handles:
-                    members.setdefault(chats[chat_rowid][0], set()).add(handles[handle_rowid])
-    select = ", ".join(_NEEDED["message"] + tuple(optional))
-    rows = con.execute(f"select {select} from message order by ROWID")
+    if "chat_handle_join" in tables and chats:
+        pairs = con.execute("select chat_id, handle_id from chat_handle_join")
+    else:
+        pairs = con.execute(f"select distinct j.chat_id, m.handle_id from message as m {join}")
+    for chat_rowid, handle_rowid in pairs:
+        if handle_rowid in handles:
+            chat_id = _chat_id(chat_rowid, chats, handles.get(handle_rowid))
+            members.setdefault(chat_id, set()).add(handles[handle_rowid])
     names = _NEEDED["message"] + tuple(optional)
-    # Without chat_handle_join, a chat's members are the handles its messages name.
-    pending: list[dict] = []
-    for values in rows:
+    select = ", ".join(f"m.{c}" for c in names)
+    chat_names = {ident: name for ident, name in chats.values()}
+    # One row at a time: a chat.db can hold hundreds of thousands of messages.
+    for values in con.execute(f"select {select}, j.chat_id from message as m {join} "
+                              "order by m.ROWID"):
         row = dict(zip(names, values))
         handle = handles.get(row["handle_id"])
-        chat_id = chat_of.get(row["ROWID"]) or (f"handle:{handle}" if handle else "unknown")
-        if handle and not (has_chat and "chat_handle_join" in tables):
-            members.setdefault(chat_id, set()).add(handle)
-        row["_handle"], row["_chat"] = handle, chat_id
-        pending.append(row)
-    for row in pending:
+        row["_handle"], row["_chat"] = handle, _chat_id(values[-1], chats, handle)
         yield _message(row, members, chat_names, region)
+
+
+def _chat_id(chat_rowid, chats: dict, handle: str | None) -> str:
+    if chat_rowid is not None:
+        return chats.get(chat_rowid, (f"chat{chat_rowid}", None))[0]
+    return f"handle:{handle}" if handle else "unknown"
 
 
 def _message(row: dict, members: dict, chat_names: dict, region: str | None

@@ -63,6 +63,10 @@ _FILE_PREFIX = re.compile(r"^(whats\s?app[ _-]?chat|chat[ _-]de[ _-]whatsapp|"
                           r"z|-|–)?\s*", re.I)
 
 
+# Distinct (time, sender) pairs remembered to number messages sent in the same minute.
+SEEN_LIMIT = 50_000
+
+
 class UnknownChatLayout(ValueError):
     """No line of the file reads as a WhatsApp message in a layout kith knows."""
 
@@ -173,6 +177,10 @@ def _read(lines, name: str, region: str | None, owner_tz: str | None
         if sender_name and _PHONE_LIKE.fullmatch(sender_name):
             phone = normalize_phone(sender_name, region)
         ident = f"{sent_at.isoformat()}|{sender_name or ''}"
+        if len(seen) > SEEN_LIMIT and ident not in seen:
+            # Memory stays flat on a huge chat: a time's messages come together in the file,
+            # so forgetting older times only matters if one came back far later.
+            seen.clear()
         seen[ident] += 1
         yield ChatMessage(
             position=number,
