@@ -190,3 +190,14 @@ def test_an_old_warehouse_upgrades_and_takes_chats(db_path, tmp_path):
     summary = run_import([tmp_path], db=db_path)
     assert summary.total("n_new") == 2
     assert rows(db_path, "select chat_volume_weight from relationship_settings") == [(0.5,)]
+
+
+def test_suggest_finds_the_name_in_every_chat(two_chats, db_path):
+    from kith.transforms.identity.owner import suggest_owner_chat_names
+    run_import([two_chats], db=db_path)
+    con = connect(db_path)
+    try:
+        assert suggest_owner_chat_names(con) == [("whatsapp", "Ann Example", 2, 2),
+                                                 ("whatsapp", "Sam Owner", 2, 2)]
+    finally:
+        con.close()
