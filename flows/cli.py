@@ -52,7 +52,9 @@ def _options(
 @app.command("import")
 def import_command(
     paths: List[Path] = typer.Argument(
-        ..., help="vCard, contacts CSV, mbox or .eml files, Maildir folders, or folders of them."),
+        ..., help="vCard, contacts CSV, mbox or .eml files, Maildir folders, calendars, "
+                  "LinkedIn or chat app exports (WhatsApp, Telegram, Messenger, Instagram, "
+                  "iMessage chat.db, X), or folders of them."),
     tag: Optional[str] = typer.Option(
         None, "--tag", help='Stored with every card of this import, e.g. "Chamber mixer 2026-11-20".'),
     region: Optional[str] = typer.Option(
@@ -63,7 +65,8 @@ def import_command(
                                   "dates, ids and thread links are kept)."),
     db: Optional[Path] = DbOption,
 ) -> None:
-    """Import business cards, address books and mail archives into the warehouse."""
+    """Import business cards, address books, mail archives, calendars and chat exports into
+    the warehouse."""
     from kith.flows.importing import expand_paths
     from kith.warehouse.connection import WarehouseBusy, resolve_db_path
 

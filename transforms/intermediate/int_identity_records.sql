@@ -88,13 +88,20 @@ profiles as (
 -- Someone in a chat, as the app knows them (a Telegram or X id, a number, the name the
 -- owner's phone shows). A number is a phone handle, an iMessage address an e-mail one; a
 -- Telegram or X id is a profile handle; a WhatsApp name is the owner's phone-book name.
+chat_messages as materialized (
+    select platform, chat_id, sender, sender_name, kind, other_people
+    from stg_chat__messages
+),
+
 chat_participants as (
     select platform, sender as participant, sender_name as name
-    from stg_chat__messages
+    from chat_messages
     where sender is not null and kind <> 'system'
     union all
+    -- members who never wrote; other_people is the same on every message of a chat
     select platform, unnest(other_people), null
-    from stg_chat__messages
+    from (select platform, chat_id, any_value(other_people) as other_people
+          from chat_messages group by platform, chat_id)
 ),
 
 chatters as (
