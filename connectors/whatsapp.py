@@ -176,7 +176,7 @@ def _read(lines, name: str, region: str | None, owner_tz: str | None
         phone = None
         if sender_name and _PHONE_LIKE.fullmatch(sender_name):
             phone = normalize_phone(sender_name, region)
-        ident = f"{sent_at.isoformat()}|{sender_name or ''}"
+        ident = f"{sent_at.isoformat()}|{phone or sender_name or ''}"
         if len(seen) > SEEN_LIMIT and ident not in seen:
             # Memory stays flat on a huge chat: a time's messages come together in the file,
             # so forgetting older times only matters if one came back far later.
