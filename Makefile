@@ -33,6 +33,7 @@ bench: install
 	$(BIN)/python bench/ics_import.py
 	$(BIN)/python bench/caldav_sync.py
 	$(BIN)/python bench/linkedin_import.py
+	$(BIN)/python bench/whatsapp_import.py
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/identity_world.py
 	$(BIN)/python bench/relationships_world.py
