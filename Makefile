@@ -20,6 +20,9 @@ demo: install
 	$(BIN)/kith sync --config $(DEMO_DIR)/kith.toml
 	$(BIN)/kith status --db $(DEMO_DIR)/world.duckdb
 	$(BIN)/kith people --tier cooling --limit 10 --db $(DEMO_DIR)/world.duckdb
+	$(BIN)/kith sql --db $(DEMO_DIR)/world.duckdb "select display_name, tier, strength, \
+		last_channel, n_chat_days, n_emails from network where n_chat_days > 0 \
+		order by strength desc"
 
 test: install
 	$(BIN)/python -m pytest -q
