@@ -430,7 +430,9 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         comment on table owner_chat_names is 'Names and phone numbers (E.164) the owner writes under in chats (kith owner --name / --phone, [owner] names and phones)';
 
         alter table relationship_settings add column chat_volume_weight double default 0.5;
-        update relationship_settings set chat_volume_weight = 0.5;
+        alter table relationship_settings add column owner_timezone varchar default 'UTC';
+        update relationship_settings set chat_volume_weight = 0.5, owner_timezone = 'UTC';
+        comment on column relationship_settings.owner_timezone is 'The owner''s zone (kith.toml [owner] timezone): chat days are counted in it';
         comment on column relationship_settings.chat_volume_weight is 'A day of chat with someone, one way, weighs 1 + this x ln(messages that day)';
     """),
 ]

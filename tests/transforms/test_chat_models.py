@@ -201,3 +201,32 @@ def test_suggest_finds_the_name_in_every_chat(two_chats, db_path):
                                                  ("whatsapp", "Sam Owner", 2, 2)]
     finally:
         con.close()
+
+
+def test_a_chat_day_is_the_owners_day(tmp_path, db_path):
+    # 23:30 and 00:30 UTC are one evening in New York
+    evening = (NOW - timedelta(days=3)).replace(hour=23, minute=30)
+    whatsapp(tmp_path, "Ann Example", [(evening, "Ann Example"),
+                                       (evening + timedelta(hours=1), "Ann Example"),
+                                       (evening + timedelta(hours=1, minutes=5), "Sam Owner")])
+    run_import([tmp_path], db=db_path)
+    assert rows(db_path, """select direction, n_messages from interactions
+                            order by interaction_at""") == [
+        ("received", 1), ("received", 1), ("sent", 1)]
+    con = connect(db_path)
+    con.execute("update relationship_settings set owner_timezone = 'America/New_York'")
+    build(con)
+    con.close()
+    assert rows(db_path, """select direction, n_messages from interactions
+                            order by interaction_at""") == [("received", 2), ("sent", 1)]
+
+
+def test_a_sync_stores_the_owners_zone(tmp_path, db_path):
+    from kith.flows.config import load_config
+    from kith.flows.sync import prepare
+    config_path = tmp_path / "kith.toml"
+    config_path.write_text(f'[owner]\ntimezone = "Europe/Berlin"\n'
+                           f'[warehouse]\npath = "{db_path}"\n')
+    prepare(load_config(config_path))
+    assert rows(db_path, "select owner_timezone from relationship_settings") == [
+        ("Europe/Berlin",)]

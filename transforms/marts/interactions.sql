@@ -223,12 +223,14 @@ chat_days as (
         c.platform,
         c.chat_id,
         c.direction,
-        date_trunc('day', timezone('UTC', c.sent_at)) as day,
+        -- the owner's day: an evening's chat is one day wherever UTC's midnight falls
+        date_trunc('day', timezone(s.owner_timezone, c.sent_at)) as day,
         min(c.sent_at) as first_at,
         count(*) as n_messages,
         max(c.n_people) as n_people
     from chat_messages as c
     join person_ids as ids on ids.record_key = 'chat:' || c.platform || ':' || c.participant
+    cross join settings as s
     group by all
 ),
 
