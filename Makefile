@@ -20,6 +20,9 @@ demo: install
 	$(BIN)/kith sync --config $(DEMO_DIR)/kith.toml
 	$(BIN)/kith status --db $(DEMO_DIR)/world.duckdb
 	$(BIN)/kith people --tier cooling --limit 10 --db $(DEMO_DIR)/world.duckdb
+	$(BIN)/kith sql --db $(DEMO_DIR)/world.duckdb "select display_name, tier, strength, \
+		last_channel, n_chat_days, n_emails from network where n_chat_days > 0 \
+		order by strength desc"
 
 test: install
 	$(BIN)/python -m pytest -q -rs
@@ -33,6 +36,7 @@ bench: install
 	$(BIN)/python bench/ics_import.py
 	$(BIN)/python bench/caldav_sync.py
 	$(BIN)/python bench/linkedin_import.py
+	$(BIN)/python bench/whatsapp_import.py
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/identity_world.py
 	$(BIN)/python bench/relationships_world.py

@@ -9,7 +9,9 @@ truth tier (rows) against kith tier (columns); the precision and recall of "real
 inner-circle truth person is in inner_circle or active. Baseline in the same run: "anyone you
 ever exchanged mail with both ways is real" (kith's sent and received counts, no recency, no
 intimacy). Targets: precision and recall of "real" at least 0.95; every inner-circle truth
-person in inner_circle or active.
+person in inner_circle or active. Also printed: the same precision and recall when the world's
+chat exports (WhatsApp, Telegram) are left out of the sync, and what kith makes of the people
+who are close only through chat, with and without them.
 
     python bench/relationships_world.py [--seed 7]
 """
@@ -46,27 +48,11 @@ def main() -> None:
         db = synced_world(Path(tmp), seed=seed)
         sync_seconds = time.perf_counter() - started
         people = load_truth(Path(tmp))
-        con = duckdb.connect(str(db), read_only=True)
-        records = record_truth(con, people)
-        person_of = dict(con.execute("select record_key, person_id from person_ids").fetchall())
-        tiers = dict(con.execute("select person_id, tier from relationships").fetchall())
-        two_way = {pid for pid, sent, received in con.execute(
-            "select person_id, n_sent, n_received from relationships").fetchall()
-            if (sent or 0) > 0 and (received or 0) > 0}
-        con.close()
-
-    votes: dict[str, Counter] = defaultdict(Counter)
-    for key, truth_id in records.items():
-        votes[truth_id][person_of[key]] += 1
-    evaluated = {t: p for t, p in people.items()
-                 if p["tier"] not in ("owner", "role", "automated")}
-    kith_tier, kith_person = {}, {}
-    for truth_id in evaluated:
-        if votes[truth_id]:
-            kith_person[truth_id] = votes[truth_id].most_common(1)[0][0]
-            kith_tier[truth_id] = tiers.get(kith_person[truth_id], "(none)")
-        else:
-            kith_tier[truth_id] = "(none)"
+        evaluated = {t: p for t, p in people.items()
+                     if p["tier"] not in ("owner", "role", "automated")}
+        kith_tier, kith_person, two_way = kith_tiers(db, people, evaluated)
+        without, _, _ = kith_tiers(synced_world(Path(tmp), seed=seed, chats=False), people,
+                                   evaluated)
 
     truth_tiers = ["inner_circle", "active", "cooling", "dormant", "unanswered",
                    "inbound_only", "list_only"]
@@ -94,6 +80,38 @@ def main() -> None:
           f"active): {'met' if met else 'NOT met'}")
     for t in sorted(truth_real ^ kith_real)[:12]:
         print(f"  {t} {evaluated[t]['name']}: truth {evaluated[t]['tier']}, kith {kith_tier[t]}")
+    np_, nr = precision_recall(truth_real, {t for t in evaluated if without[t] in REAL})
+    print()
+    print(f"{'chats':<28} {'precision':>9} {'recall':>7}")
+    print(f"{'without the chat exports':<28} {np_:>9.3f} {nr:>7.3f}")
+    print(f"{'with them':<28} {p:>9.3f} {r:>7.3f}")
+    for t in sorted(t for t in evaluated if evaluated[t]["circle"] == "chat friend"):
+        print(f"  {t} {evaluated[t]['name']}: truth {evaluated[t]['tier']}, kith "
+              f"{without[t]} without chats, {kith_tier[t]} with them")
+
+
+def kith_tiers(db: Path, people: dict, evaluated: dict) -> tuple[dict, dict, set]:
+    """truth_id -> kith tier and kith person (the person holding most of their records), and
+    the kith people with two-way contact."""
+    con = duckdb.connect(str(db), read_only=True)
+    records = record_truth(con, people)
+    person_of = dict(con.execute("select record_key, person_id from person_ids").fetchall())
+    tiers = dict(con.execute("select person_id, tier from relationships").fetchall())
+    two_way = {pid for pid, sent, received in con.execute(
+        "select person_id, n_sent, n_received from relationships").fetchall()
+        if (sent or 0) > 0 and (received or 0) > 0}
+    con.close()
+    votes: dict[str, Counter] = defaultdict(Counter)
+    for key, truth_id in records.items():
+        votes[truth_id][person_of[key]] += 1
+    kith_tier, kith_person = {}, {}
+    for truth_id in evaluated:
+        if votes[truth_id]:
+            kith_person[truth_id] = votes[truth_id].most_common(1)[0][0]
+            kith_tier[truth_id] = tiers.get(kith_person[truth_id], "(none)")
+        else:
+            kith_tier[truth_id] = "(none)"
+    return kith_tier, kith_person, two_way
 
 
 if __name__ == "__main__":

@@ -19,12 +19,22 @@ from kith.profiles import normalize_profile_url  # noqa: E402
 from kith.transforms.identity.resolve import fold_email  # noqa: E402
 
 
-def synced_world(workdir: Path, seed: int = 7) -> Path:
-    """Generate the world into workdir, `kith sync` it, return the warehouse path."""
-    world.generate(workdir, seed=seed)
-    subprocess.run([str(ROOT / ".venv" / "bin" / "kith"), "sync", "--config",
-                    str(workdir / "kith.toml")], check=True, capture_output=True)
-    return workdir / "world.duckdb"
+def synced_world(workdir: Path, seed: int = 7, *, chats: bool = True) -> Path:
+    """Generate the world into workdir, `kith sync` it, return the warehouse path. Without
+    `chats`, the chat exports are left out of the sync (into a warehouse of its own)."""
+    if not (workdir / "truth.json").exists():
+        world.generate(workdir, seed=seed)
+    config = workdir / "kith.toml"
+    if not chats:
+        blocks = config.read_text(encoding="utf-8").split("[[sources]]")
+        kept = [b for b in blocks if '"whatsapp"' not in b and '"telegram"' not in b]
+        config = workdir / "kith-no-chats.toml"
+        config.write_text("[[sources]]".join(kept).replace('"world.duckdb"',
+                                                           '"world-no-chats.duckdb"'),
+                          encoding="utf-8")
+    subprocess.run([str(ROOT / ".venv" / "bin" / "kith"), "sync", "--config", str(config)],
+                   check=True, capture_output=True)
+    return workdir / ("world.duckdb" if chats else "world-no-chats.duckdb")
 
 
 def load_truth(workdir: Path) -> dict[str, dict]:

@@ -12,6 +12,11 @@ writes, under OUT_DIR:
 - `phone/contacts.vcf`: a phone address book (Apple-style vCard 3.0);
 - `mail/mail.mbox`: two years of mail headers (a one-line body each);
 - `calendar/calendar.ics`: meetings with attendees, recurring 1:1s, team meetings, all-hands;
+- `whatsapp/WhatsApp Chat - <name>.txt`: iOS WhatsApp exports (US layout) of one-to-one chats
+  and a group with friends who are close only through chat (`circle` `chat friend`: in the
+  phone book, never in mail, LinkedIn or the calendar), named as the phone book names them;
+- `telegram/result.json`: a Telegram Desktop account export with two more of them, under the
+  names they gave themselves;
 - `kith.toml`: a kith configuration that syncs all of the above into `OUT_DIR/world.duckdb`;
 - `truth.json`: what kith never sees: one entry per person (and per role address, shared phone
   line, room and automated sender), with every identifier the files hold for them.
@@ -19,7 +24,8 @@ writes, under OUT_DIR:
 The same seed and `today` give the same bytes. Standard library only.
 
 **Tiers** (`truth.json`, `tier`) describe the owner's real one-to-one or small-group contact:
-mail both ways, LinkedIn messages both ways, meetings of at most eight people that took place.
+mail both ways, LinkedIn messages both ways, chat messages both ways, meetings of at most eight
+people that took place.
 Newsletters, notifications, auto-replies, pending invitations and 200-person all-hands do not
 count. Relative to `today`:
 
@@ -40,8 +46,8 @@ owner, business, role, automated), `circle` (colleague, external, friend, family
 recruiter, vendor, prospect...), `emails` (lower-cased, every spelling written), `phones`
 (E.164), `linkedin_url` (as written), `card_uids`, `sources` (files, relative to OUT_DIR),
 `names_seen` (every spelling of their name in the files), `org`, `used_by` (for a shared
-identifier: who shows it), `n_sent` / `n_received` (mail and LinkedIn messages from / to the
-owner), `n_meetings` (small meetings held), `first_interaction_at`, `last_interaction_at`,
+identifier: who shows it), `n_sent` / `n_received` (mail, LinkedIn and chat messages from / to
+the owner), `n_meetings` (small meetings held), `first_interaction_at`, `last_interaction_at`,
 `last_sent_at`, `last_received_at` (UTC) and `notes` on what makes them hard to match.
 """
 
@@ -408,6 +414,7 @@ INVITATIONS = "linkedin/Invitations.csv"
 PHONE_BOOK = "phone/contacts.vcf"
 MBOX = "mail/mail.mbox"
 CALENDAR = "calendar/calendar.ics"
+TELEGRAM = "telegram/result.json"
 
 
 class IdentifierClash(AssertionError):
@@ -955,6 +962,7 @@ class Plan:
         self.automated_mail()
         self.phone_book_fill()
         self.linkedin_fill()
+        self.chat_friends()
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -1229,6 +1237,68 @@ class Plan:
             if i < 4:
                 self.phone(p)
             self.former_colleagues.append(p)
+
+    def chat_friends(self) -> None:
+        """Friends who are close only through chat apps: in the phone book, never in mail,
+        LinkedIn or the calendar. A random stream of their own, so adding them leaves the rest
+        of the world as it was."""
+        w = self.w
+        saved = w.rng, self.rng
+        w.rng = self.rng = rng = random.Random(f"chats-{w.seed}")
+        try:
+            self.whatsapp_chats: list[tuple[str, list[Person], list[tuple[datetime, Person]]]] = []
+            self.telegram_chats: list[tuple[Person, list[tuple[datetime, Person]]]] = []
+            owner = w.owner
+
+            def friend(tier: str) -> Person:
+                p = w.person(tier, "chat friend", nickname="", middle="")
+                self.phone(p)
+                p.notes.append("close only through chat: never mails, meets or messages on "
+                               "LinkedIn")
+                return p
+
+            def talk(p: Person, first_days: float, last_days: float, gap: tuple[int, int],
+                     also: list[Person] = ()) -> list[tuple[datetime, Person]]:
+                """Evenings of back-and-forth, every `gap` days, from first_days ago to
+                last_days ago."""
+                lines, days = [], first_days
+                while days >= last_days:
+                    t = w.at(days, work=False).replace(hour=rng.randint(18, 22),
+                                                       minute=rng.randint(0, 50))
+                    for i in range(rng.randint(2, 9)):
+                        who = owner if i % 2 else rng.choice([p, *also])
+                        t += timedelta(minutes=rng.randint(0, 6), seconds=rng.randint(0, 59))
+                        lines.append((t, who))
+                        for q in [p, *also]:
+                            if who is owner:
+                                w.sent_to(q, t)
+                            elif who is q:
+                                w.received_from(q, t)
+                    days -= rng.uniform(*gap)
+                return lines
+
+            closest = [friend("inner_circle"), friend("inner_circle")]
+            for p in closest:
+                self.whatsapp_chats.append((None, [p], talk(p, rng.uniform(650, 720),
+                                                            rng.uniform(0.5, 3), (2, 7))))
+            recent = friend("active")
+            self.whatsapp_chats.append((None, [recent], talk(recent, rng.uniform(100, 200),
+                                                             rng.uniform(2, 40), (10, 25))))
+            faded = friend("cooling")
+            faded.notes.append("the chat went quiet months ago")
+            self.whatsapp_chats.append((None, [faded], talk(faded, rng.uniform(500, 700),
+                                                            rng.uniform(150, 300), (8, 20))))
+            crew = closest + [recent]
+            self.whatsapp_chats.append(("Climbing crew", crew,
+                                        talk(crew[0], 300, 5, (6, 14), also=crew[1:])))
+            for _ in range(2):
+                p = friend("active")
+                self.telegram_chats.append((p, talk(p, rng.uniform(60, 200),
+                                                    rng.uniform(1, 60), (5, 15))))
+            self.telegram_ids = {p.truth_id: rng.randint(10**8, 10**10)
+                                 for p in [owner] + [c[0] for c in self.telegram_chats]}
+        finally:
+            w.rng, self.rng = saved
 
     def card(self, p: Person, file: str, **extra) -> Person:
         self.w.cards[file].append(p)
@@ -1739,6 +1809,7 @@ class Writer:
     def __init__(self, w: World, plan: Plan, out: Path):
         self.w, self.plan, self.out, self.rng = w, plan, out, w.rng
         self.sizes: dict[str, int] = {}
+        self.phone_names: dict[str, str] = {}     # truth_id -> the name the owner's phone shows
 
     def save(self, rel: str, text: str) -> None:
         path = self.out / rel
@@ -1793,8 +1864,10 @@ class Writer:
                     else:
                         family = self.typo(family)
                 middle = p.middle if p.middle and w.chance(0.3) else ""
+                shown = " ".join(x for x in (given, middle, family) if x)
+                self.phone_names[p.truth_id] = shown
                 lines += [f"N:{vtext(family)};{vtext(given)};{vtext(middle)};;",
-                          f"FN:{vtext(' '.join(x for x in (given, middle, family) if x))}"]
+                          f"FN:{vtext(shown)}"]
                 w.seen(p, PHONE_BOOK, f"{given} {family}")
                 if p.family_title:
                     lines.append(f"NICKNAME:{p.family_title}")
@@ -2057,6 +2130,55 @@ END:VTIMEZONE"""
         lines.append("END:VCALENDAR")
         return "\r\n".join(lines) + "\r\n"
 
+    # -- chats -----------------------------------------------------------------------------
+
+    def whatsapp(self) -> dict[str, str]:
+        """One iOS WhatsApp export per chat (US layout, the owner's local time): people are
+        named as the owner's phone book names them, the owner by their own profile name."""
+        w, files = self.w, {}
+        for group, members, lines in self.plan.whatsapp_chats:
+            title = group or self.phone_names[members[0].truth_id]
+            rel = f"whatsapp/WhatsApp Chat - {title}.txt"
+            out = [f"[{self.ios_time(lines[0][0])}] {title}: \u200eMessages and calls are "
+                   "end-to-end encrypted. No one outside of this chat, not even WhatsApp, can "
+                   "read or listen to them."]
+            for when, who in lines:
+                name = w.owner.name if who is w.owner else self.phone_names[who.truth_id]
+                w.seen(who, rel, name)
+                text = "\u200eimage omitted" if self.rng.random() < 0.05 else "see you then"
+                out.append(f"[{self.ios_time(when)}] {name}: {text}")
+            files[rel] = "\n".join(out) + "\n"
+        return files
+
+    def ios_time(self, when: datetime) -> str:
+        t = when.astimezone(self.w.tz)
+        return (f"{t.month}/{t.day}/{t:%y}, {t.hour % 12 or 12}:{t:%M:%S}\u202f"
+                f"{'AM' if t.hour < 12 else 'PM'}")
+
+    def telegram(self) -> str:
+        """A Telegram Desktop account export: people under the names they gave themselves."""
+        w, ids = self.w, self.plan.telegram_ids
+        chats = []
+        for p, lines in self.plan.telegram_chats:
+            messages = []
+            for n, (when, who) in enumerate(lines, 1):
+                name = f"{who.given} {who.family}"
+                w.seen(who, TELEGRAM, name)
+                messages.append({
+                    "id": n, "type": "message",
+                    "date": when.astimezone(w.tz).strftime("%Y-%m-%dT%H:%M:%S"),
+                    "date_unixtime": str(int(when.timestamp())),
+                    "from": name, "from_id": f"user{ids[who.truth_id]}", "text": "ok"})
+            chats.append({"name": f"{p.given} {p.family}", "type": "personal_chat",
+                          "id": ids[p.truth_id], "messages": messages})
+        owner = w.owner
+        data = {"about": "Here is the data you requested.",
+                "personal_information": {"user_id": ids[owner.truth_id],
+                                         "first_name": owner.nickname or owner.given,
+                                         "last_name": owner.family},
+                "chats": {"about": "", "list": chats}}
+        return json.dumps(data, ensure_ascii=False, indent=1)
+
     # -- config and truth ------------------------------------------------------------------
 
     def config(self) -> str:
@@ -2077,7 +2199,9 @@ END:VTIMEZONE"""
                 + source("phone-book", "phone")
                 + source("linkedin", "linkedin")
                 + source("mail", "mail")
-                + source("calendar", "calendar")).rstrip("\n") + "\n"
+                + source("calendar", "calendar")
+                + source("chats", "whatsapp")
+                + source("telegram", "telegram")).rstrip("\n") + "\n"
 
     def truth(self) -> str:
         def stamp(when: datetime | None) -> str | None:
@@ -2166,6 +2290,9 @@ def generate(out_dir: Path, *, seed: int = 7, today: date | None = None,
     writer.save(INVITATIONS, writer.invitations())
     writer.save(MBOX, writer.mbox())
     writer.save(CALENDAR, writer.calendar())
+    for rel, text in writer.whatsapp().items():
+        writer.save(rel, text)
+    writer.save(TELEGRAM, writer.telegram())
     writer.save("kith.toml", writer.config())
     problems = tier_problems(w)
     if problems:

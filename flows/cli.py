@@ -106,7 +106,8 @@ app = typer.Typer(
     help="kith: which of your contacts are a real network, and which are only a list.",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 # Piped output gets room for the summary table instead of rich's 80-column default.
-out = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
+# emoji=False: data such as "chat:x:42" must print as written, not as an emoji code.
+out = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160, emoji=False)
 err = Console(stderr=True)
 
 DbOption = typer.Option(None, "--db", help="Warehouse file (default: $KITH_DB, else ./kith.duckdb).")
@@ -143,7 +144,9 @@ def _options(
 @app.command("import")
 def import_command(
     paths: List[Path] = typer.Argument(
-        ..., help="vCard, contacts CSV, mbox or .eml files, Maildir folders, or folders of them."),
+        ..., help="vCard, contacts CSV, mbox or .eml files, Maildir folders, calendars, "
+                  "LinkedIn or chat app exports (WhatsApp, Telegram, Messenger, Instagram, "
+                  "iMessage chat.db, X), or folders of them."),
     tag: Optional[str] = typer.Option(
         None, "--tag", help='Stored with every card of this import, e.g. "Chamber mixer 2026-11-20".'),
     region: Optional[str] = typer.Option(
@@ -154,7 +157,8 @@ def import_command(
                                   "dates, ids and thread links are kept)."),
     db: Optional[Path] = DbOption,
 ) -> None:
-    """Import business cards, address books and mail archives into the warehouse."""
+    """Import business cards, address books, mail archives, calendars and chat exports into
+    the warehouse."""
     from kith.flows.importing import expand_paths
     from kith.warehouse.connection import WarehouseBusy, resolve_db_path
 
@@ -339,14 +343,23 @@ def owner_command(
         None, help="Your own e-mail addresses, to add. Without any, lists those stored."),
     remove: bool = typer.Option(False, "--remove", help="Remove the given addresses instead."),
     suggest: bool = typer.Option(False, "--suggest",
-                                 help="List the addresses your mail says are yours."),
+                                 help="List the addresses your mail says are yours, and the "
+                                      "names your chats say are yours."),
+    names: Optional[List[str]] = typer.Option(
+        None, "--name", help="A name you write under in chats (as your chat exports show "
+                             "it); repeat for more."),
+    phones: Optional[List[str]] = typer.Option(
+        None, "--phone", help="Your own phone number, for chats that show numbers; repeat "
+                              "for more."),
     db: Optional[Path] = DbOption,
 ) -> None:
-    """Say which e-mail addresses are yours: mail from them is sent, mail to them received."""
+    """Say which e-mail addresses (and chat names, phone numbers) are yours: mail from them is
+    sent, mail to them received; chat messages under them are yours."""
     if suggest:
         _suggest_owner(db)
         return
     from kith.emails import normalize_email
+    from kith.phones import default_region, normalize_phone
     from kith.transforms.runner import build
     from kith.warehouse.connection import connect
 
@@ -357,41 +370,61 @@ def owner_command(
             err.print(f"[red]kith owner:[/] {escape(address)!r} is not an e-mail address")
             raise typer.Exit(2)
         normalized.append(value)
+    handles = [name.strip() for name in names or [] if name.strip()]
+    for phone in phones or []:
+        value = normalize_phone(phone, default_region())
+        if value is None:
+            err.print(f"[red]kith owner:[/] {escape(phone)!r} is not a phone number (write it "
+                      "with its country code, +44...)")
+            raise typer.Exit(2)
+        handles.append(value)
     con = connect(db)
     try:
-        if normalized:
+        if normalized or handles:
             con.execute("begin transaction")
-            for value in normalized:
-                if remove:
-                    con.execute("delete from owner_addresses where address = ?", [value])
-                else:
-                    con.execute("insert or ignore into owner_addresses values (?, now())",
-                                [value])
+            for table, column, values in (("owner_addresses", "address", normalized),
+                                          ("owner_chat_names", "handle", handles)):
+                for value in values:
+                    if remove:
+                        con.execute(f"delete from {table} where {column} = ?", [value])
+                    else:
+                        con.execute(f"insert or ignore into {table} values (?, now())", [value])
             con.execute("commit")
             build(con)
         rows = con.execute("select address from owner_addresses order by address").fetchall()
+        chat_rows = con.execute("select handle from owner_chat_names order by handle").fetchall()
     finally:
         con.close()
     for (address,) in rows:
         out.print(address)
+    for (handle,) in chat_rows:
+        out.print(f"{escape(handle)}  (in chats)")
     if not rows:
         out.print("No owner addresses yet: kith owner you@example.com")
 
 
 def _suggest_owner(db: Path | None) -> None:
-    from kith.transforms.identity.owner import suggest_owner_addresses
+    from kith.transforms.identity.owner import (suggest_owner_addresses,
+                                                suggest_owner_chat_names)
 
     con = _read_only(db, "owner")
     try:
         rows = suggest_owner_addresses(con)
+        chat_rows = suggest_owner_chat_names(con)
     finally:
         con.close()
-    if not rows:
-        out.print("No mail to suggest from yet: import a mailbox first.")
+    if not rows and not chat_rows:
+        out.print("No mail or chats to suggest from yet: import a mailbox or a chat export "
+                  "first.")
         return
     for address, n, evidence in rows:
         out.print(f"{escape(address)}  ({n:,} messages; {escape(evidence)})")
-    out.print("Add the ones that are yours: kith owner ADDRESS...")
+    if rows:
+        out.print("Add the ones that are yours: kith owner ADDRESS...")
+    for platform, name, n_chats, n_all in chat_rows:
+        out.print(f"{escape(name)}  ({platform}: in {n_chats:,} of {n_all:,} chats)")
+    if chat_rows:
+        out.print('Add the names that are yours: kith owner --name "NAME"')
 
 
 @app.command("sql")

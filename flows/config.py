@@ -30,6 +30,7 @@ class OwnerConfig:
     emails: tuple[str, ...] = ()
     phone_region: str | None = None
     timezone: str = "UTC"
+    chat_names: tuple[str, ...] = ()   # names and numbers (E.164) the owner writes under in chats
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,8 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
     _no_unknown_keys(data, _TOP_KEYS, where)
 
     owner_data = _table(data, "owner", where)
-    _no_unknown_keys(owner_data, {"name", "emails", "phone_region", "timezone"}, f"{where}: owner")
+    _no_unknown_keys(owner_data, {"name", "emails", "phone_region", "timezone", "names",
+                                  "phones"}, f"{where}: owner")
     from kith.emails import normalize_email
     emails = []
     for i, value in enumerate(_typed(owner_data, "emails", list, f"{where}: owner") or []):
@@ -110,9 +112,20 @@ def load_config(path: str | os.PathLike | None = None) -> Config:
         emails.append(email)
     owner_tz = _zone(owner_data.get("timezone", "UTC"), f"{where}: owner.timezone")
     region = _typed(owner_data, "phone_region", str, f"{where}: owner")
+    chat_names = []
+    for i, value in enumerate(_typed(owner_data, "names", list, f"{where}: owner") or []):
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{where}: owner.names[{i}]: {value!r} is not a name")
+        chat_names.append(value.strip())
+    from kith.phones import normalize_phone
+    for i, value in enumerate(_typed(owner_data, "phones", list, f"{where}: owner") or []):
+        phone = normalize_phone(value, region) if isinstance(value, str) else None
+        if phone is None:
+            raise ConfigError(f"{where}: owner.phones[{i}]: {value!r} is not a phone number")
+        chat_names.append(phone)
     owner = OwnerConfig(name=_typed(owner_data, "name", str, f"{where}: owner"),
                         emails=tuple(emails), phone_region=region.upper() if region else None,
-                        timezone=owner_tz)
+                        timezone=owner_tz, chat_names=tuple(chat_names))
 
     warehouse = _table(data, "warehouse", where)
     _no_unknown_keys(warehouse, {"path"}, f"{where}: warehouse")
@@ -253,6 +266,9 @@ TEMPLATE = '''\
 name = "Your Name"
 # Your own addresses: mail from them is "sent", mail to them "received".
 emails = ["you@example.com"]
+# The names and numbers you write under in chat exports (kith owner --suggest finds them).
+# names = ["Your Name"]
+# phones = ["+1 212 555 0100"]
 # Country assumed for phone numbers written without a country code.
 phone_region = "US"
 # Zone for calendar times written without one, and for the schedule.
@@ -277,6 +293,7 @@ small_group_max_people = 8       # mail or meetings with at most this many peopl
 intensity_scale = 10             # decayed weight at which intensity reaches 63%
 meeting_weight = 2               # a 1:1 meeting weighs this much (a 1:1 e-mail 1)
 cc_weight = 0.5                  # factor when someone was only copied
+chat_volume_weight = 0.5         # a day of chat weighs 1 + this x ln(messages that day)
 
 # Files and folders: vCards, contacts CSV, mbox / .eml / Maildir, .ics.
 # Unchanged files are skipped on the next sync.

@@ -94,7 +94,12 @@ def prepare(config: Config) -> None:
         con.execute("begin transaction")
         for email in config.owner.emails:
             con.execute("insert or ignore into owner_addresses values (?, now())", [email])
+        for handle in config.owner.chat_names:
+            con.execute("insert or ignore into owner_chat_names values (?, now())", [handle])
         apply_settings(con, config.transforms)
+        # chat days are the owner's days: an evening's chat in New York is one day, not two
+        con.execute("update relationship_settings set owner_timezone = ?",
+                    [config.owner.timezone])
         con.execute("commit")
     finally:
         con.close()

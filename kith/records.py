@@ -289,3 +289,46 @@ class SocialInvitation(_Record):
     def record_key(self) -> str:
         return f"{self.platform}-inv:" + self.record_hash
 
+
+
+@dataclass(slots=True)
+class ChatMessage(_Record):
+    """One message in a chat app's export (WhatsApp, Telegram, Messenger, Instagram, iMessage,
+    X): who wrote in which chat, when. The text is never read into a record.
+
+    A sender is known by `sender_id` where the app has ids (Telegram, X, an iMessage handle),
+    else by phone number or by the name the export shows (WhatsApp, Messenger, Instagram).
+    `members` lists the chat's people in the same terms, where the export names them.
+    """
+    position: int                     # 1-based line (text exports), message number (JSON), ROWID
+    raw_text: str                     # the message's header as the export wrote it, no text
+    platform: str                     # whatsapp | telegram | messenger | instagram | imessage | x
+    chat_id: str                      # the export's id for the chat, else its name
+    message_id: str                   # the export's id, else time + sender + n-th at that time
+    sent_at: datetime | None          # UTC
+    kind: str = "message"             # message | media | call | reaction | deleted | system
+    chat_name: str | None = None
+    chat_type: str | None = None      # as the export says: personal_chat, RegularGroup...
+    sender_name: str | None = None
+    sender_id: str | None = None      # the app's id for the sender (Telegram user123, X id)
+    sender_phone: str | None = None   # E.164 when the sender is a phone number
+    sender_email: str | None = None   # iMessage handles that are e-mail addresses
+    is_from_owner: bool | None = None  # when the export says (iMessage is_from_me); else None
+    members: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)   # e.g. "day and month order ambiguous"
+
+    _NOT_CONTENT = frozenset({"position", "raw_text", "warnings"})
+
+    @property
+    def record_hash(self) -> str:
+        # Stored once and never versioned (like mail): the hash only tells headers apart, and
+        # hashing the header text is several times cheaper than hashing the parsed fields.
+        text = (f"{self.platform}\0{self.chat_id}\0{self.message_id}\0{self.raw_text}\0"
+                f"{self.kind}\0{self.sender_name}")
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+    @property
+    def record_key(self) -> str:
+        ident = f"{self.platform}\0{self.chat_id}\0{self.message_id}"
+        return f"{self.platform}-msg:" + hashlib.sha256(
+            ident.encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import duckdb
 
-# name -> (type, default, what it means). The defaults are migration 7's.
+# name -> (type, default, what it means). The defaults are migrations 7's and 11's.
 SETTINGS: dict[str, tuple[type, float, str]] = {
     "half_life_days": (float, 90, "an interaction counts half as much to strength after this "
                                   "many days"),
@@ -27,6 +27,8 @@ SETTINGS: dict[str, tuple[type, float, str]] = {
                                    "maximum"),
     "meeting_weight": (float, 2, "weight of a 1:1 meeting (a 1:1 e-mail weighs 1)"),
     "cc_weight": (float, 0.5, "factor for an e-mail where they (or you) were only copied"),
+    "chat_volume_weight": (float, 0.5, "a day of chat with someone, one way, weighs 1 + this "
+                                       "x ln(messages that day)"),
 }
 DEFAULTS = {name: kind(default) for name, (kind, default, _) in SETTINGS.items()}
 

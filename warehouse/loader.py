@@ -19,8 +19,8 @@ from typing import Iterable, Iterator
 import duckdb
 import pyarrow as pa
 
-from kith.records import (ContactCard, Deleted, EventOccurrence, FolderState, MailMessage,
-                          RefusedFile, Rejected, SocialInvitation, SocialMessage)
+from kith.records import (ChatMessage, ContactCard, Deleted, EventOccurrence, FolderState,
+                          MailMessage, RefusedFile, Rejected, SocialInvitation, SocialMessage)
 from kith.warehouse.connection import (WarehouseOutOfMemory, WarehouseWriteFailed,
                                        load_memory_limit)
 
@@ -113,8 +113,22 @@ SOCIAL_INVITATION_SCHEMA = pa.schema([
     ("raw_text", pa.string()),
 ])
 
+CHAT_MESSAGE_SCHEMA = pa.schema([
+    ("record_key", pa.string()), ("record_hash", pa.string()),
+    ("source_kind", pa.string()), ("source_uri", pa.string()), ("position", pa.int64()),
+    ("load_id", pa.int64()), ("loaded_at", pa.timestamp("us", tz="UTC")),
+    ("platform", pa.string()), ("chat_id", pa.string()), ("chat_name", pa.string()),
+    ("chat_type", pa.string()), ("message_id", pa.string()),
+    ("sent_at", pa.timestamp("us", tz="UTC")), ("kind", pa.string()),
+    ("sender_name", pa.string()), ("sender_id", pa.string()), ("sender_phone", pa.string()),
+    ("sender_email", pa.string()), ("is_from_owner", pa.bool_()), ("members", _TEXT_LIST),
+    ("warnings", _TEXT_LIST), ("raw_text", pa.string()),
+])
+
+# Records stored once and never versioned (the text is never kept, so nothing changes).
 _SOCIAL_TABLES = {SocialMessage: ("raw_social_messages", SOCIAL_MESSAGE_SCHEMA),
-                  SocialInvitation: ("raw_social_invitations", SOCIAL_INVITATION_SCHEMA)}
+                  SocialInvitation: ("raw_social_invitations", SOCIAL_INVITATION_SCHEMA),
+                  ChatMessage: ("raw_chat_messages", CHAT_MESSAGE_SCHEMA)}
 
 # What a batch carries to DuckDB: the stored columns plus a flag the loader computes.
 _FIRST_OF_KEY = pa.field("is_first_of_key", pa.bool_())
@@ -198,9 +212,10 @@ def _person(attendee) -> dict | None:
     return {f: getattr(attendee, f) for f in attendee.__slots__}
 
 
-def _social_row(record: SocialMessage | SocialInvitation, lineage: dict) -> dict:
+def _social_row(record: SocialMessage | SocialInvitation | ChatMessage, lineage: dict,
+                key: str) -> dict:
     row = {name: getattr(record, name) for name in type(record).__slots__}
-    row["record_key"] = record.record_key
+    row["record_key"] = key
     row["record_hash"] = record.record_hash
     row.update(lineage)
     return row
@@ -231,7 +246,8 @@ def _batches(records: Iterable, size: int) -> Iterator[list]:
 
 def load_records(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str,
                  records: Iterable[ContactCard | MailMessage | EventOccurrence | SocialMessage
-                                   | SocialInvitation | Rejected | Deleted | FolderState], *,
+                                   | SocialInvitation | ChatMessage | Rejected | Deleted
+                                   | FolderState], *,
                  tag: str | None = None,
                  batch_size: int = BATCH_SIZE) -> LoadResult:
     """Load one source's records and record the load in the ledger.
@@ -321,10 +337,11 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
                 if isinstance(record, MailMessage):
                     rows.messages.append(record)
                     continue
-                if isinstance(record, (SocialMessage, SocialInvitation)):
-                    if record.record_key not in seen:
-                        seen[record.record_key] = set()
-                        rows.social[type(record)].append(_social_row(record, lineage))
+                if isinstance(record, (SocialMessage, SocialInvitation, ChatMessage)):
+                    key = record.record_key
+                    if key not in seen:
+                        seen[key] = set()
+                        rows.social[type(record)].append(_social_row(record, lineage, key))
                     else:
                         result.n_already_present += 1
                     continue
@@ -389,7 +406,7 @@ class _BatchRows:
 
     def __init__(self):
         self.versioned = {ContactCard: [], EventOccurrence: []}
-        self.social = {SocialMessage: [], SocialInvitation: []}
+        self.social = {kind: [] for kind in _SOCIAL_TABLES}
         self.messages: list[MailMessage] = []
         self.message_batches: list[pa.RecordBatch] = []
         self.rejects: dict[str, dict] = {}
@@ -530,7 +547,7 @@ def _keep_new_versions(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Rec
 # Sources whose every load is a full picture of what each file or resource holds now; a server
 # source's load only covers the resources it names (the rest are unchanged).
 CALENDAR_SOURCES = ("ics", "caldav")
-CONTACT_SOURCES = ("vcard", "contacts_csv", "linkedin", "carddav")
+CONTACT_SOURCES = ("vcard", "contacts_csv", "linkedin", "carddav", "social_lists")
 SERVER_SOURCES = ("caldav", "carddav")
 
 
@@ -554,7 +571,7 @@ def _record_items(con: duckdb.DuckDBPyConnection, table: str, column: str, sourc
 def _keep_new_once(con: duckdb.DuckDBPyConnection, table: str, batch: pa.RecordBatch,
                    result: LoadResult) -> None:
     """Store the records of one batch not stored yet in `table` (records never versioned:
-    social messages and invitations), and count them."""
+    social and chat messages, invitations), and count them."""
     n_new = con.execute(f"""
         select count(*) from batch anti join {table} as stored using (record_key)""").fetchone()[0]
     result.n_new += n_new

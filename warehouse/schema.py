@@ -451,6 +451,53 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         comment on column person_links.score is 'For rule match_model: the match probability of the pair; null for other rules';
         comment on column merge_candidates.score is 'The match probability of the pair (match model)';
     """),
+    (11, "chat messages, the owner in chats, chat weights", """
+        create table raw_chat_messages (
+            record_key varchar not null,
+            record_hash varchar not null,
+            source_kind varchar not null,
+            source_uri varchar not null,
+            position bigint not null,
+            load_id bigint not null,
+            loaded_at timestamptz not null,
+            platform varchar not null,
+            chat_id varchar not null,
+            chat_name varchar,
+            chat_type varchar,
+            message_id varchar not null,
+            sent_at timestamptz,
+            kind varchar not null,
+            sender_name varchar,
+            sender_id varchar,
+            sender_phone varchar,
+            sender_email varchar,
+            is_from_owner boolean,
+            members varchar[],
+            warnings varchar[],
+            raw_text varchar
+        );
+        comment on table raw_chat_messages is 'One row per message in a chat app export (WhatsApp, Telegram, Messenger, Instagram, iMessage, X): who wrote in which chat, when. Never the text';
+        comment on column raw_chat_messages.platform is 'whatsapp, telegram, messenger, instagram, imessage or x';
+        comment on column raw_chat_messages.chat_id is 'The export''s id for the chat (Telegram id, thread_path, chat.db guid, X conversationId), else its name (WhatsApp: from the file name)';
+        comment on column raw_chat_messages.kind is 'message, media, call, reaction, deleted or system (joins, leaves, encryption notices)';
+        comment on column raw_chat_messages.sender_id is 'The app''s id for the sender: Telegram user123, X user id, iMessage handle';
+        comment on column raw_chat_messages.sender_phone is 'The sender''s number in E.164 when the export shows a number';
+        comment on column raw_chat_messages.is_from_owner is 'True or false when the export says who the owner is (iMessage is_from_me, Telegram account export); else NULL';
+        comment on column raw_chat_messages.members is 'The chat''s members where the export lists them, as ids or names like the senders';
+        comment on column raw_chat_messages.raw_text is 'The message''s header as written (date, time, sender; JSON fields), never its text';
+
+        create table owner_chat_names (
+            handle varchar primary key,
+            added_at timestamptz not null
+        );
+        comment on table owner_chat_names is 'Names and phone numbers (E.164) the owner writes under in chats (kith owner --name / --phone, [owner] names and phones)';
+
+        alter table relationship_settings add column chat_volume_weight double default 0.5;
+        alter table relationship_settings add column owner_timezone varchar default 'UTC';
+        update relationship_settings set chat_volume_weight = 0.5, owner_timezone = 'UTC';
+        comment on column relationship_settings.owner_timezone is 'The owner''s zone (kith.toml [owner] timezone): chat days are counted in it';
+        comment on column relationship_settings.chat_volume_weight is 'A day of chat with someone, one way, weighs 1 + this x ln(messages that day)';
+    """),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
@@ -466,14 +513,16 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def migrate(con: duckdb.DuckDBPyConnection, target: int = LATEST_VERSION) -> list[int]:
-    """Apply every migration newer than the file's version, up to `target`; return those applied."""
+    """Apply every migration up to `target` that the file has not had; return those applied.
+    Missing numbers below the file's version are applied too: migrations written on parallel
+    branches can land in any order."""
     con.execute("""
         create table if not exists schema_migrations (
             version integer primary key, name varchar not null, applied_at timestamptz not null)""")
-    version = current_version(con)
+    done = {row[0] for row in con.execute("select version from schema_migrations").fetchall()}
     applied = []
     for number, name, sql in MIGRATIONS:
-        if version < number <= target:
+        if number not in done and number <= target:
             con.execute("begin transaction")
             try:
                 con.execute(sql)

@@ -79,7 +79,9 @@ def test_writes_the_export_files_and_a_config(small_world):
     assert set(small_world.files) - set(cards) == {
         "calendar/calendar.ics", "kith.toml", "linkedin/Connections.csv",
         "linkedin/Invitations.csv", "linkedin/messages.csv", "mail/mail.mbox",
-        "phone/contacts.vcf", "truth.json"}
+        "phone/contacts.vcf", "telegram/result.json", "truth.json",
+        *(k for k in small_world.files if k.startswith("whatsapp/WhatsApp Chat - "))}
+    assert len([k for k in small_world.files if k.startswith("whatsapp/")]) == 5
     assert cards == sorted(small_world.n_event_cards)
     assert [c.split("-20")[0] for c in cards] == ["cards/chamber-mixer", "cards/data-summit"]
 
@@ -304,3 +306,30 @@ def test_mail_from_automated_senders_is_flagged(synced, truth):
     missed = sql(db, f"select from_email, count(*) as n from stg_mail__messages "
                      f"where from_email in ({automated}) and not is_automated group by 1")
     assert missed == []
+
+
+def test_every_chat_message_has_a_direction(synced):
+    _, db = synced
+    rows = sql(db, """select platform, direction, count(*) as n from stg_chat__messages
+                      where is_counted group by all order by all""")
+    assert [(r["platform"], r["direction"]) for r in rows] == [
+        ("telegram", "received"), ("telegram", "sent"), ("whatsapp", "received"),
+        ("whatsapp", "sent")]
+
+
+def test_friends_close_only_through_chat_are_two_way_and_strong(synced, truth):
+    # The world's `today` is fixed and tiers count from now, so this checks what does not
+    # age: two-way contact, and how strong it was at the last message (bench/
+    # relationships_world.py scores the tiers on a world of today). Matched by the name the
+    # phone book gives them, their only identifier in the chats.
+    _, db = synced
+    chat_friends = {p["name"]: p["tier"] for p in truth if p["circle"] == "chat friend"}
+    rows = sql(db, """select p.display_name, r.is_two_way, r.strength_at_last_contact
+                      from people as p join relationships as r using (person_id)
+                      where list_contains(p.record_kinds, 'chat')""")
+    kith = {r["display_name"]: r for r in rows}
+    assert sorted(chat_friends.values()) == ["active", "active", "active", "cooling",
+                                             "inner_circle", "inner_circle"]
+    assert {n: kith[n]["is_two_way"] for n in chat_friends} == {n: True for n in chat_friends}
+    assert [n for n, t in chat_friends.items()
+            if t == "inner_circle" and kith[n]["strength_at_last_contact"] < 80] == []

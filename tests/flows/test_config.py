@@ -26,6 +26,17 @@ def test_owner_addresses_are_normalised(tmp_path):
     assert config.owner.emails == ("me@example.com",)
 
 
+def test_owner_chat_names_and_phones(tmp_path):
+    config = load_config(write(tmp_path, '[owner]\nphone_region = "GB"\n'
+                                         'names = [" Sam Rivera "]\nphones = ["07700 900123"]\n'))
+    assert config.owner.chat_names == ("Sam Rivera", "+447700900123")
+
+
+def test_an_owner_phone_that_is_no_number_is_named(tmp_path):
+    with pytest.raises(ConfigError, match=r"owner.phones\[0\]: 'call me' is not a phone number"):
+        load_config(write(tmp_path, '[owner]\nphones = ["call me"]\n'))
+
+
 def test_relative_source_paths_are_relative_to_the_config_file(tmp_path):
     config = load_config(write(tmp_path, '[[sources]]\nname = "cards"\nkind = "files"\n'
                                          'paths = ["cards"]\n'))

@@ -20,6 +20,7 @@ MODEL_KEYS = {
     "stg_calendar__attendees": ["occurrence_key", "email"],
     "stg_calendar__events": ["occurrence_key"],
     "stg_social__messages": ["social_message_key"],
+    "stg_chat__messages": ["chat_message_key"],
     "stg_social__invitations": ["invitation_key"],
     "int_identity_records": ["record_key"],
     "people": ["person_id"],

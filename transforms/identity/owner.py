@@ -1,4 +1,5 @@
-"""Suggesting the owner's own addresses from their mail, for `kith owner --suggest`."""
+"""Suggesting the owner's own addresses from their mail, and their names in chats, for
+`kith owner --suggest`."""
 
 from __future__ import annotations
 
@@ -41,4 +42,31 @@ def suggest_owner_addresses(con: duckdb.DuckDBPyConnection, limit: int = 5) -> l
         having count(distinct message_key) >= 0.2 * (select count(*) from raw_messages)
         order by n desc, email
         limit ?
+    """, [limit]).fetchall()
+
+
+def suggest_owner_chat_names(con: duckdb.DuckDBPyConnection, limit: int = 5) -> list[tuple]:
+    """(platform, name, n_chats, n_chats_on_platform) for the senders in the most chats of each
+    platform: the owner is in every chat of their own export. Only platforms with two chats or
+    more (in one chat everyone is in every chat)."""
+    return con.execute("""
+        with senders as (
+            select platform, sender, any_value(coalesce(sender_name, sender)) as name,
+                   count(distinct chat_id) as n_chats
+            from stg_chat__messages
+            where sender is not null and is_counted
+            group by all
+        ),
+        platforms as (
+            select platform, count(distinct chat_id) as n_all
+            from stg_chat__messages
+            group by platform
+        )
+        select s.platform, s.name, s.n_chats, p.n_all
+        from senders as s
+        join platforms as p using (platform)
+        where p.n_all >= 2 and s.n_chats >= 2
+        qualify row_number() over (partition by s.platform order by s.n_chats desc, s.name)
+                <= ?
+        order by s.platform, s.n_chats desc, s.name
     """, [limit]).fetchall()

@@ -41,7 +41,9 @@ def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
                (select count(*) from identity_rules),
                (select coalesce(max(rule_id), 0) from identity_rules),
                (select coalesce(string_agg(address, ',' order by address), '')
-                from owner_addresses)
+                from owner_addresses),
+               (select coalesce(string_agg(handle, ',' order by handle), '')
+                from owner_chat_names)
     """).fetchone()
     return hashlib.sha256(repr((RESOLVER_VERSION, *row)).encode()).hexdigest()[:16]
 
@@ -71,11 +73,14 @@ def read_rules(con: duckdb.DuckDBPyConnection) -> Rules:
 
 def owner_inputs(con: duckdb.DuckDBPyConnection) -> tuple[frozenset[str], frozenset[str]]:
     """The owner's addresses, and the records known to be theirs (their own social profile:
-    the one in most of their platform messages)."""
+    the one in most of their platform messages; who they are in chats)."""
     emails = frozenset(r[0] for r in con.execute("select address from owner_addresses").fetchall())
     profiles = con.execute("""
         select distinct 'social:' || sender_profile
         from stg_social__messages where direction = 'sent'
+        union
+        select distinct 'chat:' || platform || ':' || sender
+        from stg_chat__messages where direction = 'sent' and sender is not null
     """).fetchall()
     return emails, frozenset(r[0] for r in profiles)
 

@@ -1,4 +1,4 @@
--- one row per identity record: a contact card, an address seen in mail or calendar, or a social profile seen in platform messages, with its names and handles
+-- one row per identity record: a contact card, an address seen in mail or calendar, a social profile seen in platform messages, or someone in a chat, with its names and handles
 -- (`union all by name` at the end fills the columns a kind of record does not have with NULL)
 with cards as (
     select
@@ -85,12 +85,53 @@ profiles as (
     group by platform, profile
 ),
 
+-- Someone in a chat, as the app knows them (a Telegram or X id, a number, the name the
+-- owner's phone shows). A number is a phone handle, an iMessage address an e-mail one; a
+-- Telegram or X id is a profile handle; a WhatsApp name is the owner's phone-book name.
+chat_messages as materialized (
+    select platform, chat_id, sender, sender_name, kind, other_people
+    from stg_chat__messages
+),
+
+chat_participants as (
+    select platform, sender as participant, sender_name as name
+    from chat_messages
+    where sender is not null and kind <> 'system'
+    union all
+    -- members who never wrote; other_people is the same on every message of a chat
+    select platform, unnest(other_people), null
+    from (select platform, chat_id, any_value(other_people) as other_people
+          from chat_messages group by platform, chat_id)
+),
+
+chatters as (
+    select
+        'chat:' || platform || ':' || participant as record_key,
+        'chat' as record_kind,
+        platform || ' chats' as source,
+        mode(nullif(trim(name), '')) as full_name,
+        case when participant like '%@%' then [lower(participant)] else []::varchar[] end
+            as emails,
+        case when regexp_matches(participant, '^\+\d{6,15}$') then [participant]
+             else []::varchar[] end as phones,
+        case when (platform = 'telegram' and regexp_matches(participant, '^user\d+$'))
+                  or (platform = 'x' and regexp_matches(participant, '^\d+$'))
+             then [platform || ':' || participant] else []::varchar[] end as profiles,
+        []::varchar[] as names_seen,
+        true as names_reliable,
+        platform
+    from chat_participants
+    group by platform, participant
+),
+
 final as (
     select * from cards
     union all by name
     select * from addresses
     union all by name
     select * from profiles
+    union all by name
+    select * from chatters
 )
 
 select * from final

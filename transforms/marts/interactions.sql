@@ -1,4 +1,4 @@
--- one row per person per interaction with the owner: an e-mail either way, a meeting both attended, a LinkedIn message
+-- one row per person per interaction with the owner: an e-mail either way, a meeting both attended, a LinkedIn message, a day of chat in one chat one way
 -- materialized: table
 with settings as (
     select * from relationship_settings
@@ -106,7 +106,8 @@ emails as (
         mail.n_participants,
         null::varchar as organizer,
         null::varchar as owner_partstat,
-        mail.message_key as source_key
+        mail.message_key as source_key,
+        1 as n_messages
     from mail
     join mail_people as mp
         on mp.message_key = mail.message_key
@@ -146,7 +147,8 @@ meetings as (
             else 'other'
         end as organizer,
         e.owner_partstat,
-        e.occurrence_key as source_key
+        e.occurrence_key as source_key,
+        1 as n_messages
     from stg_calendar__events as e
     join meeting_people as mp using (occurrence_key)
     where e.has_happened
@@ -192,13 +194,62 @@ linkedin as (
         1 + s.n_recipients as n_participants,
         null::varchar as organizer,
         null::varchar as owner_partstat,
-        s.social_message_key as source_key
+        s.social_message_key as source_key,
+        1 as n_messages
     from social as s
     join social_people as sp using (social_message_key)
     join person_ids as ids on ids.record_key = 'social:' || sp.profile
     where s.direction in ('sent', 'received')
         and s.sent_at >= '1980-01-01'::timestamptz
         and s.sent_at <= now() + interval 1 day
+),
+
+-- Chats: a person's messages in one chat on one day, one way, are one interaction, so that a
+-- chatty day does not outweigh a year of mail; its weight grows slowly with the number of
+-- messages (chat_volume_weight). Sent messages reach everyone else in the chat.
+chat_messages as materialized (
+    select platform, chat_id, sent_at, direction, n_people,
+        unnest(case when direction = 'sent' then other_people else [sender] end) as participant
+    from stg_chat__messages
+    where is_counted
+        and direction in ('sent', 'received')
+        and sent_at >= '1980-01-01'::timestamptz
+        and sent_at <= now() + interval 1 day
+),
+
+chat_days as (
+    select
+        ids.person_id,
+        c.platform,
+        c.chat_id,
+        c.direction,
+        -- the owner's day: an evening's chat is one day wherever UTC's midnight falls
+        date_trunc('day', timezone(s.owner_timezone, c.sent_at)) as day,
+        min(c.sent_at) as first_at,
+        count(*) as n_messages,
+        max(c.n_people) as n_people
+    from chat_messages as c
+    join person_ids as ids on ids.record_key = 'chat:' || c.platform || ':' || c.participant
+    cross join settings as s
+    group by all
+),
+
+chats as (
+    select
+        person_id,
+        first_at as interaction_at,
+        platform as channel,
+        direction,
+        -- a day on which they wrote and the owner wrote in that chat is a conversation
+        count(*) over (partition by person_id, platform, chat_id, day) = 2 as is_reply,
+        false as is_cc,
+        n_people as n_participants,
+        null::varchar as organizer,
+        null::varchar as owner_partstat,
+        platform || ':' || chat_id || ':' || strftime(day, '%Y-%m-%d') || ':' || direction
+            as source_key,
+        n_messages
+    from chat_days
 ),
 
 -- one row per person even when they used two of their addresses or profiles in one message
@@ -213,13 +264,16 @@ combined as (
         max(n_participants) as n_participants,
         min(organizer) as organizer,
         any_value(owner_partstat) as owner_partstat,
-        source_key
+        source_key,
+        max(n_messages) as n_messages
     from (
         select * from emails
         union all
         select * from meetings
         union all
         select * from linkedin
+        union all
+        select * from chats
     )
     group by person_id, source_key
 ),
@@ -240,8 +294,10 @@ final as (
         round(
             case c.channel when 'meeting' then s.meeting_weight else 1.0 end
             * case when c.is_cc then s.cc_weight else 1.0 end
+            * (1 + s.chat_volume_weight * ln(c.n_messages))
             / sqrt(greatest(c.n_participants - 1, 1)),
             4) as weight,
+        c.n_messages,
         c.source_key
     from combined as c
     cross join settings as s

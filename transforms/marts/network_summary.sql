@@ -1,4 +1,4 @@
--- one row per list the owner's contacts are on (LinkedIn, each card tag, the address book, CardDAV) and one for everyone, after a warning row when mail cannot be read as sent or received
+-- one row per list the owner's contacts are on (LinkedIn, Facebook, Instagram, X, each card tag, the address book, CardDAV) and one for everyone, after a warning row when mail or chats cannot be read as sent or received
 -- (cheap checks: staging all mail again would cost as much as the rest)
 with mail_check as (
     select
@@ -29,6 +29,21 @@ warning as (
     from mail_check
     where (n_owner_addresses = 0 and n_messages + n_events > 0)
         or (n_messages > 0 and n_owner_messages = 0)
+),
+
+-- chat messages whose sender kith cannot tell apart from the owner count for nothing
+chat_warning as (
+    select
+        0 as position,
+        'warning' as kind,
+        'owner in chats' as list_name,
+        format('kith cannot tell which of {:,} chat messages ({}) are yours, so none of them '
+               || 'counts. Run `kith owner --suggest`, then `kith owner --name "Your Name"` '
+               || '(or set [owner] names in kith.toml).',
+               count(*), string_agg(distinct platform, ', ' order by platform)) as summary
+    from stg_chat__messages
+    where direction = 'unknown' and is_counted
+    having count(*) > 0
 ),
 
 -- relationships and people are each read once: both are costly on a large mailbox
@@ -90,7 +105,7 @@ counted as (
 lists as (
     select
         case
-            when c.list_name = 'LinkedIn' then 1
+            when c.list_name in ('LinkedIn', 'Facebook', 'Instagram', 'X') then 1
             when c.list_name like 'cards: %' then 2
             when c.list_name = 'address book' then 3
             when c.list_name = 'CardDAV' then 4
@@ -126,6 +141,9 @@ described as (
             when list_name = 'LinkedIn' then format(
                 'LinkedIn: {:,} connections, {:,} with two-way contact ({}%), {:,} active',
                 n_people, n_two_way, pct_two_way, n_inner_circle + n_active)
+            when list_name in ('Facebook', 'Instagram', 'X') then format(
+                '{}: {:,} friends or followers, {:,} with two-way contact ({}%), {:,} active',
+                list_name, n_people, n_two_way, pct_two_way, n_inner_circle + n_active)
             when list_name like 'cards: %' then format(
                 'cards tagged ''{}'': {:,} people, {:,} followed up ({}%)',
                 substr(list_name, 8), n_people, n_followed_up,
@@ -144,6 +162,8 @@ final as (
     select * from described
     union all by name
     select * from warning
+    union all by name
+    select * from chat_warning
 )
 
 select * from final

@@ -31,7 +31,8 @@ ranked as (
         -- which record names the person: the owner's own address book first, then what people
         -- call themselves (LinkedIn, platform messages), then what mail clients said
         case
-            when record_kind = 'card' and card_format not like 'linkedin%' then 1
+            when record_kind = 'card' and not card_format similar to '(linkedin|facebook|instagram|x)-.*'
+                then 1
             when record_kind = 'card' then 2
             when record_kind = 'social' then 3
             else 4
@@ -55,6 +56,7 @@ final as (
                 filter (where name is not null and name not like '%@%'),
             arg_max(emails[1], n_messages) filter (where len(emails) > 0),
             arg_min(phones[1], record_key) filter (where len(phones) > 0),
+            arg_min(profiles[1], record_key) filter (where len(profiles) > 0),
             '(no name)'
         ) as display_name,
         coalesce(
@@ -72,8 +74,15 @@ final as (
         bool_or(card_format = 'linkedin-connection') as is_linkedin_connection,
         min(connected_on) as linkedin_connected_on,
         bool_or(record_kind = 'card' and card_format not like 'linkedin%'
-                and card_source_kind <> 'carddav'
+                and card_source_kind not in ('carddav', 'social_lists')
                 and record_key not in (select record_key from tags)) as in_address_book,
+        -- friends, followers, followed accounts: lists on other platforms
+        list_sort(list_distinct(list(case split_part(card_format, '-', 1)
+                                         when 'facebook' then 'Facebook'
+                                         when 'instagram' then 'Instagram'
+                                         when 'x' then 'X' end)
+                                filter (where card_source_kind = 'social_lists')))
+            as social_lists,
         bool_or(card_source_kind = 'carddav') as in_carddav,
         coalesce(list_sort(list_distinct(list(tags.tag) filter (where tags.tag is not null))), [])
             as card_tags,
@@ -89,6 +98,7 @@ select
     *,
     list_concat(
         case when is_linkedin_connection then ['LinkedIn'] else [] end,
+        social_lists,
         list_transform(card_tags, t -> 'cards: ' || t),
         case when in_address_book then ['address book'] else [] end,
         case when in_carddav then ['CardDAV'] else [] end
