@@ -39,6 +39,9 @@ class FileKind:
         if self.name == "linkedin":
             from kith.connectors.linkedin import looks_like_linkedin
             return looks_like_linkedin(head)
+        if self.name == "card_photo":
+            from kith.connectors.card_photos import looks_like_card_photo
+            return looks_like_card_photo(head)
         from kith.connectors.mail import looks_like_eml, looks_like_mbox
         return looks_like_mbox(head) if self.name == "mbox" else looks_like_eml(head)
 
@@ -58,6 +61,9 @@ class FileKind:
             from kith.connectors.ics import read_ics
             return read_ics(path, owner_tz=options.owner_tz,
                             include_summary=options.include_subject)
+        if self.name == "card_photo":
+            from kith.connectors.card_photos import read_card_photos
+            return read_card_photos(path, region=options.region)
         from kith.connectors.mail import read_mail
         return read_mail(path, include_subject=options.include_subject)
 
@@ -72,11 +78,15 @@ ICS = FileKind("ics", "iCalendar file (Google, Outlook / Exchange, Apple, Thunde
                (".ics", ".ical", ".ifb"))
 LINKEDIN = FileKind("linkedin", "LinkedIn data export (zip, folder, or its Connections / messages "
                     "/ Invitations CSV)", ())
+CARD_PHOTO = FileKind("card_photo", "photos or scans of business cards (JPEG, PNG, WebP, TIFF, "
+                      "PDF), read by OCR", (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff",
+                                            ".pdf"))
 MAILDIR = FileKind("maildir", "Maildir folder (cur/, new/ and Maildir++ sub-folders)", ())
 
 # Order matters: a vCard or a calendar is recognised by its BEGIN line wherever it is, an mbox by
-# its From_ line; a single message by its headers; a CSV only by its shape.
-FILE_KINDS = (VCARD, ICS, MBOX, EML, LINKEDIN, CONTACTS_CSV)
+# its From_ line; a single message by its headers; a CSV only by its shape. An image or a PDF is
+# told by its first bytes, which no text format starts with.
+FILE_KINDS = (VCARD, ICS, MBOX, EML, LINKEDIN, CONTACTS_CSV, CARD_PHOTO)
 
 
 def is_maildir(path: Path) -> bool:

@@ -11,6 +11,7 @@ from typing import Callable, Iterable, Iterator
 
 import duckdb
 
+from kith.connectors.card_photos import ReadAhead
 from kith.connectors.detect import ReadOptions, detect, is_maildir
 from kith.phones import default_region
 from kith.records import FolderState
@@ -107,8 +108,8 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None =
         return FileOutcome(path, None, problem=f"cannot read: {exc.strerror or exc}")
     if kind is None:
         return FileOutcome(path, None,
-                           problem="not a vCard, contacts CSV, calendar, mail file or LinkedIn "
-                                   "export; skipped")
+                           problem="not a vCard, contacts CSV, calendar, mail file, LinkedIn "
+                                   "export or card photo; skipped")
     records = _counting(kind.read(path, options), path, progress)
     if state is not None:
         records = chain(records, [state])
@@ -140,11 +141,14 @@ def run_import(paths: Iterable[str | os.PathLike], *, db: str | os.PathLike | No
     options = read_options(region, include_subject)
     summary = ImportSummary()
     con = connect(db)
+    # A stack of card photos is read by OCR on every core, ahead of the loads that store it.
+    ahead = ReadAhead(files, options.region)
     try:
         for path in files:
             summary.files.append(import_file(con, path, tag=tag, options=options,
                                              progress=progress))
         build(con)
     finally:
+        ahead.close()
         con.close()
     return summary
