@@ -51,7 +51,8 @@ def _options(
 @app.command("import")
 def import_command(
     paths: List[Path] = typer.Argument(
-        ..., help="vCard, contacts CSV, mbox or .eml files, Maildir folders, or folders of them."),
+        ..., help="vCard, contacts CSV, mbox or .eml files, Maildir folders, photos or PDF "
+                  "scans of business cards, or folders of them."),
     tag: Optional[str] = typer.Option(
         None, "--tag", help='Stored with every card of this import, e.g. "Chamber mixer 2026-11-20".'),
     region: Optional[str] = typer.Option(
@@ -146,6 +147,7 @@ def _print_import_summary(summary, db_path: Path, tag: str | None) -> None:
         out.print(f"Nothing new: {n_present:,} of {n_read:,} records were already present"
                   + (f", {summary.total('n_rejected'):,} rejected." if summary.total("n_rejected")
                      else "."))
+    _print_cards_to_review(loaded, db_path)
     reasons = summary.reject_reasons
     if reasons:
         out.print("Top reasons for rejects:")
@@ -156,6 +158,30 @@ def _print_import_summary(summary, db_path: Path, tag: str | None) -> None:
             f'See them all: kith sql "select source_uri, position, reason, raw_text from rejects '
             f'where source_uri in (select source_uri from loads where load_id between {min(ids)} '
             f'and {max(ids)})"'))
+
+
+def _print_cards_to_review(loaded, db_path: Path) -> None:
+    """The cards of this import read from photos with an unsure field, to check by hand."""
+    uris = [f.result.source_uri for f in loaded if f.kind == "card_photo"]
+    if not uris:
+        return
+    con = _read_only(db_path, "import")
+    try:
+        rows = con.execute("""
+            select source_uri, position, display_name, unsure_fields from cards_to_review
+            where source_uri in (select unnest($uris)) order by source_uri, position""",
+                           {"uris": uris}).fetchall()
+    finally:
+        con.close()
+    if not rows:
+        return
+    out.print(f"{len(rows)} card(s) read from photos to check (a field read with low "
+              "confidence):")
+    for uri, position, name, unsure in rows:
+        where = Path(uri.removeprefix("file://")).name
+        out.print(escape(f"  {where} card {position}: {name or '(no name)'}; check "
+                         + ", ".join(unsure or ["name"])), highlight=False)
+    out.print('See them all: kith sql "select * from cards_to_review"')
 
 
 @app.command("imap")
