@@ -352,30 +352,44 @@ def _warp(image, quad):
 
 # --- OCR -----------------------------------------------------------------------------------------
 
-def _prepare(card):
-    """A card at OCR size in grey, its contrast stretched."""
+def _dark_text(card):
+    """A card at OCR size in grey, its lighting evened out: for dark text on a light card."""
     import cv2
-
-    scale = CARD_WIDTH / max(card.shape[:2])
-    card = cv2.resize(card, None, fx=scale, fy=scale,
-                      interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
-    return cv2.normalize(cv2.cvtColor(card, cv2.COLOR_RGB2GRAY), None, 0, 255, cv2.NORM_MINMAX)
+    return _even_light(cv2.cvtColor(_ocr_size(card), cv2.COLOR_RGB2GRAY))
 
 
 def _light_text(card):
-    """A card's negative, made from its darkest channel: white text on a coloured band stands
-    out far more there than in grey (white against blue is 255 against ~130 in red)."""
+    """A card's negative at OCR size, made from its darkest channel: for light text on a dark
+    or coloured card (white against blue is 255 against ~130 in red, far more than in grey)."""
+    return _even_light(255 - _ocr_size(card).min(axis=2))
+
+
+def _ocr_size(card):
     import cv2
-
     scale = CARD_WIDTH / max(card.shape[:2])
-    card = cv2.resize(card, None, fx=scale, fy=scale,
+    return cv2.resize(card, None, fx=scale, fy=scale,
                       interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
-    return 255 - cv2.normalize(card.min(axis=2), None, 0, 255, cv2.NORM_MINMAX)
 
 
-def _has_dark_parts(gray) -> bool:
-    """True when a good part of the card is dark or coloured: it may have light text."""
-    return float((gray < 110).mean()) > 0.15
+def _even_light(gray):
+    """Dark text on a background made even: divided by the background itself, found by
+    closing over the text at quarter size. A shadow or a gradient across the card otherwise
+    makes Tesseract take part of it for a picture and skip its lines."""
+    import cv2
+    import numpy as np
+
+    small = cv2.resize(gray, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    background = cv2.resize(cv2.GaussianBlur(background, (0, 0), 3),
+                            (gray.shape[1], gray.shape[0]))
+    return cv2.divide(gray, background, scale=255)
+
+
+def _dark_share(card) -> float:
+    """The share of a card that is dark: over half, its text is light."""
+    import cv2
+    small = cv2.resize(card, (200, int(200 * card.shape[0] / card.shape[1]) or 1))
+    return float((cv2.cvtColor(small, cv2.COLOR_RGB2GRAY) < 110).mean())
 
 
 def _merge(lines: list[Line], more: list[Line]) -> list[Line]:
@@ -385,8 +399,10 @@ def _merge(lines: list[Line], more: list[Line]) -> list[Line]:
     for line in more:
         if line.confidence >= 0.6 and not any(
                 fuzz.partial_ratio(line.text, other.text) >= 80 for other in lines):
-            merged.append(line)
-    return sorted(merged, key=lambda line: line.top)
+            # After the last line above it: the first reading's order (columns) is kept.
+            above = [k for k, other in enumerate(merged) if other.top <= line.top]
+            merged.insert(max(above) + 1 if above else 0, line)
+    return merged
 
 
 def ocr_card(card, page: int) -> CardScan:
@@ -394,7 +410,8 @@ def ocr_card(card, page: int) -> CardScan:
     or upside down, and reading it again in Japanese or Korean when that is its script."""
     import cv2
 
-    prepared = _prepare(card)
+    dark = _dark_share(card)
+    prepared = _light_text(card) if dark > 0.5 else _dark_text(card)
     languages = "eng"
     lines, score = _ocr_lines(prepared, languages)
     angle = 0
@@ -417,13 +434,14 @@ def ocr_card(card, page: int) -> CardScan:
                 if other_score >= score * 0.9 or len(other) > len(lines):
                     lines, score = other, other_score
                     languages = f"{language}+eng"
-    if _has_dark_parts(prepared):
-        # Light text on a dark part: read the negative as sparse text (--psm 11), which finds
-        # lines that page layout analysis drops, and keep what the first reading lacked.
-        negative = _light_text(card)
+    if 0.15 < dark < 0.85:
+        # Light and dark parts: text of the other colour may be there too. Read the other
+        # polarity as sparse text (--psm 11), which finds lines that page layout analysis
+        # drops, and keep what the first reading lacked.
+        other = _dark_text(card) if dark > 0.5 else _light_text(card)
         if angle:
-            negative = cv2.rotate(negative, _TURNS[angle])
-        lines = _merge(lines, _ocr_lines(negative, languages, psm=11)[0])
+            other = cv2.rotate(other, _TURNS[angle])
+        lines = _merge(lines, _ocr_lines(other, languages, psm=11)[0])
     return CardScan(lines, page, angle)
 
 
@@ -454,7 +472,8 @@ def _ocr_lines(image, language: str, psm: int = 3) -> tuple[list[Line], float]:
             lines.append(Line(_join_words(w for w, _ in kept),
                               round(sum(c for _, c in kept) / len(kept), 3),
                               float(heights[len(heights) // 2]),
-                              float(min(data["top"][i] for i in segment))))
+                              float(min(data["top"][i] for i in segment)),
+                              float(min(data["left"][i] for i in segment))))
             confidences.extend(c for _, c in kept)
     if not confidences:
         return [], 0.0

@@ -31,6 +31,7 @@ class Line:
     confidence: float = 1.0           # 0..1, mean of OCR's word confidences
     height: float = 0.0               # pixel height of the line's letters: evidence of font size
     top: float = 0.0                  # pixel offset from the card's top edge
+    left: float = 0.0                 # pixel offset from the card's left edge
 
 
 @dataclass
@@ -112,6 +113,8 @@ _TITLE_WORDS = re.compile(
     r"ingenieur|ingenieurin|vertrieb|directeur|directrice|gérant|gérante|responsable|"
     r"ingénieur|chargé|chargée|conseiller|conseillère|director|directora|gerente|jefe|"
     r"responsabile|direttore|amministratore|managing|senior|junior|staff)\b"
+    r"|\B(leiter|leiterin|führer|führerin|berater|beraterin|manager|managerin|ingenieur|"
+    r"ingenieurin|entwickler|entwicklerin|direktor|direktorin|referent|referentin)\b"
     r"|代表|社長|部長|課長|係長|取締役|主任|担当|マネージャー|エンジニア|デザイナー|"
     r"대표|이사|부장|과장|팀장|실장|사원|대리|디자이너|엔지니어|总经理|经理|主管")
 _UNIT_WORDS = re.compile(r"(?i)\b(department|dept\.?|division|team|group|unit|abteilung|"
@@ -121,6 +124,7 @@ _LEGAL_FORMS = re.compile(
     r"ag|kg|se|sa|sas|sarl|srl|spa|bv|nv|ab|oy|pty|pte|kk|group|holdings|partners|associates|"
     r"& co|consulting|solutions|technologies|labs|studio|agency|bank|university|institute|"
     r"foundation|hospital|clinic|realty|real estate)\b\.?"
+    r"|\b(s\.\s?a|s\.\s?l|s\.\s?a\.\s?s|b\.\s?v|n\.\s?v|s\.\s?r\.\s?l|s\.\s?p\.\s?a)\.(?!\w)"
     r"|株式会社|有限会社|合同会社|\(株\)|㈱|주식회사|\(주\)|㈜|有限公司|公司")
 _HONORIFICS = re.compile(r"(?i)^(dr|prof|mr|mrs|ms|mx|sir|dame|herr|frau|mme|m)\.?\s+")
 
@@ -420,6 +424,10 @@ def _domain_evidence(text: str, domains: list[str]) -> float:
             return 1.0
         if fuzz.ratio(key, label) >= 80:
             best = max(best, 0.8)
+        # northwind-group.com and "Northwind Energy": the name's first word is the domain's.
+        first = org_key(text).split()[0]
+        if len(first) >= 4 and first in domain_label(domain).split("-"):
+            best = max(best, 0.9)
         initials = "".join(w[0] for w in org_key(text).split())
         if len(initials) >= 2 and initials == label:
             best = max(best, 0.8)
@@ -489,7 +497,29 @@ def _read_name_title_org(lines: list[Line], used: set[int], card: CardFields) ->
     if org_candidates:
         org_i = max(org_candidates, key=lambda i: (org_candidates[i], lines[i].height))
         card.org = _clean(lines[org_i].text)
+        below = _continuation(lines, org_i, set(free) - {name_i, title_i})
+        if below is not None:
+            card.org = f"{card.org} {_clean(lines[below].text)}"
         card.confidence["org"] = round(org_candidates[org_i] * lines[org_i].confidence, 3)
+
+
+def _continuation(lines: list[Line], i: int, free: set[int]) -> int | None:
+    """The line that carries on line i's name when it was wrapped ("Northwind" over
+    "Logistics GmbH"): just below it, starting where it starts, short, in the same size."""
+    line = lines[i]
+    for j in free:
+        other = lines[j]
+        text = _clean(other.text)
+        if j == i or not text or len(text.split()) > 3 or re.search(r"[\d@]", text):
+            continue
+        if _TITLE_WORDS.search(text) or _UNIT_WORDS.search(text):
+            continue
+        if (0 < other.top - line.top < 2.2 * line.height
+                and abs(other.left - line.left) < 2 * line.height
+                and 0.7 < other.height / max(line.height, 1) < 1.4
+                and (_LEGAL_FORMS.search(text) or text[:1].isupper())):
+            return j
+    return None
 
 
 def _lowest(card: CardFields, name: str, confidence: float) -> None:
