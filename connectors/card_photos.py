@@ -179,7 +179,9 @@ def card_from_scan(scan: CardScan, number: int, photo_sha256: str,
                    region: str | None) -> ContactCard | Rejected:
     """The contact card one scanned card says, or a Rejected when it has no name and no handle."""
     fields = read_fields(scan.lines, region)
-    if not fields.full_name and not fields.has_handle:
+    # Without a handle, only a name read with confidence makes a card: a flyer's "SUMMER SALE"
+    # looks like a name too.
+    if not fields.has_handle and fields.confidence.get("full_name", 0.0) < UNSURE_BELOW:
         return Rejected(number, "no name, e-mail, phone or profile found on the card", scan.text)
     return ContactCard(
         position=number, raw_text=scan.text, source_format=SOURCE_FORMAT,

@@ -77,13 +77,14 @@ _MOBILE = re.compile(r"(?i)\b(mobile|mob|cell|cellular|handy|portable|móvil|mov
                      r"cellulare|mobil|gsm)\b|\b[MC]\s*[:.]|携帯|휴대|手机|핸드폰")
 _PHONE_LABEL = re.compile(r"(?i)\b(tel|tél|phone|telephone|téléphone|telefon|telefono|teléfono|"
                           r"office|direct|main|ph|t|p|o|d|work)\b|電話|전화|TEL")
-_PHONE_LIKE = re.compile(r"[+(]?[\dOoIl|][\dOoIl|()\s.\-/]{5,}[\dOoIl|]")
-_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1"})
+_PHONE_LIKE = re.compile(r"[+(]?\d[\dOoIl()\s.\-/]{5,}\d")
+_DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1"})
 
 # --- addresses -----------------------------------------------------------------------------------
 
 _STREET = re.compile(
-    r"(?i)\b(street|st\.|str\.|straße|strasse|avenue|ave\.?|road|rd\.?|boulevard|blvd\.?|lane|"
+    r"(?i)\B(straße|strasse|str\.|weg|gasse|allee|platz|ring|damm|ufer|gracht|laan|vej|gatan|"
+    r"väg|gata)\b|\b(street|st\.|str\.|straße|strasse|avenue|ave\.?|road|rd\.?|boulevard|blvd\.?|lane|"
     r"drive|way|suite|ste\.?|floor|building|bldg|rue|avenida|calle|via|viale|piazza|platz|weg|"
     r"allee|gasse|ring|plaza|square|court|place|parkway|highway|p\.?\s?o\.?\s?box|postfach|"
     r"level|unit|city|district|county)\b|丁目|番地|〒|区|市|県|都|府|로\b|길\b|\d+동|\d+호")
@@ -206,7 +207,15 @@ def _read_links(text: str, line: Line, card: CardFields) -> set[str]:
     return found
 
 
+_LETTER_LABELS = {"f": ["fax"], "m": ["cell"], "c": ["cell"], "t": ["work", "voice"],
+                  "p": ["work", "voice"], "o": ["work", "voice"], "d": ["work", "voice"]}
+
+
 def _phone_label(before: str) -> list[str]:
+    # A lone letter is a label only right before its number: "F 030 901829".
+    letter = re.search(r"(?i)(?:^|[\s|/,;])([fmctpod])\W*$", before)
+    if letter:
+        return _LETTER_LABELS[letter.group(1).lower()]
     if _FAX.search(before):
         return ["fax"]
     if _MOBILE.search(before):
@@ -235,6 +244,8 @@ def _script_regions(lines: list[Line]) -> list[str]:
         regions.append("JP")
     if re.search(r"[\uac00-\ud7af]", text):
         regions.append("KR")
+    if re.search(r"[\u4e00-\u9fff]", text):
+        regions += [r for r in ("JP", "CN", "TW") if r not in regions]
     return regions
 
 
