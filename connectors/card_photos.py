@@ -397,10 +397,15 @@ def _dark_share(card) -> float:
 def _merge(lines: list[Line], more: list[Line]) -> list[Line]:
     """Lines of a second reading that the first did not have, added in their place."""
     from rapidfuzz import fuzz
+    def same(a: str, b: str) -> bool:
+        short, long = sorted((a, b), key=len)
+        return len(short) >= 0.5 * len(long) and fuzz.partial_ratio(short, long) >= 80
+
     merged = list(lines)
     for line in more:
-        if line.confidence >= 0.6 and not any(
-                fuzz.partial_ratio(line.text, other.text) >= 80 for other in lines):
+        # Kept even when OCR is unsure of it: the fields it gives carry that confidence and put
+        # the card on the review list, which is better than losing the line.
+        if line.confidence >= 0.35 and not any(same(line.text, other.text) for other in lines):
             # After the last line above it: the first reading's order (columns) is kept.
             above = [k for k, other in enumerate(merged) if other.top <= line.top]
             merged.insert(max(above) + 1 if above else 0, line)
@@ -468,7 +473,8 @@ def _ocr_lines(image, language: str, psm: int = 3) -> tuple[list[Line], float]:
             kept = [(data["text"][i], float(data["conf"][i]) / 100) for i in segment]
             # Words of one or two marks at low confidence are icons and rules, not text.
             kept = [(w, c) for w, c in kept if not (c < 0.5 and len(w) <= 2 and not w.isalnum())]
-            if not kept or all(not any(ch.isalnum() for ch in w) for w, _ in kept):
+            # A line of one or two letters is a mark OCR made of an icon, not a field.
+            if sum(ch.isalnum() for w, _ in kept for ch in w) < 3:
                 continue
             heights = sorted(data["height"][i] for i in segment)
             lines.append(Line(_join_words(w for w, _ in kept),
