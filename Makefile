@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python bench/relationships_world.py
 	$(BIN)/python bench/rebuild.py
 	$(BIN)/python bench/identity_febrl.py
+	$(BIN)/python bench/card_photos.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache
