@@ -118,6 +118,20 @@ _TITLE_WORDS = re.compile(
     r"ingenieurin|entwickler|entwicklerin|direktor|direktorin|referent|referentin)\b"
     r"|代表|社長|部長|課長|係長|取締役|主任|担当|マネージャー|エンジニア|デザイナー|"
     r"대표|이사|부장|과장|팀장|실장|사원|대리|디자이너|엔지니어|总经理|经理|主管")
+def _without_accents(text: str) -> str:
+    import unicodedata
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(ch))
+
+
+# OCR often drops accents (Geschaftsfuhrer): titles are matched on text without them too.
+_TITLE_WORDS_BARE = re.compile(_without_accents(_TITLE_WORDS.pattern))
+
+
+def _has_title_word(text: str) -> bool:
+    return bool(_TITLE_WORDS.search(text) or _TITLE_WORDS_BARE.search(_without_accents(text)))
+
+
 _UNIT_WORDS = re.compile(r"(?i)\b(department|dept\.?|division|team|group|unit|abteilung|"
                          r"département|service|departamento)\b|部$|事業部|본부|팀$")
 _LEGAL_FORMS = re.compile(
@@ -468,7 +482,7 @@ def _read_name_title_org(lines: list[Line], used: set[int], card: CardFields) ->
     for i in free:
         text = _clean(lines[i].text)
         shape = _looks_like_name(text)
-        if not shape or _TITLE_WORDS.search(text) or _UNIT_WORDS.search(text):
+        if not shape or _has_title_word(text) or _UNIT_WORDS.search(text):
             continue
         if org_scores.get(i, 0) >= 0.8 and _email_evidence(text, card) < 1.0:
             continue
@@ -488,7 +502,7 @@ def _read_name_title_org(lines: list[Line], used: set[int], card: CardFields) ->
                                              * lines[name_i].confidence, 3)
 
     # Title: a line with a title word, nearest to the name.
-    title_lines = [i for i in free if i != name_i and _TITLE_WORDS.search(_clean(lines[i].text))
+    title_lines = [i for i in free if i != name_i and _has_title_word(_clean(lines[i].text))
                    and not re.search(r"\d", lines[i].text) and org_scores.get(i, 0) < 1.0]
     if title_lines:
         anchor = name_i if name_i is not None else 0
@@ -523,7 +537,7 @@ def _continuation(lines: list[Line], i: int, free: set[int]) -> int | None:
         text = _clean(other.text)
         if j == i or not text or len(text.split()) > 3 or re.search(r"[\d@]", text):
             continue
-        if _TITLE_WORDS.search(text) or _UNIT_WORDS.search(text):
+        if _has_title_word(text) or _UNIT_WORDS.search(text):
             continue
         if (0 < other.top - line.top < 2.2 * line.height
                 and abs(other.left - line.left) < 2 * line.height
