@@ -92,10 +92,13 @@ def _import_with_progress(files, db_path, tag, region, subjects):
     """Run the import in this process, with a progress bar when it takes more than a moment."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from kith.connectors.detect import CARD_PHOTO
     from kith.flows.importing import run_import
 
     total_bytes = sum(f.stat().st_size for f in files if f.is_file())
-    show = err.is_terminal and (total_bytes > 2_000_000 or len(files) > 20)
+    # Card photos take a second or more each: a bar for any stack of them.
+    photos = [f for f in files if f.suffix.lower() in CARD_PHOTO.extensions]
+    show = err.is_terminal and (total_bytes > 2_000_000 or len(files) > 20 or len(photos) > 1)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[records]:,} records"), TimeElapsedColumn(),
                         console=err, transient=True, disable=not show)

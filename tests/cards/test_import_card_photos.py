@@ -215,3 +215,15 @@ def test_mindee_card_address_as_expected(mindee_card):
     from kith.names import fold
     card, expected = mindee_card
     assert [fold(a.label) for a in card.addresses] == [fold(expected["address"])]
+
+
+def test_a_card_from_a_photo_is_the_same_person_as_their_vcard(tmp_path):
+    make_card(15, ANNA).image.save(tmp_path / "anna.png")
+    (tmp_path / "phone.vcf").write_text(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:anna-1\r\nFN:Anna Lindqvist\r\n"
+        "N:Lindqvist;Anna;;;\r\nEMAIL:anna.lindqvist@ironbark.de\r\nEND:VCARD\r\n")
+    db_path = tmp_path / "k.duckdb"
+    run_kith("import", tmp_path / "anna.png", tmp_path / "phone.vcf", "--db", db_path)
+    assert query(db_path, """
+        select count(*), count(distinct p.person_id) from raw_contacts as c
+        join person_ids as p on p.record_key = 'card:' || c.record_key""") == [(2, 1)]
