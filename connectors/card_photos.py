@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from concurrent.futures import Future, ProcessPoolExecutor
 import re
 import shutil
 import warnings
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -37,6 +37,8 @@ WORK_SIDE = 1800                  # long side a page is reduced to (a PDF: rende
 FIND_SIDE = 900                   # long side of the copy cards are looked for on
 CARD_WIDTH = 1400                 # a card is scaled to this width before OCR
 UNSURE_BELOW = 0.6                # a field with less confidence puts its card on the review list
+# Tesseract's script names -> its language data. Han (kanji without kana) is read as Japanese:
+# that is the CJK data installed with kith's CI; a Chinese card needs chi_sim added here.
 SCRIPTS_TO_LANGUAGES = {"Japanese": "jpn", "Han": "jpn", "Katakana": "jpn", "Hiragana": "jpn",
                         "Hangul": "kor", "Korean": "kor"}
 
