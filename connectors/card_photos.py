@@ -1,5 +1,5 @@
-"""Photos and scans of business cards (JPEG, PNG, WebP, TIFF, PDF), read on this machine with
-Tesseract OCR.
+"""Photos and scans of business cards (JPEG, PNG, WebP, HEIC, TIFF, PDF), read on this machine
+with Tesseract OCR.
 
 A *card photo* is an image file holding one card or several (a PDF: per page). Each page is
 normalised before OCR: turned upright from its EXIF orientation, each card found and cut out of
@@ -8,7 +8,7 @@ each card, and `card_text.read_fields` turns its lines into fields. The photo is
 its SHA-256 is the card's identity (with the card's number in it), so re-importing a photo adds
 nothing.
 
-Pillow reads the images, OpenCV finds and straightens the cards (contours, perspective warp:
+Pillow reads the images (pillow-heif adds HEIC, the iPhone's format), OpenCV finds and straightens the cards (contours, perspective warp:
 the field's standard tools for this, which Pillow does not have), pypdfium2 renders PDF pages,
 and pytesseract runs Debian's `tesseract` binary, which downloads nothing.
 """
@@ -50,9 +50,14 @@ class OcrUnavailable(OSError):
     so for each photo and goes on with the other files)."""
 
 
+# HEIC / HEIF (what iPhones take photos in): an ISO media file whose brand says so.
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1")
+
+
 def looks_like_card_photo(head: bytes) -> bool:
     """True for the start of an image file or a PDF (which kith reads as card scans)."""
     return (head.startswith(_IMAGE_MAGIC) or head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+            or head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS
             or head.startswith(b"%PDF-"))
 
 
@@ -247,6 +252,8 @@ def _load_page(path: Path, page_number: int):
         finally:
             pdf.close()
     from PIL import Image, ImageOps, UnidentifiedImageError
+    from pillow_heif import register_heif_opener
+    register_heif_opener()
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         with warnings.catch_warnings():

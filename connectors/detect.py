@@ -78,9 +78,9 @@ ICS = FileKind("ics", "iCalendar file (Google, Outlook / Exchange, Apple, Thunde
                (".ics", ".ical", ".ifb"))
 LINKEDIN = FileKind("linkedin", "LinkedIn data export (zip, folder, or its Connections / messages "
                     "/ Invitations CSV)", ())
-CARD_PHOTO = FileKind("card_photo", "photos or scans of business cards (JPEG, PNG, WebP, TIFF, "
-                      "PDF), read by OCR", (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff",
-                                            ".pdf"))
+CARD_PHOTO = FileKind("card_photo", "photos or scans of business cards (JPEG, PNG, WebP, HEIC, "
+                      "TIFF, PDF), read by OCR", (".jpg", ".jpeg", ".png", ".webp", ".heic",
+                                                  ".heif", ".tif", ".tiff", ".pdf"))
 MAILDIR = FileKind("maildir", "Maildir folder (cur/, new/ and Maildir++ sub-folders)", ())
 
 # Order matters: a vCard or a calendar is recognised by its BEGIN line wherever it is, an mbox by

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from pillow_heif import register_heif_opener
 
 from kith.connectors import card_photos
 from kith.connectors.card_photos import find_cards, read_card_photos
@@ -14,6 +15,7 @@ from kith.records import ContactCard, Rejected
 from tests.cards.maker import CardTruth, make_card, photograph
 
 pytestmark = pytest.mark.usefixtures("tesseract")
+register_heif_opener()
 
 ANNA = CardTruth(full_name="Anna Lindqvist", org="Ironbark Analytics GmbH",
                  title="Head of Data Engineering", email="anna.lindqvist@ironbark.de",
@@ -112,6 +114,15 @@ def test_cards_in_a_pdf_scan_one_per_page(tmp_path):
     cards = cards_of(path)
     assert [c.full_name for c in cards] == ["Anna Lindqvist", "Tom Whitaker"]
     assert [c.position for c in cards] == [1, 2]
+
+
+def test_an_iphone_heic_photo(tmp_path):
+    path = tmp_path / "IMG_0042.HEIC"
+    make_card(16, TOM).image.save(path, format="HEIF", quality=90)
+    assert detect(path).name == "card_photo"
+    [card] = cards_of(path, "US")
+    assert (card.full_name, [e.normalized for e in card.emails]) == (
+        "Tom Whitaker", ["tom.whitaker@bluefin.com"])
 
 
 def test_pdf_pages_past_the_limit_are_rejects_with_a_sentence(tmp_path, monkeypatch):
