@@ -61,6 +61,9 @@ def import_command(
     subjects: bool = typer.Option(
         False, "--subjects", help="Also store e-mail subjects (off by default: only addresses, "
                                   "dates, ids and thread links are kept)."),
+    keep_photos: Optional[Path] = typer.Option(
+        None, "--keep-photos", help="Copy each card photo into this folder, named by its SHA-256 "
+                                    "(raw_contacts.photo_sha256). By default photos are not kept."),
     db: Optional[Path] = DbOption,
 ) -> None:
     """Import business cards, address books and mail archives into the warehouse."""
@@ -84,8 +87,28 @@ def import_command(
         err.print(f"[red]kith import:[/] {exc}")
         raise typer.Exit(1)
     _print_import_summary(summary, db_path, tag)
+    if keep_photos is not None:
+        _keep_photos(summary, keep_photos)
     if summary.failed and not any(f.ok for f in summary.files):
         raise typer.Exit(1)
+
+
+def _keep_photos(summary, folder: Path) -> None:
+    """Copy the card photos that were read into `folder` as <sha256><suffix>: the name the
+    warehouse knows them by, so a card can be checked against its photo."""
+    import hashlib
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    kept = 0
+    for f in summary.files:
+        if f.ok and f.kind == "card_photo":
+            digest = hashlib.sha256(f.path.read_bytes()).hexdigest()
+            target = folder / f"{digest}{f.path.suffix.lower()}"
+            if not target.exists():
+                shutil.copyfile(f.path, target)
+            kept += 1
+    out.print(escape(f"{kept} card photo(s) kept in {folder}"), highlight=False)
 
 
 def _import_with_progress(files, db_path, tag, region, subjects):

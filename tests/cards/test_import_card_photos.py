@@ -227,3 +227,13 @@ def test_a_card_from_a_photo_is_the_same_person_as_their_vcard(tmp_path):
     assert query(db_path, """
         select count(*), count(distinct p.person_id) from raw_contacts as c
         join person_ids as p on p.record_key = 'card:' || c.record_key""") == [(2, 1)]
+
+
+def test_keep_photos_copies_each_photo_named_by_its_hash(stack, tmp_path):
+    folder, db_path, _ = stack
+    kept = tmp_path / "kept"
+    run_kith("import", folder / "tom.png", "--db", db_path, "--keep-photos", kept)
+    digest = hashlib.sha256((folder / "tom.png").read_bytes()).hexdigest()
+    assert [p.name for p in kept.iterdir()] == [f"{digest}.png"]
+    assert query(db_path, "select count(*) from raw_contacts where photo_sha256 = ?",
+                 [digest]) == [(1,)]
