@@ -205,9 +205,6 @@ def _read_links(text: str, line: Line, card: CardFields) -> set[str]:
         if not (lowered.startswith(("http", "www.")) or match.group(1).lower() in _TLDS
                 or profile_service(lowered)):
             continue
-        if any(lowered in e.normalized for e in card.emails if e.normalized):
-            # "contoso.com" alone on a line next to the address: still the company's site
-            pass
         service = profile_service(lowered) or profile_service("https://" + lowered)
         if service:
             url = normalize_profile_url(value if "://" in value else "https://" + value)
