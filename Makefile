@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python bench/rebuild.py
 	$(BIN)/python bench/identity_febrl.py
 	$(BIN)/python bench/fuzz.py --minutes 10
+	$(BIN)/python bench/card_photos.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

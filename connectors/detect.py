@@ -44,6 +44,9 @@ class FileKind:
         if self.name == "linkedin":
             from kith.connectors.linkedin import looks_like_linkedin
             return looks_like_linkedin(head)
+        if self.name == "card_photo":
+            from kith.connectors.card_photos import looks_like_card_photo
+            return looks_like_card_photo(head)
         from kith.connectors.mail import looks_like_eml, looks_like_mbox
         return looks_like_mbox(head) if self.name == "mbox" else looks_like_eml(head)
 
@@ -68,6 +71,9 @@ class FileKind:
             from kith.connectors.ics import read_ics
             return read_ics(path, owner_tz=options.owner_tz,
                             include_summary=options.include_subject)
+        if self.name == "card_photo":
+            from kith.connectors.card_photos import read_card_photos
+            return read_card_photos(path, region=options.region)
         from kith.connectors.mail import read_mail
         return read_mail(path, include_subject=options.include_subject)
 
@@ -82,6 +88,9 @@ ICS = FileKind("ics", "iCalendar file (Google, Outlook / Exchange, Apple, Thunde
                (".ics", ".ical", ".ifb"))
 LINKEDIN = FileKind("linkedin", "LinkedIn data export (zip, folder, or its Connections / messages "
                     "/ Invitations CSV)", ())
+CARD_PHOTO = FileKind("card_photo", "photos or scans of business cards (JPEG, PNG, WebP, HEIC, "
+                      "TIFF, PDF), read by OCR", (".jpg", ".jpeg", ".png", ".webp", ".heic",
+                                                  ".heif", ".tif", ".tiff", ".pdf"))
 MAILDIR = FileKind("maildir", "Maildir folder (cur/, new/ and Maildir++ sub-folders)", ())
 WHATSAPP = FileKind("whatsapp", "WhatsApp chat export (.txt per chat, or its zip)", ())
 TELEGRAM = FileKind("telegram", "Telegram Desktop export (result.json)", ())
@@ -96,7 +105,9 @@ SOCIAL_LISTS = FileKind("social_lists", "Facebook friends, Instagram followers /
 # Order matters: a vCard or a calendar is recognised by its BEGIN line wherever it is, an mbox by
 # its From_ line; a single message by its headers; a CSV only by its shape.
 # Chat exports come before mail: an Android WhatsApp line ("Name: text") looks like a header.
-FILE_KINDS = (VCARD, ICS, *CHAT_KINDS.values(), SOCIAL_LISTS, MBOX, EML, LINKEDIN, CONTACTS_CSV)
+# An image or a PDF is told by its first bytes, which no text format starts with.
+FILE_KINDS = (VCARD, ICS, *CHAT_KINDS.values(), SOCIAL_LISTS, MBOX, EML, LINKEDIN, CONTACTS_CSV,
+              CARD_PHOTO)
 
 
 def is_maildir(path: Path) -> bool:

@@ -146,7 +146,8 @@ def import_command(
     paths: List[Path] = typer.Argument(
         ..., help="vCard, contacts CSV, mbox or .eml files, Maildir folders, calendars, "
                   "LinkedIn or chat app exports (WhatsApp, Telegram, Messenger, Instagram, "
-                  "iMessage chat.db, X), or folders of them."),
+                  "iMessage chat.db, X), photos or PDF scans of business cards, or folders of "
+                  "them."),
     tag: Optional[str] = typer.Option(
         None, "--tag", help='Stored with every card of this import, e.g. "Chamber mixer 2026-11-20".'),
     region: Optional[str] = typer.Option(
@@ -155,6 +156,9 @@ def import_command(
     subjects: bool = typer.Option(
         False, "--subjects", help="Also store e-mail subjects (off by default: only addresses, "
                                   "dates, ids and thread links are kept)."),
+    keep_photos: Optional[Path] = typer.Option(
+        None, "--keep-photos", help="Copy each card photo into this folder, named by its SHA-256 "
+                                    "(raw_contacts.photo_sha256). By default photos are not kept."),
     db: Optional[Path] = DbOption,
 ) -> None:
     """Import business cards, address books, mail archives, calendars and chat exports into
@@ -193,18 +197,41 @@ def import_command(
                   soft_wrap=True)
         raise typer.Exit(EXIT_INTERRUPTED)
     _print_import_summary(summary, db_path, tag)
+    if keep_photos is not None:
+        _keep_photos(summary, keep_photos)
     if summary.failed:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _keep_photos(summary, folder: Path) -> None:
+    """Copy the card photos that were read into `folder` as <sha256><suffix>: the name the
+    warehouse knows them by, so a card can be checked against its photo."""
+    import hashlib
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    kept = 0
+    for f in summary.files:
+        if f.ok and f.kind == "card_photo":
+            digest = hashlib.sha256(f.path.read_bytes()).hexdigest()
+            target = folder / f"{digest}{f.path.suffix.lower()}"
+            if not target.exists():
+                shutil.copyfile(f.path, target)
+            kept += 1
+    out.print(escape(f"{kept} card photo(s) kept in {folder}"), highlight=False)
 
 
 def _import_with_progress(files, db_path, tag, region, subjects):
     """Run the import in this process, with a progress bar when it takes more than a moment."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from kith.connectors.detect import CARD_PHOTO
     from kith.flows.importing import run_import
 
     total_bytes = sum(f.stat().st_size for f in files if f.is_file())
-    show = err.is_terminal and (total_bytes > 2_000_000 or len(files) > 20)
+    # Card photos take a second or more each: a bar for any stack of them.
+    photos = [f for f in files if f.suffix.lower() in CARD_PHOTO.extensions]
+    show = err.is_terminal and (total_bytes > 2_000_000 or len(files) > 20 or len(photos) > 1)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[records]:,} records {task.fields[rate]}"),
                         TimeElapsedColumn(), console=err, transient=True, disable=not show)
@@ -267,6 +294,7 @@ def _print_import_summary(summary, db_path: Path, tag: str | None) -> None:
         out.print(f"Nothing new: {n_present:,} of {n_read:,} records were already present"
                   + (f", {summary.total('n_rejected'):,} rejected." if summary.total("n_rejected")
                      else "."))
+    _print_cards_to_review(loaded, db_path)
     reasons = summary.reject_reasons
     if reasons:
         out.print("Top reasons for rejects:")
@@ -277,6 +305,30 @@ def _print_import_summary(summary, db_path: Path, tag: str | None) -> None:
             f'See them all: kith sql "select source_uri, position, reason, raw_text from rejects '
             f'where source_uri in (select source_uri from loads where load_id between {min(ids)} '
             f'and {max(ids)})"'))
+
+
+def _print_cards_to_review(loaded, db_path: Path) -> None:
+    """The cards of this import read from photos with an unsure field, to check by hand."""
+    uris = [f.result.source_uri for f in loaded if f.kind == "card_photo"]
+    if not uris:
+        return
+    con = _read_only(db_path, "import")
+    try:
+        rows = con.execute("""
+            select source_uri, position, display_name, unsure_fields from cards_to_review
+            where source_uri in (select unnest($uris)) order by source_uri, position""",
+                           {"uris": uris}).fetchall()
+    finally:
+        con.close()
+    if not rows:
+        return
+    out.print(f"{len(rows)} card(s) read from photos to check (a field read with low "
+              "confidence):")
+    for uri, position, name, unsure in rows:
+        where = Path(uri.removeprefix("file://")).name
+        out.print(escape(f"  {where} card {position}: {name or '(no name)'}; check "
+                         + ", ".join(unsure or ["name"])), highlight=False)
+    out.print('See them all: kith sql "select * from cards_to_review"')
 
 
 @app.command("imap")

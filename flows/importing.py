@@ -12,6 +12,7 @@ from typing import Callable, Iterable, Iterator
 import duckdb
 import pyarrow as pa
 
+from kith.connectors.card_photos import ReadAhead
 from kith.connectors.detect import FileKind, ReadOptions, detect, is_maildir
 from kith.phones import default_region
 from kith.records import FolderState, RefusedFile
@@ -139,8 +140,8 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None =
         _raise_if_asked()
         return refused(None, f"cannot tell what kind of file it is: {_describe(exc)}")
     if kind is None:
-        return refused(None, "not a vCard, contacts CSV, calendar, mail file or LinkedIn export; "
-                             "skipped")
+        return refused(None, "not a vCard, contacts CSV, calendar, mail file, chat export, "
+                             "LinkedIn export or card photo; skipped")
     records = _counting(_read(con, kind, path, options), path, progress)
     if state is not None:
         records = chain(records, [state])
@@ -232,6 +233,8 @@ def run_import(paths: Iterable[str | os.PathLike], *, db: str | os.PathLike | No
     options = read_options(region, include_subject)
     summary = ImportSummary()
     con = connect(db)
+    # A stack of card photos is read by OCR on every core, ahead of the loads that store it.
+    ahead = ReadAhead(files, options.region)
     try:
         for path in files:
             try:
@@ -243,6 +246,7 @@ def run_import(paths: Iterable[str | os.PathLike], *, db: str | os.PathLike | No
             progress(files[-1], 0, "rebuilding")
         build(con)
     finally:
+        ahead.close()
         con.close()
     return summary
 

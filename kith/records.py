@@ -103,15 +103,22 @@ class ContactCard(_Record):
     links: list[Link] = field(default_factory=list)
     connected_on: date | None = None  # LinkedIn: the day the connection was made
     item: str | None = None           # CardDAV: the resource href the card came from
+    # A card read by OCR: how sure the reading is of each field, 0..1 (for e-mails, phones,
+    # links and addresses the lowest of their values). Empty for cards a source typed.
+    field_confidence: dict[str, float] = field(default_factory=dict)
 
     _NOT_CONTENT = frozenset({"position", "raw_text", "source_format", "revision", "revised_at",
-                              "item"})
+                              "item", "field_confidence"})
 
     @property
     def record_key(self) -> str:
-        """The card's identity across imports: its UID, else its content."""
+        """The card's identity across imports: its UID, else for a scanned card the photo it
+        came from and its number there (so a better reading of the same photo is a new version
+        of the card, not a second card), else its content."""
         if self.uid:
             return "uid:" + self.uid
+        if self.source_format.startswith("ocr") and self.photo_sha256:
+            return f"photo:{self.photo_sha256}:{self.position}"
         return "hash:" + self.record_hash
 
 

@@ -56,6 +56,7 @@ CONTACT_SCHEMA = pa.schema([
     ("links", _struct_list(value=pa.string(), kind=pa.string(), service=pa.string(),
                            types=_TEXT_LIST, label=pa.string())),
     ("raw_text", pa.string()), ("connected_on", pa.date32()), ("item", pa.string()),
+    ("field_confidence", pa.map_(pa.string(), pa.float64())),
 ])
 
 _MAILBOXES = _struct_list(name=pa.string(), address=pa.string(), normalized=pa.string())
@@ -177,6 +178,7 @@ def _card_row(card: ContactCard, lineage: dict) -> dict:
     row["record_hash"] = card.record_hash
     row["position"] = card.position
     row["raw_text"] = card.raw_text
+    row["field_confidence"] = card.field_confidence or None
     row.update(lineage)
     return row
 
@@ -547,7 +549,7 @@ def _keep_new_versions(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Rec
 # Sources whose every load is a full picture of what each file or resource holds now; a server
 # source's load only covers the resources it names (the rest are unchanged).
 CALENDAR_SOURCES = ("ics", "caldav")
-CONTACT_SOURCES = ("vcard", "contacts_csv", "linkedin", "carddav", "social_lists")
+CONTACT_SOURCES = ("vcard", "contacts_csv", "linkedin", "carddav", "social_lists", "card_photo")
 SERVER_SOURCES = ("caldav", "carddav")
 
 

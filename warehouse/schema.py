@@ -498,6 +498,12 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         comment on column relationship_settings.owner_timezone is 'The owner''s zone (kith.toml [owner] timezone): chat days are counted in it';
         comment on column relationship_settings.chat_volume_weight is 'A day of chat with someone, one way, weighs 1 + this x ln(messages that day)';
     """),
+    # 12, not 8: the numbers between were given to other work at the same time.
+    (12, "business cards read from photos", """
+        alter table raw_contacts add column field_confidence map(varchar, double);
+        comment on column raw_contacts.field_confidence is 'A card read by OCR from a photo: how sure the reading is of each field, 0 to 1 (full_name, title, org; for emails, phones, links, addresses the lowest of their values). Null for cards a source typed';
+        comment on column raw_contacts.photo_sha256 is 'SHA-256 of the photo: a vCard''s embedded PHOTO, or the photo / scan a card was read from by OCR. The photo itself is not kept';
+    """),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

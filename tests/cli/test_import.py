@@ -78,10 +78,12 @@ def test_empty_file_gets_a_clear_message(kith, db_path, tmp_path):
 
 
 def test_binary_garbage_is_skipped_with_a_message(kith, db_path, tmp_path):
-    path = tmp_path / "photo.jpg"
+    # Named .bin: a garbage .jpg is read as a card photo and becomes a reject (tests/cards).
+    path = tmp_path / "blob.bin"
     path.write_bytes(bytes(range(256)) * 64)
     proc = kith("import", path, "--db", db_path, check=False)
-    assert "not a vCard, contacts CSV, calendar, mail file or LinkedIn" in proc.stdout
+    assert "not a vCard, contacts CSV, calendar, mail file, LinkedIn export or card photo" \
+        in proc.stdout
     assert proc.returncode == 1
 
 

@@ -13,6 +13,7 @@ MODEL_KEYS = {
     "stg_contacts__emails": ["card_id", "email"],
     "stg_contacts__phones": ["card_id", "phone_position"],
     "contacts": ["card_id"],
+    "cards_to_review": ["card_id"],
     "stg_mail__participants": ["message_key", "role", "email"],
     "stg_mail__messages": ["message_key"],
     "stg_mail__addresses": ["email"],

@@ -71,6 +71,9 @@ def test_a_new_warehouse_killed_before_any_load_opens_again(db_path):
                     "connect(sys.argv[1]); os._exit(9)", str(db_path)], check=False)
     con = connect(db_path)
     assert current_version(con) == LATEST_VERSION
+    con.close()
+
+
 def test_a_migration_numbered_below_the_files_version_is_still_applied(db_path):
     # Branches add migrations in parallel (8, 9, 10, 11): one merged after a higher one must
     # still reach warehouses already at the higher version.

@@ -24,6 +24,7 @@ final as (
         cards.source_kind,
         cards.source_format,
         cards.source_uri,
+        cards.field_confidence,
         cards.first_loaded_at as imported_at,
         cards.n_versions
     from stg_contacts__cards as cards

@@ -68,6 +68,7 @@ final as (
         uid,
         revised_at,
         photo_sha256,
+        field_confidence,
         connected_on,
         item,
         emails,
