@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from kith.records import (ContactCard, Deleted, EventOccurrence, FolderState, MailMessage,
-                                Rejected, SocialInvitation, SocialMessage)
+                          Rejected, SocialInvitation, SocialMessage, UnservedResource)
 from kith.warehouse.connection import load_memory_limit
 
 BATCH_SIZE = 5_000
@@ -131,6 +131,7 @@ REJECT_SCHEMA = pa.schema([
     ("load_id", pa.int64()), ("source_kind", pa.string()), ("source_uri", pa.string()),
     ("position", pa.int32()), ("reason", pa.string()), ("raw_text", pa.string()),
     ("reject_hash", pa.string()), ("rejected_at", pa.timestamp("us", tz="UTC")),
+    ("item", pa.string()),
 ])
 
 _CARD_FIELDS = [f for f in ContactCard.__slots__ if f not in ("position", "raw_text")]
@@ -138,7 +139,8 @@ _CARD_FIELDS = [f for f in ContactCard.__slots__ if f not in ("position", "raw_t
 
 @dataclass
 class LoadResult:
-    """What one load did, as recorded in the `loads` ledger."""
+    """What one load did, as recorded in the `loads` ledger. `partial`: it loaded, but the
+    server could not serve `n_unserved` of the resources (they are rejects)."""
     source_kind: str
     source_uri: str
     load_id: int | None = None
@@ -148,6 +150,7 @@ class LoadResult:
     n_updated: int = 0
     n_already_present: int = 0
     n_rejected: int = 0
+    n_unserved: int = 0
     reject_reasons: Counter = field(default_factory=Counter)
     error: str | None = None
 
@@ -207,13 +210,14 @@ def _social_row(record: SocialMessage | SocialInvitation, lineage: dict) -> dict
 
 
 def _reject_row(reject: Rejected, lineage: dict) -> dict:
-    digest = hashlib.sha256(
-        f"{lineage['source_uri']}\0{reject.position}\0{reject.reason}\0{reject.raw_text}".encode(
-            "utf-8", "surrogatepass")).hexdigest()
+    key = f"{lineage['source_uri']}\0{reject.position}\0{reject.reason}\0{reject.raw_text}"
+    if reject.item is not None:        # two resources can fail with the same answer
+        key += f"\0{reject.item}"
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
     return {"load_id": lineage["load_id"], "source_kind": lineage["source_kind"],
             "source_uri": lineage["source_uri"], "position": reject.position,
             "reason": reject.reason, "raw_text": reject.raw_text, "reject_hash": digest,
-            "rejected_at": lineage["loaded_at"]}
+            "rejected_at": lineage["loaded_at"], "item": reject.item}
 
 
 def _batches(records: Iterable, size: int) -> Iterator[list]:
@@ -268,6 +272,8 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
                     rejects.setdefault(row["reject_hash"], row)
                     result.n_rejected += 1
                     result.reject_reasons[record.reason] += 1
+                    if isinstance(record, UnservedResource):
+                        result.n_unserved += 1
                     continue
                 if isinstance(record, MailMessage):
                     row = _message_row(record, lineage)
@@ -319,11 +325,14 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
         elif source_kind in CONTACT_SOURCES:
             _record_items(con, "contact_items", "cards", source_uri, result.load_id, held,
                           deleted)
+        if result.n_unserved:
+            result.status = "partial"
         con.execute("""
             insert into loads (load_id, source_kind, source_uri, tag, started_at, finished_at,
                                status, n_read, n_inserted, n_updated, n_already_present, n_rejected)
-            values (?, ?, ?, ?, ?, now(), 'completed', ?, ?, ?, ?, ?)""",
-                    [result.load_id, source_kind, source_uri, tag, started_at, result.n_read,
+            values (?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?)""",
+                    [result.load_id, source_kind, source_uri, tag, started_at, result.status,
+                     result.n_read,
                      result.n_inserted, result.n_updated, result.n_already_present,
                      result.n_rejected])
         con.execute("commit")

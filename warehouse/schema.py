@@ -388,6 +388,11 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         comment on table tier_snapshots is 'One row per person whose tier changed at a snapshot (taken after a build; the first holds everyone)';
     """),
+    (13, "rejects name the CalDAV / CardDAV resource; partial loads", """
+        alter table rejects add column item varchar;
+        comment on column rejects.item is 'CalDAV / CardDAV: href of the resource the reject came from (null for files)';
+        comment on column loads.status is 'completed; partial (loaded, but the server could not serve some resources: see rejects); or failed (then nothing of it was written; see error)';
+    """),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
