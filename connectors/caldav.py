@@ -516,7 +516,9 @@ def _sync_collection(session, account: CalDavAccount, calendar: Calendar,
                 '<D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop>'
                 '</D:sync-collection>')
         response = _request(session, account, "REPORT", calendar.url, body=body, depth="1")
-        if response.status_code in (400, 403, 404, 405, 409, 415, 501):
+        # RFC 6578 says 403 valid-sync-token for an expired token; Xandikos answers 412 (with
+        # valid-sync-token), others 400 or 409; servers without the report 403, 405 or 501.
+        if response.status_code in (400, 403, 404, 405, 409, 412, 415, 501):
             if response.status_code == 404 and not token:
                 raise CalDavError(f"calendar {calendar_uri(calendar)} no longer exists")
             reason = ("the sync-token is no longer valid" if b"valid-sync-token" in

@@ -8,8 +8,8 @@ and removed with DELETE, over HTTP like any client.
 
 Two ways Xandikos genuinely serves a stored resource badly, used by the contract suites:
 - `store_latin1`: a resource committed to the collection's git repository in Latin-1. Its
-  multiget REPORT answers HTTP 500 for the whole batch it is in (Xandikos decodes it as UTF-8),
-  while a plain GET returns the bytes.
+  multiget REPORT answers HTTP 500 for the whole batch it is in (Xandikos decodes it as UTF-8);
+  a plain GET returns a card's bytes, but fails (HTTP 500) on a calendar resource.
 - `store_unservable`: a resource whose git object is gone (a damaged repository). Listings name
   it with an etag; a multiget answers its data as 404 and a GET answers HTTP 500.
 
@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -241,15 +242,26 @@ class XandikosServer:
         return repo
 
     def store_latin1(self, collection_url: str, name: str, text: str) -> None:
-        """Store `text` encoded in Latin-1: its multiget fails (HTTP 500), its GET works."""
+        """Store `text` encoded in Latin-1: every multiget holding it fails (HTTP 500); GET
+        serves a card but not a calendar resource."""
         self._commit(collection_url, name, text.encode("latin-1"))
 
-    def store_unservable(self, collection_url: str, name: str, text: str) -> None:
+    def store_unservable(self, collection_url: str, name: str, text: str) -> str:
         """Store a resource whose content is then lost from the repository: listed with an
-        etag, but neither multiget nor GET can serve it."""
+        etag, but neither multiget nor GET can serve it. Returns the text stored: `text` with
+        a line that makes it unique, as Xandikos keeps what it once read by content hash."""
         from dulwich.objects import Blob
 
+        end = text.rstrip().rindex("\n") + 1
+        text = f"{text[:end]}X-KITH-TEST-NONCE:{uuid.uuid4()}\r\n{text[end:]}"
         repo = self._repo(collection_url)
         self._commit(collection_url, name, text.encode("utf-8"))
         blob_id = Blob.from_string(text.encode("utf-8")).id.decode()
         (repo / ".git" / "objects" / blob_id[:2] / blob_id[2:]).unlink()
+        return text
+
+    def repair(self, collection_url: str, name: str, text: str) -> None:
+        """Write `text` as resource `name` into the git store again (a PUT cannot: Xandikos
+        reads the lost content first). With the text `store_unservable` returned, the lost
+        object comes back and the resource's etag is unchanged."""
+        self._commit(collection_url, name, text.encode("utf-8"))
