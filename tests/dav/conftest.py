@@ -16,8 +16,8 @@ SERVERS = ("radicale", "xandikos")
 
 LACKS = {
     "radicale": {
-        "unservable-resource": "the tests know no way to make Radicale fail on one stored "
-                               "resource while serving the rest",
+        "unservable-resource": "Radicale skips a stored item it cannot read: it is neither "
+                               "listed nor served, so no client can see it fail",
     },
     "xandikos": {
         "auth": "Xandikos does no authentication of its own: any password is let in",
