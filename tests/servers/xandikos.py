@@ -231,15 +231,21 @@ class XandikosServer:
     def _commit(self, collection_url: str, name: str, data: bytes) -> Path:
         """Commit `data` as resource `name` straight into the collection's git repository, as
         another program writing to the store would."""
+        self.store_files(collection_url, {name: data})
+        return self._repo(collection_url)
+
+    def store_files(self, collection_url: str, files: dict[str, bytes]) -> None:
+        """Commit `files` (name -> bytes, as they are) into the collection's git repository in
+        one commit, bypassing the checks a PUT makes (one UID per resource, valid text)."""
         from dulwich import porcelain
 
         repo = self._repo(collection_url)
-        (repo / name).write_bytes(data)
-        porcelain.add(str(repo), [str(repo / name)])
-        porcelain.commit(str(repo), message=f"kith tests: {name}".encode(),
+        for name, data in files.items():
+            (repo / name).write_bytes(data)
+        porcelain.add(str(repo), [str(repo / name) for name in files])
+        porcelain.commit(str(repo), message=f"kith tests: {len(files)} files".encode(),
                          author=b"kith tests <tests@kith.invalid>",
                          committer=b"kith tests <tests@kith.invalid>")
-        return repo
 
     def store_latin1(self, collection_url: str, name: str, text: str) -> None:
         """Store `text` encoded in Latin-1: every multiget holding it fails (HTTP 500); GET
