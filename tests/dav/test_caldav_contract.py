@@ -136,6 +136,16 @@ def test_server_without_sync_collection_is_read_by_etags(db_path, account, serve
                                   sorted(STANDUP + ["ev:lunch:2026-01-11T12:00:00Z"]))
 
 
+def test_server_without_sync_collection_and_no_change_reads_nothing(db_path, account, server,
+                                                                  work, reports):
+    with EtagOnlyProxy(server.url) as proxy:
+        etag_only = dataclasses.replace(account, url=proxy.url)
+        sync(db_path, etag_only)
+        reports["multiget"].clear()
+        results = sync(db_path, etag_only)
+    assert (proxy.refused, reports["multiget"], [r.n_read for r in results]) == (2, [], [0])
+
+
 def test_huge_calendar_is_fetched_in_batches(db_path, account, server, reports):
     server.create_calendar("big", "Big")
     with server.session() as s:

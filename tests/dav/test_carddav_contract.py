@@ -140,6 +140,16 @@ def test_server_without_sync_collection_is_read_by_etags(db_path, account, serve
         ["Alice Archer", "Dave Dunn", "Robert Baker"])
 
 
+def test_server_without_sync_collection_and_no_change_reads_nothing(db_path, account, server,
+                                                                  friends, reports):
+    with EtagOnlyProxy(server.url) as proxy:
+        etag_only = dataclasses.replace(account, url=proxy.url)
+        sync(db_path, etag_only)
+        reports["multiget"].clear()
+        results = sync(db_path, etag_only)
+    assert (proxy.refused, reports["multiget"], [r.n_read for r in results]) == (2, [], [0])
+
+
 def test_huge_address_book_is_fetched_in_batches(db_path, account, server, reports):
     server.create_addressbook("big", "Big")
     with server.session() as s:
