@@ -2,6 +2,9 @@
 
 import dataclasses
 import json
+import os
+import subprocess
+import sys
 from urllib.parse import urlsplit
 
 import duckdb
@@ -224,6 +227,22 @@ def test_kith_sync_reports_the_source_as_partial_not_failed(tmp_path, account, s
     assert (report.ok, row["status"], row["new"], row["rejected"], row["message"]) == (
         True, "partial", 3, 1, "the server could not serve 1 resource(s); they are listed in "
                                "rejects with their href")
+
+
+@pytest.mark.needs("unservable-resource")
+def test_kith_sync_command_says_what_the_server_could_not_serve_and_exits_0(tmp_path, server,
+                                                                           friends):
+    server.store_unservable(friends, "ghost.vcf", GHOST)
+    path = tmp_path / "kith.toml"
+    path.write_text(f'[warehouse]\npath = "kith.duckdb"\n[[sources]]\nname = "phone"\n'
+                    f'kind = "carddav"\nurl = "{server.url}"\nuser = "{server.user}"\n'
+                    f'password_env = "{PASSWORD_ENV}"\n')
+    env = {**os.environ, PASSWORD_ENV: "x", "COLUMNS": "200"}
+    env.pop("PREFECT_API_URL", None)
+    proc = subprocess.run([sys.executable, "-m", "kith.flows.cli", "sync", "--config", str(path)],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, "phone: the server could not serve 1 resource(s); they are listed "
+            "in rejects with their href" in proc.stdout) == (0, True)
 
 
 # -- errors -------------------------------------------------------------------------------------
