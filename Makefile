@@ -35,6 +35,7 @@ bench: install
 	$(BIN)/python bench/imap_sync.py
 	$(BIN)/python bench/ics_import.py
 	$(BIN)/python bench/caldav_sync.py
+	$(BIN)/python bench/carddav_unservable.py
 	$(BIN)/python bench/linkedin_import.py
 	$(BIN)/python bench/whatsapp_import.py
 	$(BIN)/python bench/sync.py

@@ -8,6 +8,14 @@ token, the resources' etags are listed (PROPFIND Depth 1) and compared with the 
 Changed resources are fetched with calendar-multiget, a batch at a time, and each is read by
 `connectors.ics.read_calendar_text`; a resource the server reports gone yields `Deleted(href)`.
 
+One bad resource never stops a collection: when a multiget fails on the server's side (a 5xx,
+an answer that is not a multistatus) the batch is split in halves, down to single resources,
+and a single resource is finally fetched with a plain GET. A resource that still fails yields
+`UnservedResource` (a reject with its href, the server's status and answer); the rest of the
+collection loads, the cursor advances for what loaded, and the unserved hrefs are kept in the
+cursor so the next sync asks for them again. Only a collection of which the server served
+nothing at all fails as a whole.
+
 Only `requests` and `xml.etree` are used: no CalDAV library. `read_calendar` is a plain generator;
 it never opens the warehouse. Hrefs are kept as paths, percent-decoded ('/dav/me/work/a b.ics'),
 so the same resource has one key whichever way the server spells it.
@@ -28,7 +36,7 @@ from xml.sax.saxutils import escape
 import requests
 
 from kith.connectors.ics import REREAD_EVERY, read_calendar_text
-from kith.records import Deleted, EventOccurrence, FolderState, Rejected
+from kith.records import Deleted, EventOccurrence, FolderState, Rejected, UnservedResource
 from kith.connectors.secrets import resolve_password
 
 log = logging.getLogger(__name__)
@@ -39,6 +47,8 @@ CALSERVER = "http://calendarserver.org/ns/"
 _NS = f'xmlns:D="{DAV}" xmlns:C="{CALDAV}" xmlns:CS="{CALSERVER}"'
 
 _MAX_REDIRECTS = 5
+# How much of a server's error answer is kept with a reject.
+_ANSWER_CHARS = 1000
 # A sync-collection answer may be truncated (507 on the collection itself); ask again with the
 # token it gave, but not forever.
 _MAX_SYNC_ROUNDS = 100
@@ -54,6 +64,16 @@ class CalDavAuthError(CalDavError):
 
 class CalDavConnectionError(CalDavError):
     """The server could not be reached, timed out or failed (5xx). Retrying may help."""
+
+
+class CalDavServerError(CalDavConnectionError):
+    """The server answered with a 5xx: it failed on the request itself. `status` is the HTTP
+    status and `answer` the start of what it said."""
+
+    def __init__(self, message: str, status: int, answer: str = ""):
+        super().__init__(message)
+        self.status = status
+        self.answer = answer
 
 
 @dataclass(frozen=True)
@@ -197,8 +217,9 @@ def _request(session: requests.Session, account: CalDavAccount, method: str, url
     if response.status_code == 401:
         raise CalDavAuthError(f"CalDAV login refused for {account.label} (HTTP 401)")
     if response.status_code >= 500:
-        raise CalDavConnectionError(f"CalDAV server for {account.label} failed on {method} "
-                                    f"{_path(url)}: HTTP {response.status_code}")
+        raise CalDavServerError(f"CalDAV server for {account.label} failed on {method} "
+                                f"{_path(url)}: HTTP {response.status_code}",
+                                response.status_code, response.text[:_ANSWER_CHARS])
     response.final_url = url
     return response
 
@@ -379,10 +400,12 @@ def read_calendar(session: requests.Session, account: CalDavAccount, calendar: C
     """Yield what changed in `calendar` since `cursor` (everything, without one): the
     occurrences of each new or changed resource, as `read_calendar_text` reads it (item = the
     resource's href as a decoded path), `Deleted(href)` for each resource gone (or that now holds
-    no event), then a FolderState with the new cursor
-    {"sync_token", "ctag", "etags": {href: etag}}.
+    no event), an `UnservedResource` for each the server cannot serve, then a FolderState with
+    the new cursor {"sync_token", "ctag", "read_all_at", "etags": {href: etag},
+    "unserved": {href: href as the server wrote it}}.
 
-    Raises CalDavAuthError, CalDavConnectionError (worth retrying), CalDavError.
+    Raises CalDavAuthError, CalDavConnectionError (worth retrying), CalDavError (also when the
+    server could serve none of the calendar's resources).
     """
     cursor = cursor or {}
     known: dict[str, str] = dict(cursor.get("etags") or {})
@@ -398,8 +421,9 @@ def read_calendar(session: requests.Session, account: CalDavAccount, calendar: C
     except _TokenRefused as exc:
         log.info("%s: %s; comparing etags instead", calendar_uri(calendar), exc)
         listing = _etag_listing(session, account, calendar, {} if read_all else cursor)
+    was_unserved: dict[str, str] = dict(cursor.get("unserved") or {})
     if listing.complete:
-        listing.gone |= set(known) - set(listing.changed)
+        listing.gone |= (set(known) | set(was_unserved)) - set(listing.changed)
     etags = {} if listing.complete else dict(known)
     to_fetch: dict[str, str] = {}
     for key, (href, etag) in listing.changed.items():
@@ -409,17 +433,24 @@ def read_calendar(session: requests.Session, account: CalDavAccount, calendar: C
         to_fetch[key] = href
         if etag is not None:
             etags[key] = etag
+    unserved = retry_unserved(was_unserved, listing, to_fetch)
     for key in sorted(listing.gone):
         etags.pop(key, None)
-        if listing.complete or key in known:   # not one made and deleted between two reads
-            yield Deleted(key)
+        if listing.complete or key in known or key in was_unserved:
+            yield Deleted(key)         # (not one made and deleted between two reads)
     log.debug("%s: %d to fetch, %d gone", calendar_uri(calendar), len(to_fetch),
               len(listing.gone))
     keys = sorted(to_fetch)
     for i in range(0, len(keys), account.batch_size):
         batch = keys[i:i + account.batch_size]
-        for key, etag, data in _multiget(session, account, calendar,
-                                         [to_fetch[k] for k in batch]):
+        for fetched in _fetch(session, account, calendar.url, [to_fetch[k] for k in batch],
+                              CALENDAR_MULTIGET):
+            if isinstance(fetched, UnservedResource):
+                etags.pop(fetched.item, None)      # so that an etag listing asks again too
+                unserved[fetched.item] = to_fetch[fetched.item]
+                yield fetched
+                continue
+            key, etag, data = fetched
             if data is None:
                 etags.pop(key, None)
                 yield Deleted(key)
@@ -432,14 +463,42 @@ def read_calendar(session: requests.Session, account: CalDavAccount, calendar: C
                                              include_summary=include_summary):
                 if isinstance(record, EventOccurrence):
                     n_occurrences += 1
+                else:
+                    record.item = key
                 yield record
             if n_occurrences == 0:
                 # A resource that now holds no event (a VTODO, every occurrence excluded): what
                 # it held before is no longer there.
                 yield Deleted(key)
+    check_served(calendar_uri(calendar), unserved, etags)
     yield FolderState(calendar_uri(calendar), {"sync_token": listing.sync_token,
                                                "ctag": listing.ctag, "read_all_at": read_all_at,
-                                               "etags": dict(sorted(etags.items()))})
+                                               "etags": dict(sorted(etags.items())),
+                                               "unserved": dict(sorted(unserved.items()))})
+
+
+def retry_unserved(was_unserved: dict[str, str], listing: "_Listing",
+                   to_fetch: dict[str, str]) -> dict[str, str]:
+    """Add to `to_fetch` the resources the server could not serve last time (a sync-token
+    listing does not name them again until they change), unless they are gone; return those
+    still to keep in the cursor as unserved (not asked for this time)."""
+    still = {}
+    for key, href in was_unserved.items():
+        if key in listing.gone:
+            continue
+        if not listing.complete or key in listing.changed:
+            to_fetch.setdefault(key, href)
+        else:
+            still[key] = href
+    return still
+
+
+def check_served(uri: str, unserved: dict[str, str], etags: dict[str, str]) -> None:
+    """Raise CalDavError when the server served nothing of the collection: that is a broken
+    server, not a bad resource."""
+    if unserved and not etags:
+        raise CalDavError(f"the server could not serve any of the {len(unserved)} resources of "
+                          f"{uri}; see the rejects of this source for its answers")
 
 
 def _sync_collection(session, account: CalDavAccount, calendar: Calendar,
@@ -457,7 +516,9 @@ def _sync_collection(session, account: CalDavAccount, calendar: Calendar,
                 '<D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop>'
                 '</D:sync-collection>')
         response = _request(session, account, "REPORT", calendar.url, body=body, depth="1")
-        if response.status_code in (400, 403, 404, 405, 409, 415, 501):
+        # RFC 6578 says 403 valid-sync-token for an expired token; Xandikos answers 412 (with
+        # valid-sync-token), others 400 or 409; servers without the report 403, 405 or 501.
+        if response.status_code in (400, 403, 404, 405, 409, 412, 415, 501):
             if response.status_code == 404 and not token:
                 raise CalDavError(f"calendar {calendar_uri(calendar)} no longer exists")
             reason = ("the sync-token is no longer valid" if b"valid-sync-token" in
@@ -495,7 +556,10 @@ def _etag_listing(session, account: CalDavAccount, calendar: Calendar,
     ctag = props[f"{{{CALSERVER}}}getctag"].text if f"{{{CALSERVER}}}getctag" in props else None
     known = cursor.get("etags") or {}
     if ctag is not None and ctag == cursor.get("ctag"):
-        return _Listing({k: (k, e) for k, e in known.items()}, set(), None, ctag, True)
+        # Nothing changed; what the server could not serve last time is asked for again.
+        unchanged = {k: (h, None) for k, h in (cursor.get("unserved") or {}).items()}
+        unchanged.update((k, (k, e)) for k, e in known.items())
+        return _Listing(unchanged, set(), None, ctag, True)
     responses, _ = _propfind(session, account, calendar.url,
                              "<D:getetag/><D:resourcetype/>", "1")
     collection_key = _key(calendar.url, calendar.url)
@@ -512,28 +576,97 @@ def _etag_listing(session, account: CalDavAccount, calendar: Calendar,
     return _Listing(changed, set(), None, ctag, True)
 
 
-def _multiget(session, account: CalDavAccount, calendar: Calendar,
-              hrefs: list[str]) -> Iterator[tuple[str, str | None, str | None]]:
-    """(key, etag, calendar data) for each href asked; data None when the server says 404."""
-    body = (f'<?xml version="1.0" encoding="utf-8"?><C:calendar-multiget {_NS}>'
-            '<D:prop><D:getetag/><C:calendar-data/></D:prop>'
-            + "".join(f"<D:href>{escape(h)}</D:href>" for h in hrefs)
-            + "</C:calendar-multiget>")
-    response = _request(session, account, "REPORT", calendar.url, body=body, depth="1")
-    responses, _ = _multistatus(response, account, f"calendar-multiget {_path(calendar.url)}")
-    asked = {_key(calendar.url, h) for h in hrefs}
+@dataclass(frozen=True)
+class Multiget:
+    """How one DAV kind asks for a batch of resources: the REPORT's element (in namespace
+    `namespace`, prefix R) and the property that carries each resource's data."""
+    report: str                               # 'calendar-multiget'
+    namespace: str
+    data_property: str                        # 'calendar-data'
+
+    def body(self, hrefs: list[str]) -> str:
+        return (f'<?xml version="1.0" encoding="utf-8"?>'
+                f'<R:{self.report} xmlns:D="{DAV}" xmlns:R="{self.namespace}">'
+                f'<D:prop><D:getetag/><R:{self.data_property}/></D:prop>'
+                + "".join(f"<D:href>{escape(h)}</D:href>" for h in hrefs)
+                + f"</R:{self.report}>")
+
+
+CALENDAR_MULTIGET = Multiget("calendar-multiget", CALDAV, "calendar-data")
+
+Fetched = tuple[str, "str | None", "str | bytes | None"]
+
+
+def _fetch(session, account: DavAccount, collection_url: str, hrefs: list[str],
+           multiget: Multiget) -> Iterator[Fetched | UnservedResource]:
+    """(key, etag, data) for each href asked, data None when the server says it is gone; an
+    UnservedResource for each the server cannot serve.
+
+    One multiget for the batch. When the server fails on it (a 5xx, a refusal, an answer that
+    is not a multistatus) the batch is split in halves and each asked again, down to single
+    resources; a single resource, and one the multiget answered without data, is fetched with
+    GET. A dropped connection or a refused login is raised: retrying the collection may help.
+    """
+    what = f"{multiget.report} {_path(collection_url)}"
+    try:
+        response = _request(session, account, "REPORT", collection_url,
+                            body=multiget.body(hrefs), depth="1")
+        responses, _ = _multistatus(response, account, what)
+    except CalDavAuthError:
+        raise
+    except CalDavServerError as exc:
+        failure = str(exc)
+    except CalDavConnectionError:
+        raise
+    except CalDavError as exc:
+        failure = str(exc)
+    else:
+        failure = None
+    if failure is not None:
+        if len(hrefs) == 1:
+            yield _get(session, account, collection_url, hrefs[0])
+            return
+        log.info("%s; asking for its %d resources in two halves", failure, len(hrefs))
+        half = len(hrefs) // 2
+        yield from _fetch(session, account, collection_url, hrefs[:half], multiget)
+        yield from _fetch(session, account, collection_url, hrefs[half:], multiget)
+        return
+    asked = {_key(collection_url, h): h for h in hrefs}
     answered = set()
+    data_tag = f"{{{multiget.namespace}}}{multiget.data_property}"
     for r in responses:
-        key = _key(calendar.url, r.href)
+        key = _key(collection_url, r.href)
         if key not in asked or key in answered:
             continue
-        answered.add(key)
-        data = r.props.get(f"{{{CALDAV}}}calendar-data")
-        etag = r.props.get(f"{{{DAV}}}getetag")
-        if r.status == 404 or data is None:
+        if r.status == 404:
+            answered.add(key)
             yield key, None, None
             continue
+        data = r.props.get(data_tag)
+        if data is None:
+            continue                   # no data for it in the answer: asked again with GET
+        answered.add(key)
+        etag = r.props.get(f"{{{DAV}}}getetag")
         yield key, etag.text if etag is not None else None, data.text or ""
-    for key in sorted(asked - answered):
-        # Not in the answer at all: treat as gone; a later listing brings it back if not.
-        yield key, None, None
+    for key in sorted(set(asked) - answered):
+        yield _get(session, account, collection_url, asked[key])
+
+
+def _get(session, account: DavAccount, collection_url: str,
+         href: str) -> Fetched | UnservedResource:
+    """One resource by GET: (key, etag, bytes), (key, None, None) when it is gone, or an
+    UnservedResource when the server fails on it."""
+    key = _key(collection_url, href)
+    try:
+        response = _request(session, account, "GET", urljoin(collection_url, href))
+    except CalDavServerError as exc:
+        return UnservedResource(0, f"the server could not serve this resource: HTTP "
+                                   f"{exc.status}", exc.answer, item=key, status=exc.status)
+    if response.status_code in (404, 410):
+        return key, None, None
+    if response.status_code != 200:
+        return UnservedResource(0, f"the server could not serve this resource: HTTP "
+                                   f"{response.status_code}",
+                                response.text[:_ANSWER_CHARS], item=key,
+                                status=response.status_code)
+    return key, response.headers.get("ETag"), response.content

@@ -5,7 +5,8 @@ sync-collection (RFC 6578) with an etag comparison as the fall-back, and a multi
 fetch changed resources. This module reuses `connectors.caldav` for all of that (requests,
 redirects, multistatus parsing, sync-collection, etag listing) and adds only what is CardDAV's
 own: discovery through /.well-known/carddav and addressbook-home-set, address-book collections,
-and addressbook-multiget with address-data.
+and addressbook-multiget with address-data. A resource the server cannot serve is handled as in
+`connectors.caldav`: the batch is split down to single GETs and what still fails is a reject.
 
 Each vCard resource goes through the same vCard reader as `.vcf` files (`connectors.vcard`), and
 each card it holds gets `item` = the resource's href as a decoded path; a resource gone yields
@@ -26,17 +27,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
-from xml.sax.saxutils import escape
 
 import requests
 
 from kith.connectors import vcard
 from kith.connectors.caldav import (CALSERVER, DAV, CalDavAuthError, CalDavConnectionError,
-                               CalDavError, DavAccount, _etag_listing, _href_text, _key,
-                               _multistatus, _path, _propfind, _request, _sync_collection,
-                               _TokenRefused)
+                                    CalDavError, DavAccount, Multiget, _etag_listing, _fetch,
+                                    _href_text, _path, _propfind, _request, _sync_collection,
+                                    _TokenRefused, check_served, retry_unserved)
 from kith.connectors.caldav import open_session as _open_caldav_session
-from kith.records import ContactCard, Deleted, FolderState, Rejected
+from kith.records import ContactCard, Deleted, FolderState, Rejected, UnservedResource
 
 log = logging.getLogger(__name__)
 
@@ -192,9 +192,11 @@ def read_addressbook(session: requests.Session, account: CardDavAccount, book: A
     """Yield what changed in `book` since `cursor` (everything, without one): the cards of each
     new or changed resource as the vCard reader reads them (item = the resource's href as a
     decoded path), `Deleted(href)` for each resource gone (or that no longer holds a readable
-    card), then a FolderState with the new cursor {"sync_token", "ctag", "etags"}.
+    card), an `UnservedResource` for each the server cannot serve (see `connectors.caldav`),
+    then a FolderState with the new cursor {"sync_token", "ctag", "etags", "unserved"}.
 
-    Raises CardDavAuthError, CardDavConnectionError (worth retrying), CardDavError.
+    Raises CardDavAuthError, CardDavConnectionError (worth retrying), CardDavError (also when
+    the server could serve none of the book's cards).
     """
     with _carddav_errors():
         yield from _read_addressbook(session, account, book, cursor or {}, default_region)
@@ -207,8 +209,9 @@ def _read_addressbook(session, account, book, cursor, default_region):
     except _TokenRefused as exc:
         log.info("%s: %s; comparing etags instead", addressbook_uri(book), exc)
         listing = _etag_listing(session, account, book, cursor)
+    was_unserved: dict[str, str] = dict(cursor.get("unserved") or {})
     if listing.complete:
-        listing.gone |= set(known) - set(listing.changed)
+        listing.gone |= (set(known) | set(was_unserved)) - set(listing.changed)
     etags = {} if listing.complete else dict(known)
     to_fetch: dict[str, str] = {}
     for key, (href, etag) in listing.changed.items():
@@ -218,16 +221,24 @@ def _read_addressbook(session, account, book, cursor, default_region):
         to_fetch[key] = href
         if etag is not None:
             etags[key] = etag
+    unserved = retry_unserved(was_unserved, listing, to_fetch)
     for key in sorted(listing.gone):
         etags.pop(key, None)
-        if listing.complete or key in known:   # not one made and deleted between two reads
-            yield Deleted(key)
+        if listing.complete or key in known or key in was_unserved:
+            yield Deleted(key)                  # (not one made and deleted between two reads)
     log.debug("%s: %d to fetch, %d gone", addressbook_uri(book), len(to_fetch),
               len(listing.gone))
     keys = sorted(to_fetch)
     for i in range(0, len(keys), account.batch_size):
         batch = keys[i:i + account.batch_size]
-        for key, etag, data in _multiget(session, account, book, [to_fetch[k] for k in batch]):
+        for fetched in _fetch(session, account, book.url, [to_fetch[k] for k in batch],
+                              ADDRESSBOOK_MULTIGET):
+            if isinstance(fetched, UnservedResource):
+                etags.pop(fetched.item, None)   # so that an etag listing asks again too
+                unserved[fetched.item] = to_fetch[fetched.item]
+                yield fetched
+                continue
+            key, etag, data = fetched
             if data is None:
                 etags.pop(key, None)
                 yield Deleted(key)
@@ -236,44 +247,21 @@ def _read_addressbook(session, account, book, cursor, default_region):
                 etags[key] = etag
             n_cards = 0
             for record in read_vcard_text(data, default_region):
+                record.item = key
                 if isinstance(record, ContactCard):
-                    record.item = key
                     n_cards += 1
                 yield record
             if n_cards == 0:
                 # The resource no longer holds a readable card: what it held before is gone.
                 yield Deleted(key)
+    check_served(addressbook_uri(book), unserved, etags)
     yield FolderState(addressbook_uri(book), {"sync_token": listing.sync_token,
                                               "ctag": listing.ctag,
-                                              "etags": dict(sorted(etags.items()))})
+                                              "etags": dict(sorted(etags.items())),
+                                              "unserved": dict(sorted(unserved.items()))})
 
 
-def _multiget(session, account: CardDavAccount, book: AddressBook,
-              hrefs: list[str]) -> Iterator[tuple[str, str | None, str | None]]:
-    """(key, etag, vCard text) for each href asked; text None when the server says 404."""
-    body = (f'<?xml version="1.0" encoding="utf-8"?>'
-            f'<CR:addressbook-multiget xmlns:D="{DAV}" {_CR}>'
-            '<D:prop><D:getetag/><CR:address-data/></D:prop>'
-            + "".join(f"<D:href>{escape(h)}</D:href>" for h in hrefs)
-            + "</CR:addressbook-multiget>")
-    response = _request(session, account, "REPORT", book.url, body=body, depth="1")
-    responses, _ = _multistatus(response, account, f"addressbook-multiget {_path(book.url)}")
-    asked = {_key(book.url, h) for h in hrefs}
-    answered = set()
-    for r in responses:
-        key = _key(book.url, r.href)
-        if key not in asked or key in answered:
-            continue
-        answered.add(key)
-        data = r.props.get(f"{{{CARDDAV}}}address-data")
-        etag = r.props.get(f"{{{DAV}}}getetag")
-        if r.status == 404 or data is None:
-            yield key, None, None
-            continue
-        yield key, etag.text if etag is not None else None, data.text or ""
-    for key in sorted(asked - answered):
-        # Not in the answer at all: treat as gone; a later listing brings it back if not.
-        yield key, None, None
+ADDRESSBOOK_MULTIGET = Multiget("addressbook-multiget", CARDDAV, "address-data")
 
 
 def read_vcard_text(data: str | bytes, default_region: str | None = None

@@ -894,9 +894,12 @@ def _print_sync_summary(report) -> None:
     for outcome in report.sources:
         if outcome.failed:
             out.print(f"[red]{escape(outcome.error)}[/]", highlight=False)
-        elif outcome.result.problems:
+        else:
             for problem in outcome.result.problems:
                 out.print(f"[yellow]{escape(problem)}[/]", highlight=False)
+            if outcome.status == "partial":
+                out.print(f"[yellow]{escape(outcome.name)}: {outcome.unserved_message()}[/]",
+                          highlight=False)
     if report.rebuild_error:
         out.print(f"[red]rebuilding the views failed: {escape(report.rebuild_error)}[/]")
     if report.views is not None:

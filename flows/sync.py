@@ -55,6 +55,11 @@ class SourceResult:
                 "already_present": counts["already_present"], "rejected": counts["rejected"],
                 "skipped": len(self.skipped)}
 
+    @property
+    def n_unserved(self) -> int:
+        """CalDAV / CardDAV resources the server could not serve (they are rejects)."""
+        return sum(load.n_unserved for load in self.loads)
+
 
 @contextmanager
 def sync_lock(config: Config) -> Iterator[None]:

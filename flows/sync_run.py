@@ -39,6 +39,19 @@ class SourceOutcome:
     def failed(self) -> bool:
         return self.error is not None
 
+    @property
+    def status(self) -> str:
+        """'failed'; 'partial' (it loaded, but its server could not serve some resources);
+        or 'ok'."""
+        if self.failed:
+            return "failed"
+        return "partial" if self.result.n_unserved else "ok"
+
+    def unserved_message(self) -> str:
+        n = self.result.n_unserved if self.result else 0
+        return (f"the server could not serve {n:,} resource(s); they are listed in rejects "
+                "with their href" if n else "")
+
     def counts(self) -> dict:
         return self.result.totals() if self.result else dict.fromkeys(COUNTS, 0)
 
@@ -52,6 +65,8 @@ class SourceOutcome:
                 f"{c['skipped']:,} unchanged files skipped")
         if self.result.problems:
             line += f"; {len(self.result.problems)} file(s) could not be read"
+        if self.result.n_unserved:
+            line += f"; {self.unserved_message()}"
         return line
 
 
@@ -83,9 +98,9 @@ class SyncReport:
         """One row per source: its counts, its status and, if it failed, why."""
         rows = []
         for s in self.sources:
-            message = s.error or "; ".join(s.result.problems if s.result else [])
-            rows.append({"source": s.name, "kind": s.kind,
-                         "status": "failed" if s.failed else "ok",
+            message = s.error or "; ".join(
+                (s.result.problems if s.result else []) + [m for m in [s.unserved_message()] if m])
+            rows.append({"source": s.name, "kind": s.kind, "status": s.status,
                          **s.counts(), "message": message})
         return rows
 

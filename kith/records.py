@@ -128,6 +128,15 @@ class Rejected:
     position: int
     reason: str
     raw_text: str
+    item: str | None = None           # CalDAV / CardDAV: the resource href it came from
+
+
+@dataclass(slots=True)
+class UnservedResource(Rejected):
+    """A CalDAV / CardDAV resource the server could not serve (it failed on that resource alone,
+    even fetched by itself). Kept as a reject with its href, the server's status and answer; the
+    rest of the collection still loads, and the load is `partial`."""
+    status: int | None = None         # the server's HTTP status, None when it sent no answer
 
 
 class RefusedFile(ValueError):

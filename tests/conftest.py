@@ -87,3 +87,24 @@ def radicale_server():
         server_unavailable("Radicale server", exc)
     yield server
     server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def xandikos_server():
+    """A real Xandikos (CalDAV and CardDAV, no authentication) on 127.0.0.1 with temporary
+    storage, started once for the whole test session. Skipped when the package is missing; an
+    installed Xandikos that will not start fails the run under CI=true."""
+    from tests.servers.xandikos import XandikosServer, XandikosUnavailable
+    try:
+        server = XandikosServer.create()
+    except XandikosUnavailable as exc:
+        pytest.skip(f"Xandikos server unavailable: {exc}")
+    try:
+        server.start()
+    except XandikosUnavailable as exc:
+        server.cleanup()
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"Xandikos is installed but would not start: {exc}")
+        pytest.skip(f"Xandikos server unavailable: {exc}")
+    yield server
+    server.cleanup()

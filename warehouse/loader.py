@@ -20,7 +20,8 @@ import duckdb
 import pyarrow as pa
 
 from kith.records import (ChatMessage, ContactCard, Deleted, EventOccurrence, FolderState,
-                          MailMessage, RefusedFile, Rejected, SocialInvitation, SocialMessage)
+                          MailMessage, RefusedFile, Rejected, SocialInvitation, SocialMessage,
+                          UnservedResource)
 from kith.warehouse.connection import (WarehouseOutOfMemory, WarehouseWriteFailed,
                                        load_memory_limit)
 
@@ -145,6 +146,7 @@ REJECT_SCHEMA = pa.schema([
     ("load_id", pa.int64()), ("source_kind", pa.string()), ("source_uri", pa.string()),
     ("position", pa.int32()), ("reason", pa.string()), ("raw_text", pa.string()),
     ("reject_hash", pa.string()), ("rejected_at", pa.timestamp("us", tz="UTC")),
+    ("item", pa.string()),
 ])
 
 _CARD_FIELDS = [f for f in ContactCard.__slots__ if f not in ("position", "raw_text")]
@@ -152,7 +154,8 @@ _CARD_FIELDS = [f for f in ContactCard.__slots__ if f not in ("position", "raw_t
 
 @dataclass
 class LoadResult:
-    """What one load did, as recorded in the `loads` ledger."""
+    """What one load did, as recorded in the `loads` ledger. `partial`: it loaded, but the
+    server could not serve `n_unserved` of the resources (they are rejects)."""
     source_kind: str
     source_uri: str
     load_id: int | None = None
@@ -162,6 +165,7 @@ class LoadResult:
     n_updated: int = 0
     n_already_present: int = 0
     n_rejected: int = 0
+    n_unserved: int = 0
     reject_reasons: Counter = field(default_factory=Counter)
     error: str | None = None
 
@@ -224,13 +228,14 @@ def _social_row(record: SocialMessage | SocialInvitation | ChatMessage, lineage:
 
 
 def _reject_row(reject: Rejected, lineage: dict) -> dict:
-    digest = hashlib.sha256(
-        f"{lineage['source_uri']}\0{reject.position}\0{reject.reason}\0{reject.raw_text}".encode(
-            "utf-8", "surrogatepass")).hexdigest()
+    key = f"{lineage['source_uri']}\0{reject.position}\0{reject.reason}\0{reject.raw_text}"
+    if reject.item is not None:        # two resources can fail with the same answer
+        key += f"\0{reject.item}"
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
     return {"load_id": lineage["load_id"], "source_kind": lineage["source_kind"],
             "source_uri": lineage["source_uri"], "position": reject.position,
             "reason": reject.reason, "raw_text": reject.raw_text, "reject_hash": digest,
-            "rejected_at": lineage["loaded_at"]}
+            "rejected_at": lineage["loaded_at"], "item": reject.item}
 
 
 def _batches(records: Iterable, size: int) -> Iterator[list]:
@@ -335,6 +340,8 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
                     rows.rejects.setdefault(row["reject_hash"], row)
                     result.n_rejected += 1
                     result.reject_reasons[record.reason] += 1
+                    if isinstance(record, UnservedResource):
+                        result.n_unserved += 1
                     continue
                 if isinstance(record, MailMessage):
                     rows.messages.append(record)
@@ -380,7 +387,9 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
         elif source_kind in CONTACT_SOURCES:
             _record_items(con, "contact_items", "cards", source_uri, result.load_id, held,
                           deleted)
-        _update_load(con, result, "completed")
+        if result.n_unserved:
+            result.status = "partial"
+        _update_load(con, result, result.status)
         con.execute("commit")
     except BaseException as exc:
         con.execute("rollback")

@@ -504,6 +504,11 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         comment on column raw_contacts.field_confidence is 'A card read by OCR from a photo: how sure the reading is of each field, 0 to 1 (full_name, title, org; for emails, phones, links, addresses the lowest of their values). Null for cards a source typed';
         comment on column raw_contacts.photo_sha256 is 'SHA-256 of the photo: a vCard''s embedded PHOTO, or the photo / scan a card was read from by OCR. The photo itself is not kept';
     """),
+    (13, "rejects name the CalDAV / CardDAV resource; partial loads", """
+        alter table rejects add column item varchar;
+        comment on column rejects.item is 'CalDAV / CardDAV: href of the resource the reject came from (null for files)';
+        comment on column loads.status is 'completed; partial (loaded, but the server could not serve some resources: see rejects); or failed (then nothing of it was written; see error)';
+    """),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

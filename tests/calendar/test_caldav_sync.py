@@ -8,7 +8,6 @@ import duckdb
 import pytest
 import requests
 
-import kith.connectors.caldav
 from kith.connectors.caldav import (CalDavAccount, CalDavAuthError, CalDavConnectionError,
                                calendar_uri, discover, open_session)
 from kith.flows.calendar_sync import sync_caldav
@@ -217,32 +216,7 @@ def test_refused_sync_token_falls_back_to_etags_and_fetches_only_changes(
         sorted([(k,) for k in STANDUP + [LUNCH]]))
 
 
-@pytest.fixture
-def no_sync_collection(monkeypatch):
-    """A server without REPORT sync-collection (it answers 403 supported-report)."""
-    def refuse(session, account, calendar, token):
-        raise kith.connectors.caldav._TokenRefused("sync-collection answered HTTP 403")
-
-    monkeypatch.setattr(kith.connectors.caldav, "_sync_collection", refuse)
-
-
-def test_without_sync_collection_unchanged_ctag_fetches_nothing(
-        db_path, account, no_sync_collection, fetched):
-    sync(db_path, account)
-    fetched.clear()
-    results = sync(db_path, account)
-    assert (fetched, [r.n_read for r in results]) == ([], [0])
-
-
-def test_without_sync_collection_etags_find_changes_and_deletions(
-        db_path, account, radicale, no_sync_collection, fetched):
-    sync(db_path, account)
-    change_move_and_delete(radicale)
-    fetched.clear()
-    sync(db_path, account)
-    assert (sorted(fetched), current(db_path)) == (
-        ["/kith/work/lunch.ics", "/kith/work/standup.ics"],
-        sorted([(k,) for k in STANDUP + [LUNCH]]))
+# A server without sync-collection: tests/dav (a real proxy that refuses the report).
 
 
 def test_resource_that_no_longer_holds_an_event_is_removed(db_path, account, radicale):

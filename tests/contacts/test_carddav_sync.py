@@ -8,7 +8,6 @@ import duckdb
 import pytest
 import requests
 
-import kith.connectors.caldav
 from kith.connectors.carddav import (AddressBook, CardDavAccount, CardDavAuthError,
                                 CardDavConnectionError, addressbook_uri, discover, open_session,
                                 read_addressbook, read_vcard_text)
@@ -202,18 +201,7 @@ def test_refused_sync_token_falls_back_to_etags(db_path, account, radicale, fetc
         ["/kith/friends/bob.vcf"], ["/kith/friends/alice.vcf", "/kith/friends/bob.vcf"])
 
 
-def test_without_sync_collection_etags_find_the_change(db_path, account, radicale, fetched,
-                                                       monkeypatch):
-    def refuse(session, account, book, token):
-        raise kith.connectors.caldav._TokenRefused("sync-collection answered HTTP 403")
-
-    monkeypatch.setattr("kith.connectors.carddav._sync_collection", refuse)
-    sync(db_path, account)
-    change_and_delete(radicale)
-    fetched.clear()
-    sync(db_path, account)
-    assert (fetched, sorted(cursor(db_path, radicale.addressbook_url("friends"))["etags"])) == (
-        ["/kith/friends/bob.vcf"], ["/kith/friends/alice.vcf", "/kith/friends/bob.vcf"])
+# A server without sync-collection: tests/dav (a real proxy that refuses the report).
 
 
 # -- errors -------------------------------------------------------------------------------------
