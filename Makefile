@@ -20,6 +20,7 @@ demo: install
 	$(BIN)/kith sync --config $(DEMO_DIR)/kith.toml
 	$(BIN)/kith status --db $(DEMO_DIR)/world.duckdb
 	$(BIN)/kith people --tier cooling --limit 10 --db $(DEMO_DIR)/world.duckdb
+	$(BIN)/kith report --db $(DEMO_DIR)/world.duckdb
 
 test: install
 	$(BIN)/python -m pytest -q
@@ -38,6 +39,7 @@ bench: install
 	$(BIN)/python bench/relationships_world.py
 	$(BIN)/python bench/rebuild.py
 	$(BIN)/python bench/identity_febrl.py
+	$(BIN)/python bench/report.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache
