@@ -20,7 +20,9 @@ TIER_COLOURS = {
 }
 FUNNEL = {"active": "#1b7837", "two-way, not active": "#a6dba0",
           "some contact, never two-way": "#d9a441", "no contact": "#d0d0d0"}
-FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+# Vega sizes labels with the fonts of the machine that writes the page; a wide face that most
+# systems have (Verdana's metrics) keeps the browser's text within what Vega measured.
+FONT = "DejaVu Sans, Verdana, sans-serif"
 WIDTH = 520
 
 
@@ -30,11 +32,12 @@ def to_svg(chart: alt.TopLevelMixin, description: str) -> str:
 
     spec = chart.properties(description=description).configure(
         font=FONT, view=alt.ViewConfig(stroke=None),
-        axis=alt.AxisConfig(labelFontSize=12, titleFontSize=12, labelLimit=220),
+        axis=alt.AxisConfig(labelFontSize=12, titleFontSize=12, labelLimit=230),
         legend=alt.LegendConfig(labelFontSize=12, titleFontSize=12, orient="bottom",
-                                direction="horizontal", columns=2, labelLimit=240),
+                                direction="horizontal", columns=2, labelLimit=240,
+                                columnPadding=24),
     ).to_dict()
-    svg = vlc.vegalite_to_svg(spec)
+    svg = vlc.vegalite_to_svg(spec, allowed_base_urls=[])    # inline data only: fetch nothing
     # Scale with the page (375 px phones): the viewBox keeps the drawing, CSS sets the width.
     return re.sub(r'^<svg ([^>]*?)width="[\d.]+" height="[\d.]+"',
                   lambda m: f'<svg role="img" aria-label="{escape(description)}" {m[1]}',

@@ -36,13 +36,27 @@ class PeopleTable:
         return self.n_total - len(self.rows)
 
 
-def people_table(con, query: str, params: list | None = None,
+def people_tables(con, query: str, params: list | None = None, *, group: str, order: str,
+                  limit: int = TABLE_LIMIT) -> dict[str, PeopleTable]:
+    """The rows of `query`, per value of its column `group`: the first `limit` of each in
+    `order`, and how many there are. One query for many tables: the people views are costly."""
+    found = rows(con, f"""
+        select * from (
+            select *, row_number() over (partition by {group} order by {order}) as row_rank,
+                   count(*) over (partition by {group}) as n_total_rows
+            from ({query})
+        ) where row_rank <= ? order by {group}, row_rank
+    """, [*(params or []), limit])
+    tables: dict[str, PeopleTable] = {}
+    for r in found:
+        tables.setdefault(r[group], PeopleTable([], r["n_total_rows"])).rows.append(r)
+    return tables
+
+
+def people_table(con, query: str, params: list | None = None, *, order: str,
                  limit: int = TABLE_LIMIT) -> PeopleTable:
-    """`query` must not end in a limit: the total comes from a window over the same rows."""
-    found = rows(con, f"select *, count(*) over () as n_total_rows from ({query}) limit ?",
-                 [*(params or []), limit])
-    n_total = found[0]["n_total_rows"] if found else 0
-    return PeopleTable(found, n_total)
+    return people_tables(con, f"select 1 as one_table, * from ({query})", params,
+                         group="one_table", order=order, limit=limit).get(1, PeopleTable([], 0))
 
 
 @dataclass
@@ -83,14 +97,27 @@ def read_network(con: duckdb.DuckDBPyConnection, limit: int = TABLE_LIMIT) -> Ne
     tiers = [{"tier": t, "meaning": meaning.format(**settings),
               "n": everyone[f"n_{t}"] if everyone else 0} for t, meaning in TIERS.items()]
     follow_ups = [r for r in lists if r["list_name"].startswith("cards: ")]
-    not_followed_up = {
-        r["list_name"]: people_table(con, """
-            select person_id, display_name, organisation, email, met_on, tier
-            from follow_ups where tag = ? and not is_followed_up
-            order by display_name, person_id
-        """, [r["list_name"].removeprefix("cards: ")], limit)
-        for r in follow_ups}
-    reconnect = people_table(con, "select * from reconnect order by reconnect_rank", None, limit)
+    not_followed_up = people_tables(con, """
+        select 'cards: ' || tag as list_name, person_id, display_name, organisation, email,
+               met_on, tier
+        from follow_ups where not is_followed_up
+    """, group="list_name", order="display_name, person_id", limit=limit)
+    waiting = people_tables(con, """
+        select tier, person_id, display_name, organisation, primary_email,
+               last_small_group_received_at, n_received, last_small_group_sent_at, n_sent,
+               coalesce(last_small_group_received_at, last_small_group_sent_at) as last_at
+        from network where tier in ('inbound_only', 'unanswered')
+    """, group="tier", order="last_at desc nulls last, person_id", limit=limit)
+    reconnect = people_table(con, "select * from reconnect", order="reconnect_rank",
+                             limit=limit)
+    # tier_changes is empty until a second snapshot; the check spares a costly people query
+    n_snapshots = con.execute("select count(distinct snapshot_id) from tier_snapshots"
+                              ).fetchone()[0]
+    changed = rows(con, """
+        select person_id, display_name, organisation, previous_tier, tier, changed_at
+        from tier_changes order by tier, display_name, person_id
+    """) if n_snapshots > 1 else []
+    nobody = PeopleTable([], 0)
     return Network(
         generated_at=datetime.now(timezone.utc),
         warnings=[r["summary"] for r in summary if r["kind"] == "warning"],
@@ -100,30 +127,24 @@ def read_network(con: duckdb.DuckDBPyConnection, limit: int = TABLE_LIMIT) -> Ne
         months=_months(con),
         reconnect=reconnect,
         sparklines=_monthly_counts(con, [r["person_id"] for r in reconnect.rows]),
-        inbound_only=people_table(con, """
-            select person_id, display_name, organisation, primary_email,
-                   last_small_group_received_at, n_received
-            from network where tier = 'inbound_only'
-            order by last_small_group_received_at desc nulls last, person_id
-        """, None, limit),
-        unanswered=people_table(con, """
-            select person_id, display_name, organisation, primary_email,
-                   last_small_group_sent_at, n_sent
-            from network where tier = 'unanswered'
-            order by last_small_group_sent_at desc nulls last, person_id
-        """, None, limit),
+        inbound_only=waiting.get("inbound_only", nobody),
+        unanswered=waiting.get("unanswered", nobody),
         follow_ups=follow_ups,
-        not_followed_up=not_followed_up,
-        tier_changes=people_table(con, """
-            select person_id, display_name, organisation, previous_tier, tier, changed_at
-            from tier_changes order by tier, display_name, person_id
-        """, None, limit),
-        tier_moves=rows(con, """
-            select previous_tier, tier, count(*) as n from tier_changes
-            group by all order by n desc, tier, previous_tier
-        """),
+        not_followed_up={r["list_name"]: not_followed_up.get(r["list_name"], nobody)
+                         for r in follow_ups},
+        tier_changes=PeopleTable(changed[:limit], len(changed)),
+        tier_moves=_tier_moves(changed),
         n_merge_candidates=con.execute("select count(*) from merge_candidates").fetchone()[0],
     )
+
+
+def _tier_moves(changed: list[dict]) -> list[dict]:
+    """How many people made each move: the tier_changes rows counted, each move once."""
+    moves: dict[tuple, int] = {}
+    for r in changed:
+        moves[(r["previous_tier"], r["tier"])] = moves.get((r["previous_tier"], r["tier"]), 0) + 1
+    return [{"previous_tier": a, "tier": b, "n": n}
+            for (a, b), n in sorted(moves.items(), key=lambda kv: (-kv[1], kv[0][1], kv[0][0]))]
 
 
 def _strength_bands(con) -> list[dict]:
