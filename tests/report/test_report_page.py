@@ -236,6 +236,30 @@ def test_the_page_fits_a_375_px_phone(open_page, report):
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
 
 
+def test_tier_changes_and_moves_are_the_tier_changes_view(tmp_path, open_page, world_db):
+    from kith.transforms.relationships import apply_settings
+
+    db = tmp_path / "changed.duckdb"
+    db.write_bytes(world_db.read_bytes())
+    con = connect(db)
+    apply_settings(con, {"active_days": 30})          # a stricter "active": people move tier
+    build(con)
+    con.close()
+    out = tmp_path / "page.html"
+    kith("report", "--db", db, "--out", out)
+    page = open_page(out).page
+    changes = query(db, "select person_id, previous_tier, tier from tier_changes")
+    shown = page.locator("#tier-changes tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.person)")
+    assert sorted(map(int, shown)) == sorted(r["person_id"] for r in changes[:200])
+    assert len(changes) > 5
+    moves = query(db, """select previous_tier, tier, count(*) as n from tier_changes
+                         group by all order by n desc, tier, previous_tier""")
+    assert cells(page, "#changes li") == [
+        f"{m['n']:,} {'person' if m['n'] == 1 else 'people'} moved from {m['previous_tier']} "
+        f"to {m['tier']}" for m in moves]
+
+
 # --- other warehouses -------------------------------------------------------------------------
 
 def test_an_empty_warehouse_gives_a_page_that_says_what_to_import(tmp_path, open_page):
