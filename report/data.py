@@ -113,10 +113,19 @@ def read_network(con: duckdb.DuckDBPyConnection, limit: int = TABLE_LIMIT) -> Ne
     # tier_changes is empty until a second snapshot; the check spares a costly people query
     n_snapshots = con.execute("select count(distinct snapshot_id) from tier_snapshots"
                               ).fetchone()[0]
+    # One pass over the view for both the capped table and every move's count: a row comes
+    # back when it is in the table, or when it is the first of its move.
     changed = rows(con, """
-        select person_id, display_name, organisation, previous_tier, tier, changed_at
-        from tier_changes order by tier, display_name, person_id
-    """) if n_snapshots > 1 else []
+        select * from (
+            select person_id, display_name, organisation, previous_tier, tier, changed_at,
+                   row_number() over (order by tier, display_name, person_id) as row_rank,
+                   row_number() over (partition by previous_tier, tier
+                                      order by person_id) as move_rank,
+                   count(*) over (partition by previous_tier, tier) as n_move,
+                   count(*) over () as n_total_rows
+            from tier_changes
+        ) where row_rank <= ? or move_rank = 1 order by row_rank
+    """, [limit]) if n_snapshots > 1 else []
     nobody = PeopleTable([], 0)
     return Network(
         generated_at=datetime.now(timezone.utc),
@@ -132,19 +141,13 @@ def read_network(con: duckdb.DuckDBPyConnection, limit: int = TABLE_LIMIT) -> Ne
         follow_ups=follow_ups,
         not_followed_up={r["list_name"]: not_followed_up.get(r["list_name"], nobody)
                          for r in follow_ups},
-        tier_changes=PeopleTable(changed[:limit], len(changed)),
-        tier_moves=_tier_moves(changed),
+        tier_changes=PeopleTable([r for r in changed if r["row_rank"] <= limit],
+                                 changed[0]["n_total_rows"] if changed else 0),
+        tier_moves=sorted(({"previous_tier": r["previous_tier"], "tier": r["tier"],
+                            "n": r["n_move"]} for r in changed if r["move_rank"] == 1),
+                          key=lambda m: (-m["n"], m["tier"], m["previous_tier"])),
         n_merge_candidates=con.execute("select count(*) from merge_candidates").fetchone()[0],
     )
-
-
-def _tier_moves(changed: list[dict]) -> list[dict]:
-    """How many people made each move: the tier_changes rows counted, each move once."""
-    moves: dict[tuple, int] = {}
-    for r in changed:
-        moves[(r["previous_tier"], r["tier"])] = moves.get((r["previous_tier"], r["tier"]), 0) + 1
-    return [{"previous_tier": a, "tier": b, "n": n}
-            for (a, b), n in sorted(moves.items(), key=lambda kv: (-kv[1], kv[0][1], kv[0][0]))]
 
 
 def _strength_bands(con) -> list[dict]:
