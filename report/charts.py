@@ -49,27 +49,30 @@ def _values(rows: list[dict]) -> alt.Data:
 
 
 def funnel(lists: list[dict]) -> str:
-    """Per list: how many people are active, two-way but not active, in some contact but never
-    two-way, and in no contact at all: one stacked bar each."""
+    """Per list: the share of its people who are active, two-way but not active, in some
+    contact but never two-way, and in no contact at all; one bar each, labelled with the list's
+    size, so that a list of 40 cards reads as well as one of 2,300 connections."""
     values, order = [], []
     for r in lists:
-        name = r["list_name"]
-        order.append(name)
+        label = f"{r['list_name']} ({r['n_people']:,})"
+        order.append(label)
         active = r["n_inner_circle"] + r["n_active"]
         for stage, n in (("active", active), ("two-way, not active", r["n_two_way"] - active),
                          ("some contact, never two-way", r["n_with_interaction"] - r["n_two_way"]),
                          ("no contact", r["n_people"] - r["n_with_interaction"])):
-            values.append({"list": name, "stage": stage, "n": n, "rank": list(FUNNEL).index(stage)})
+            values.append({"list": label, "stage": stage, "n": n,
+                           "rank": list(FUNNEL).index(stage)})
     chart = alt.Chart(_values(values)).mark_bar().encode(
-        y=alt.Y("list:N", sort=order, title=None),
-        x=alt.X("n:Q", title="people", stack="zero"),
+        y=alt.Y("list:N", sort=order, title=None, axis=alt.Axis(labelLimit=330)),
+        x=alt.X("n:Q", title="share of the list's people", stack="normalize",
+                axis=alt.Axis(format="%")),
         color=alt.Color("stage:N", title=None, sort=list(FUNNEL),
                         scale=alt.Scale(domain=list(FUNNEL), range=list(FUNNEL.values()))),
         order=alt.Order("rank:Q"),
         tooltip=["list:N", "stage:N", "n:Q"],
-    ).properties(width=WIDTH - 100, height=alt.Step(28))
-    return to_svg(chart, "Each list: how many people are active, two-way but not active, in "
-                         "some contact but never two-way, and in no contact")
+    ).properties(width=WIDTH - 140, height=alt.Step(28))
+    return to_svg(chart, "Each list: the share of its people who are active, two-way but not "
+                         "active, in some contact but never two-way, and in no contact")
 
 
 def tiers(rows: list[dict]) -> str:
