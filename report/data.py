@@ -160,15 +160,17 @@ def _strength_bands(con) -> list[dict]:
             for b in range(0, 100, 10)]
 
 
+# The last MONTHS full calendar months (UTC): the month under way would show as a fall.
 _MONTH_SERIES = f"""
     select unnest(generate_series(
-        date_trunc('month', now() at time zone 'UTC') - interval {MONTHS - 1} month,
-        date_trunc('month', now() at time zone 'UTC'), interval 1 month)) as month
+        date_trunc('month', now() at time zone 'UTC') - interval {MONTHS} month,
+        date_trunc('month', now() at time zone 'UTC') - interval 1 month,
+        interval 1 month)) as month
 """
 
 
 def _months(con) -> list[dict]:
-    """Interactions per calendar month (UTC) of the last MONTHS months: e-mails and messages
+    """Interactions per calendar month (UTC) of the last MONTHS full months: e-mails and messages
     sent, received, and meetings, each counted once however many people were in it."""
     return rows(con, f"""
         with months as ({_MONTH_SERIES})

@@ -49,7 +49,7 @@ def render_network(network: Network) -> str:
         }
         if network.follow_ups:
             drawn["follow_ups"] = charts.follow_ups(network.follow_ups)
-    sparks = {pid: Markup(charts.sparkline(counts, "interactions per month, last 24 months: "
+    sparks = {pid: Markup(charts.sparkline(counts, "interactions per month, the last 24 full months: "
                                                    + ", ".join(map(str, counts))))
               for pid, counts in network.sparklines.items()}
     return _render("network.html", n=network, generated_at=network.generated_at,
