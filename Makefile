@@ -23,6 +23,7 @@ demo: install
 	$(BIN)/kith sql --db $(DEMO_DIR)/world.duckdb "select display_name, tier, strength, \
 		last_channel, n_chat_days, n_emails from network where n_chat_days > 0 \
 		order by strength desc"
+	$(BIN)/kith report --db $(DEMO_DIR)/world.duckdb
 
 test: install
 	$(BIN)/python -m pytest -q -rs
@@ -45,6 +46,7 @@ bench: install
 	$(BIN)/python bench/identity_febrl.py
 	$(BIN)/python bench/fuzz.py --minutes 10
 	$(BIN)/python bench/card_photos.py
+	$(BIN)/python bench/report.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

@@ -1091,6 +1091,49 @@ def people_command(
     out.print(table)
 
 
+@app.command("report")
+def report_command(
+    out_path: Optional[Path] = typer.Option(
+        None, "--out", help="Where to write the page (default: kith-report.html beside the "
+                            "warehouse; kith-person-ID.html with --person)."),
+    person: Optional[str] = typer.Option(
+        None, "--person", help="One person's page instead: a person id, e-mail, phone or name."),
+    open_page: bool = typer.Option(False, "--open", help="Open the page in your web browser."),
+    db: Optional[Path] = DbOption,
+) -> None:
+    """Write your network as one HTML page with charts: lists, tiers, whom to reconnect with,
+    who waits on you, follow-ups. It opens from disk, fetches nothing, and is readable by you
+    only."""
+    import duckdb
+
+    from kith.report.page import default_path, write_network_report, write_person_report
+    from kith.warehouse.connection import resolve_db_path
+
+    con = _read_only(db, "report")
+    try:
+        if person is None:
+            path = out_path or default_path(resolve_db_path(db))
+            try:
+                network = write_network_report(con, path)
+            except duckdb.CatalogException:
+                err.print("[red]kith report:[/] this warehouse has no relationship views yet: "
+                          "run `kith rebuild` (or import something) first")
+                raise typer.Exit(1)
+            headline = (network.everyone["summary"] if network.everyone else
+                        "nobody yet: the page says what to import first")
+        else:
+            person_id = _one_person(con, person, "report")
+            path = out_path or default_path(resolve_db_path(db), person_id)
+            page = write_person_report(con, person_id, path)
+            headline = page.person["display_name"]
+    finally:
+        con.close()
+    out.print(f"Wrote {escape(str(path))} ({escape(headline)})", highlight=False, soft_wrap=True)
+    if open_page:
+        import webbrowser
+        webbrowser.open(path.resolve().as_uri())
+
+
 def main() -> None:
     try:
         app()

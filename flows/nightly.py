@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from kith.flows.config import Config, load_config
@@ -21,6 +21,7 @@ from kith.flows.sync_run import COUNTS, SyncFailed, SyncReport, run_sync
 FLOW_NAME = "kith-nightly-sync"
 DEPLOYMENT_NAME = "nightly"
 ARTIFACT_KEY = "kith-sync-summary"
+REPORT_ARTIFACT_KEY = "kith-network-report"
 
 
 def _worth_retrying(task, task_run, state) -> bool:
@@ -53,6 +54,22 @@ def rebuild_task(config_path: str) -> dict:
     return rebuild(load_config(config_path))
 
 
+@task(name="write-report", cache_policy=NO_CACHE)
+def report_task(config_path: str) -> str:
+    """Write kith-report.html beside the warehouse; return the artifact's markdown."""
+    from kith.report.page import default_path, write_network_report
+    from kith.warehouse.connection import connect
+
+    config = load_config(config_path)
+    path = default_path(config.db_path)
+    con = connect(config.db_path, read_only=True)
+    try:
+        network = write_network_report(con, path)
+    finally:
+        con.close()
+    return report_markdown(network, path)
+
+
 def sync_source_task(config: Config, name: str) -> SourceResult:
     """Run one source as its own task run (retried when it is a network source); raise what
     the task raised once its retries are spent."""
@@ -75,6 +92,9 @@ def nightly_sync(config_path: str | None = None) -> SyncReport:
                       on_done=lambda o: (logger.error if o.failed else logger.info)(
                           "%s", o.describe()))
     publish_summary(report)
+    if report.views is not None:        # the views were rebuilt: the page can be too
+        create_markdown_artifact(key=REPORT_ARTIFACT_KEY, markdown=report_task(str(config.path)),
+                                 description=f"kith report of {report.db_path}")
     if not report.ok:
         raise SyncFailed(report)
     return report
@@ -91,6 +111,32 @@ def publish_summary(report: SyncReport) -> None:
                     + (report.failure_message() if not report.ok else "all sources synced")
                     + (f". Views now hold {views}." if views else ".")
                     + (" " + "; ".join(report.changes) + "." if report.changes else ""))
+
+
+def report_markdown(network, path) -> str:
+    """The report's headline for the Prefect UI: where the page is, each list's funnel numbers
+    and the tier moves of the last build."""
+    lines = ["# Your network", "", f"The report: `{path}`", ""]
+    lines += [f"**{_cell(w)}**" for w in network.warnings]
+    if network.is_empty:
+        return "\n".join(lines + ["Nobody yet: import contacts and mail first."])
+    lines += ["| list | people | any contact | two-way | % two-way | inner circle | active |",
+              "|---|--:|--:|--:|--:|--:|--:|"]
+    lines += [f"| {_cell(r['list_name'])} | {r['n_people']:,} | {r['n_with_interaction']:,} | "
+              f"{r['n_two_way']:,} | {r['pct_two_way']} | {r['n_inner_circle']:,} | "
+              f"{r['n_active']:,} |" for r in network.lists]
+    moves = [f"{m['n']:,} new, {m['tier']}" if m["previous_tier"] == "new" else
+             f"{m['n']:,} moved from {m['previous_tier']} to {m['tier']}"
+             for m in network.tier_moves]
+    lines += ["", "Tier moves at the last build that changed any: "
+              + ("; ".join(moves) if moves else "none") + "."]
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    """Text from the user's data (a card tag) as markdown that stays text and in its cell."""
+    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("|", "\\|").replace("\n", " "))
 
 
 def serve_nightly(config: Config) -> None:

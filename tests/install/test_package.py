@@ -30,14 +30,14 @@ def kith_imports(folder: Path) -> set[tuple[str, str]]:
                 continue
             found.update((path.name, name) for name in names
                          if name.split(".")[0] in ("kith", "flows", "connectors", "transforms",
-                                                   "warehouse"))
+                                                   "warehouse", "report"))
     return found
 
 
 def test_no_code_imports_the_old_top_level_names():
     stray = {(folder, file, name)
-             for folder in ("kith", "flows", "connectors", "transforms", "warehouse", "bench",
-                            "examples", "tests")
+             for folder in ("kith", "flows", "connectors", "transforms", "warehouse", "report",
+                            "bench", "examples", "tests")
              for file, name in kith_imports(PROJECT_ROOT / folder) if not name.startswith("kith")}
     assert stray == set()
 
@@ -84,6 +84,13 @@ def test_the_wheel_holds_one_top_level_package_and_the_sql_models(wheel):
     assert top == {"kith"}
     assert "kith/transforms/marts/people.sql" in names
     assert "kith/transforms/staging/stg_contacts__cards.sql" in names
+
+
+def test_the_wheel_holds_the_report_templates(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    templates = {f"kith/report/templates/{n}" for n in ("base.html", "network.html",
+                                                        "person.html", "search.js")}
+    assert templates <= names
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +147,9 @@ def test_installed_kith_imports_queries_rebuilds_and_reports(installed):
     status = run_installed(installed, "status", "--db", db)
     assert status.returncode == 0, status.stdout + status.stderr
     assert "people" in status.stdout.lower()
+    report = run_installed(installed, "report", "--db", db)
+    assert report.returncode == 0, report.stdout + report.stderr
+    page = installed[1] / "kith-report.html"
+    assert (page.stat().st_mode & 0o777) == 0o600
+    assert "<h1>Your network</h1>" in page.read_text(encoding="utf-8")
+    assert 'aria-label="People per tier"' in page.read_text(encoding="utf-8")

@@ -181,3 +181,25 @@ def test_the_summary_artifact_names_the_failed_source(failed_sync, prefect_serve
     rows = json.loads(artifacts[0]["data"])
     assert [(r["source"], r["status"]) for r in rows] == [("cards", "ok"), ("gone", "failed")]
     assert "missing.vcf" in rows[1]["message"]
+
+
+def test_the_run_writes_the_report_and_its_headline_artifact(failed_sync, prefect_server):
+    page = failed_sync["config_path"].parent / "kith-report.html"
+    assert (page.stat().st_mode & 0o777) == 0o600
+    assert "<h1>Your network</h1>" in page.read_text(encoding="utf-8")
+    artifacts = api(prefect_server, "/artifacts/filter", {
+        "artifacts": {"flow_run_id": {"any_": [failed_sync["runs"][0]["id"]]},
+                      "key": {"any_": ["kith-network-report"]}}})
+    markdown = artifacts[0]["data"]
+    con = duckdb.connect(str(load_config(failed_sync["config_path"]).db_path), read_only=True)
+    try:
+        lists = con.execute("select list_name, n_people, n_two_way from network_summary "
+                            "where kind <> 'warning' order by position, list_name").fetchall()
+    finally:
+        con.close()
+    assert f"The report: `{page}`" in markdown
+    rows = [line.split(" | ") for line in markdown.splitlines()
+            if line.startswith("| ") and not line.startswith("| list ")]
+    assert [(r[0], r[1], r[3]) for r in rows] == \
+        [(f"| {name}", f"{n_people:,}", f"{n_two_way:,}") for name, n_people, n_two_way in lists]
+    assert lists and "Tier moves at the last build that changed any: " in markdown
