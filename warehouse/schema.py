@@ -388,6 +388,17 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         comment on table tier_snapshots is 'One row per person whose tier changed at a snapshot (taken after a build; the first holds everyone)';
     """),
+    (15, "organisation handles", """
+        create table organisation_handles (
+            kind varchar not null,
+            handle varchar not null,
+            organisation_key varchar not null,
+            organisation varchar not null,
+            primary key (kind, handle)
+        );
+        comment on table organisation_handles is 'One row per organisation name as written on a card, or mail domain: the organisation it belongs to (rewritten by every build)';
+        comment on column organisation_handles.kind is 'name (as written on a card) or domain (of an e-mail address)';
+    """),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
