@@ -675,7 +675,7 @@ def peak_rss_mb() -> float:
 def run_one(kind: str, db: str, limit: str) -> None:
     """Child entry point: one step in a fresh process, with DuckDB's memory_limit set to `limit`
     ('' leaves what `connect` set); prints one JSON line."""
-    # kith is the installed package (make install): the repo root on sys.path would shadow it
+    sys.path.insert(0, str(ROOT))
     import duckdb
 
     from kith.warehouse.connection import connect
@@ -819,7 +819,7 @@ def main() -> None:
     if args.one:
         run_one(*args.one)
         return
-    # kith is the installed package (make install): the repo root on sys.path would shadow it
+    sys.path.insert(0, str(ROOT))
     cache = args.db or OUT / f"rebuild-{args.messages}-{args.occurrences}-{args.contacts}.duckdb"
     if args.fresh or not cache.exists():
         print(f"generating {args.messages:,} messages, {args.occurrences:,} occurrences, "

@@ -956,8 +956,9 @@ def intro_command(
         out.print(f"No path to {escape(found.label)}: {escape(reason)}")
         return
     out.print(f"[bold]Paths to {escape(found.label)}[/]")
-    for rank, path, *_, evidence in rows:
-        out.print(f"  {rank:>2}. {escape(evidence)}", highlight=False)
+    for row in rows:
+        path = dict(zip(PATH_COLUMNS, row))
+        out.print(f"  {path['rank']:>2}. {escape(path['evidence'])}", highlight=False)
 
 
 def _check_listing(command: str, fmt: str, limit: int) -> None:

@@ -108,7 +108,7 @@ def closest_organisations(con: duckdb.DuckDBPyConnection, text: str) -> list[str
 
 PATH_COLUMNS = ["rank", "path", "introducer", "introducer_tier", "introducer_strength",
                 "target", "tie_strength", "score", "n_threads", "n_meetings",
-                "last_together_at", "evidence"]
+                "last_together_at", "evidence", "introducer_person_id", "target_person_id"]
 
 
 def find_paths(con: duckdb.DuckDBPyConnection, target: Target, limit: int | None = None
@@ -136,7 +136,8 @@ def find_paths(con: duckdb.DuckDBPyConnection, target: Target, limit: int | None
             row_number() over ranking as rank,
             case when is_direct then 'direct' else 'introducer' end as path,
             introducer_name, introducer_tier, introducer_strength, target_name, tie_strength,
-            score, n_threads, n_meetings, last_together_at, evidence
+            score, n_threads, n_meetings, last_together_at, evidence, introducer_person_id,
+            target_person_id
         from best
         window ranking as (order by is_direct desc, score desc, last_together_at desc,
                                     introducer_name, target_person_id)

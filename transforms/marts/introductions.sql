@@ -1,4 +1,6 @@
 -- one row per person and path to them: the owner's own two-way tie, or an introducer (inner circle, active or cooling) who was on small threads or meetings with them within cooling_days
+-- materialized: table
+-- (a table: `kith intro` answers at once; scores are as of the last build)
 with settings as (
     select * from relationship_settings
 ),
