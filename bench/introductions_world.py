@@ -1,10 +1,11 @@
 """Benchmark: `kith intro` against the demo world's hidden truth of who knows whom.
 
 The seeded demo world (examples/world.py; seeds 7 and 8 unless --seed) is synced into a fresh
-warehouse with `kith sync`. Its truth.json says who knows whom (`knows`): employees of
-companies the owner reaches only through a colleague, an external or a friend who works with
-them. For every organisation with at least one reachable employee (one who knows someone
-the truth puts in the owner's inner circle, active or cooling tiers), `kith intro <company>`
+warehouse with `kith sync`. Its truth.json says who knows whom (`knows`): people on a group
+thread together, and employees of companies the owner reaches only through a colleague, an
+external or a friend who works with them. For every organisation with at least one reachable
+employee (one who knows someone the truth puts in the owner's inner circle, active or cooling
+tiers), `kith intro <company>`
 (transforms.introductions: find_target, find_paths) ranks its introducers; an introducer is
 right when the truth says they know someone at the company. Printed per seed: precision at 1
 and at 3 of the introducers, coverage (the share of those organisations for which kith lists a
@@ -54,10 +55,10 @@ def run(seed: int) -> dict:
             votes[person_of[key]][truth_id] += 1
         truth_of = {pid: v.most_common(1)[0][0] for pid, v in votes.items()}
 
-        # companies of the introduced employees, and who truly knows someone at each
+        # every company, and who in the owner's real tiers truly knows someone there
         knowers: dict[str, set[str]] = defaultdict(set)
         for p in people.values():
-            if p["circle"] == "introduced":
+            if p["org"] and p["kind"] == "person" and p["tier"] != "owner":
                 for t in p["knows"]:
                     if people[t]["tier"] in REAL:
                         knowers[p["org"]].add(t)

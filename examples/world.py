@@ -808,6 +808,8 @@ class World:
                      bound: datetime, subject: str) -> None:
         owner = self.owner
         everyone = [owner] + members
+        for p in members:                  # a team or a project: they know each other
+            p.knows.extend(q.truth_id for q in members if q is not p and q.truth_id not in p.knows)
         n_to = self.rng.randint(1, min(3, len(members)))
         first_sender = owner if self.chance(0.5) else self.rng.choice(members)
         order = [p for p in everyone if p is not first_sender]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from kith.organisations import org_key
+from kith.organisations import org_key, org_matches_domain
 
 # Organisations listed when a target is too broad or matches nothing.
 MAX_CHOICES = 10
@@ -56,6 +56,11 @@ def find_target(con: duckdb.DuckDBPyConnection, text: str) -> Target:
         keys = sorted({key for key, name in con.execute(
             "select organisation_key, handle from organisation_handles where kind = 'name'"
         ).fetchall() if org_key(name).replace(" ", "") == compact})
+        if not keys:
+            # an organisation kith knows only by its mail domain: Acme Corp and acme.com
+            keys = sorted({key for key, domain in con.execute(
+                "select organisation_key, handle from organisation_handles where kind = 'domain'"
+            ).fetchall() if org_matches_domain(text, domain)})
         if keys:
             return _organisation(con, text, keys)
     people = find_people(con, text)

@@ -173,9 +173,12 @@ summed as (
         count(*) filter (where t.channel = 'meeting') as n_meetings,
         min(t.together_at) as first_together_at,
         max(t.together_at) as last_together_at,
-        -- as in `relationships`: attention shared among everyone else there, halved every
-        -- half_life_days
-        sum(case t.channel when 'meeting' then s.meeting_weight else 1.0 end
+        -- as in `interactions` and `relationships`: an e-mail neither of them sent (both only
+        -- copied) counts cc_weight, attention is shared among everyone else there, and it
+        -- counts half as much every half_life_days
+        sum(case when t.channel = 'meeting' then s.meeting_weight
+                 when t.is_from_a or t.is_from_b then 1.0
+                 else s.cc_weight end
             / sqrt(t.n_people - 1)
             * pow(0.5, greatest(epoch(now()) - epoch(t.together_at), 0)
                        / 86400.0 / s.half_life_days)) as decayed_weight
