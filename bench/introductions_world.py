@@ -4,8 +4,9 @@ The seeded demo world (examples/world.py; seeds 7 and 8 unless --seed) is synced
 warehouse with `kith sync`. Its truth.json says who knows whom (`knows`): people on a group
 thread together, and employees of companies the owner reaches only through a colleague, an
 external or a friend who works with them. For every organisation with at least one reachable
-employee (one who knows someone the truth puts in the owner's inner circle, active or cooling
-tiers), `kith intro <company>`
+employee (one whose employer the files show, by a work address or a LinkedIn connection, and
+who knows someone the truth puts in the owner's inner circle, active or cooling tiers),
+`kith intro <company>`
 (transforms.introductions: find_target, find_paths) ranks its introducers; an introducer is
 right when the truth says they know someone at the company. Printed per seed: precision at 1
 and at 3 of the introducers, coverage (the share of those organisations for which kith lists a
@@ -55,10 +56,13 @@ def run(seed: int) -> dict:
             votes[person_of[key]][truth_id] += 1
         truth_of = {pid: v.most_common(1)[0][0] for pid, v in votes.items()}
 
-        # every company, and who in the owner's real tiers truly knows someone there
+        # every company, and who in the owner's real tiers truly knows someone there whose
+        # employer the files show (a work address, or a LinkedIn connection, which names it)
         knowers: dict[str, set[str]] = defaultdict(set)
         for p in people.values():
-            if p["org"] and p["kind"] == "person" and p["tier"] != "owner":
+            shown = "linkedin/Connections.csv" in p["sources"] or any(
+                e.lower().endswith("@" + (p["org_domain"] or "")) for e in p["emails"])
+            if p["org"] and p["kind"] == "person" and p["tier"] != "owner" and shown:
                 for t in p["knows"]:
                     if people[t]["tier"] in REAL:
                         knowers[p["org"]].add(t)

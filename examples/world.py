@@ -39,9 +39,11 @@ belongs to exactly one truth entry. Each entry: `truth_id`, `name`, `tier`, `kin
 owner, business, role, automated), `circle` (colleague, external, friend, family, card, linkedin,
 recruiter, vendor, prospect...), `emails` (lower-cased, every spelling written), `phones`
 (E.164), `linkedin_url` (as written), `card_uids`, `sources` (files, relative to OUT_DIR),
-`names_seen` (every spelling of their name in the files), `org`, `used_by` (for a shared
-identifier: who shows it), `n_sent` / `n_received` (mail and LinkedIn messages from / to the
-owner), `n_meetings` (small meetings held), `first_interaction_at`, `last_interaction_at`,
+`names_seen` (every spelling of their name in the files), `org` and `org_domain` (their
+employer and its mail domain), `used_by` (for a shared identifier: who shows it), `knows`
+(who they know: people on a group thread or in a small meeting together, and people at
+companies the owner reaches only through someone who works with them, circle `introduced`),
+`n_sent` / `n_received` (mail and LinkedIn messages from / to the owner), `n_meetings` (small meetings held), `first_interaction_at`, `last_interaction_at`,
 `last_sent_at`, `last_received_at` (UTC) and `notes` on what makes them hard to match.
 """
 
@@ -911,6 +913,12 @@ class World:
                 occurrences.append(day)
                 day = datetime.combine(day.date() + step, day.timetz().replace(tzinfo=None),
                                        self.tz)
+        present = [a.person for a in attendees if a.person is not owner
+                   and a.cutype == "INDIVIDUAL" and a.partstat != "DECLINED"]
+        if any(when < self.now for when in occurrences):
+            for p in present:              # a small meeting that took place: they know each other
+                p.knows.extend(q.truth_id for q in present
+                               if q is not p and q.truth_id not in p.knows)
         for when in occurrences:
             if when >= self.now:
                 continue
@@ -2152,6 +2160,7 @@ END:VTIMEZONE"""
                 "card_uids": p.card_uids, "sources": sorted(p.sources),
                 "names_seen": p.names_seen,
                 "org": p.company.name if p.company else None,
+                "org_domain": p.company.domain if p.company else None,
                 "used_by": p.used_by,
                 "knows": sorted(p.knows),
                 "n_sent": p.n_sent, "n_received": p.n_received, "n_meetings": p.n_meetings,

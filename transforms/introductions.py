@@ -58,9 +58,11 @@ def find_target(con: duckdb.DuckDBPyConnection, text: str) -> Target:
         ).fetchall() if org_key(name).replace(" ", "") == compact})
         if not keys:
             # an organisation kith knows only by its mail domain: Acme Corp and acme.com
-            keys = sorted({key for key, domain in con.execute(
-                "select organisation_key, handle from organisation_handles where kind = 'domain'"
-            ).fetchall() if org_matches_domain(text, domain)})
+            keys = sorted({key for key, domain in con.execute("""
+                select organisation_key, handle from organisation_handles
+                where kind = 'domain' and organisation_key not in (
+                    select organisation_key from organisation_handles where kind = 'name')
+            """).fetchall() if org_matches_domain(text, domain)})
         if keys:
             return _organisation(con, text, keys)
     people = find_people(con, text)

@@ -40,13 +40,14 @@ def group_organisations(people: list[tuple[str | None, list[str]]]) -> list[dict
     """Organisations from (organisation name, e-mail addresses) of each person: one dict per
     organisation with its `key`, display `name`, the `names` as written and the mail `domains`.
 
-    A name joins a domain when the name is the domain (kith.organisations.org_matches_domain);
-    two names join when they are the same organisation (same_org: legal forms, typos). Free-mail
+    A name joins a domain when the name is the domain (kith.organisations.org_matches_domain)
+    and no other organisation's name is (else only when one person has both); two names join when they are the same organisation (same_org: legal forms, typos). Free-mail
     domains are no organisation, nor is a domain whose people name two or more other employers
     on their cards and none this one (a mail provider kith does not know)."""
     names: Counter = Counter()
     domains: Counter = Counter()
     employers_by_domain: dict[str, set[str]] = defaultdict(set)
+    worn: set[tuple[str, str]] = set()     # (name, domain) that one person has both of
     for org, emails in people:
         key = org_key(org) if org else ""
         if key:
@@ -57,8 +58,10 @@ def group_organisations(people: list[tuple[str | None, list[str]]]) -> list[dict
                 continue
             domains[domain] += 1
             if key:
-                employers_by_domain[domain].add(
-                    "=" if org_matches_domain(org, domain) else key.replace(" ", ""))
+                matches = org_matches_domain(org, domain)
+                employers_by_domain[domain].add("=" if matches else key.replace(" ", ""))
+                if matches:
+                    worn.add((org.strip(), domain))
     providers = {d for d, employers in employers_by_domain.items()
                  if "=" not in employers and len(employers) >= 2}
 
@@ -91,8 +94,12 @@ def group_organisations(people: list[tuple[str | None, list[str]]]) -> list[dict
             if not compact.startswith(label):
                 break
             candidates.update(by_compact[compact])
-        for name in candidates:
-            if org_matches_domain(name, domain):
+        matching = [name for name in candidates if org_matches_domain(name, domain)]
+        # acme.example fits Acme Energy and Acme Design alike: then only the people who have
+        # both the name and the domain join them
+        ambiguous = len({groups.find(("name", compact_of[n])) for n in matching}) > 1
+        for name in matching:
+            if not ambiguous or (name, domain) in worn:
                 groups.union(("domain", label), ("name", compact_of[name]))
 
     members: dict = defaultdict(lambda: {"names": Counter(), "domains": Counter()})

@@ -256,3 +256,10 @@ def test_orgs_lists_strongest_first(warehouse):
     lines = result.output.splitlines()
     assert lines[0].startswith("organisation,n_people,n_two_way")
     assert [line.split(",")[0] for line in lines[1:]] == ["initech.example", "office.example"]
+
+
+def test_a_domain_that_fits_two_organisations_joins_the_one_its_people_work_at():
+    orgs = group_organisations([("Kestrel Design", ["ann@kestrel.example"]),
+                                ("Kestrel Energy", []), (None, ["bo@kestrel.example"])])
+    assert sorted((o["names"], o["domains"]) for o in orgs) == [
+        (["Kestrel Design"], ["kestrel.example"]), (["Kestrel Energy"], [])]
