@@ -43,8 +43,9 @@ recruiter, vendor, prospect...), `emails` (lower-cased, every spelling written),
 employer and its mail domain), `used_by` (for a shared identifier: who shows it), `knows`
 (who they know: people on a group thread or in a small meeting together, and people at
 companies the owner reaches only through someone who works with them, circle `introduced`),
-`n_sent` / `n_received` (mail and LinkedIn messages from / to the owner), `n_meetings` (small meetings held), `first_interaction_at`, `last_interaction_at`,
-`last_sent_at`, `last_received_at` (UTC) and `notes` on what makes them hard to match.
+`n_sent` / `n_received` (mail and LinkedIn messages from / to the owner), `n_meetings` (small
+meetings held), `first_interaction_at`, `last_interaction_at`, `last_sent_at`,
+`last_received_at` (UTC) and `notes` on what makes them hard to match.
 """
 
 from __future__ import annotations
