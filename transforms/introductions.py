@@ -168,11 +168,9 @@ def why_no_paths(con: duckdb.DuckDBPyConnection, target: Target) -> str:
     if n_pairs == 0:
         return ("none of your mail or meetings had two other people on a small thread or "
                 "meeting, so kith cannot see who knows whom.")
-    (cooling_days,) = con.execute("select cooling_days from relationship_settings").fetchone()
     return (f"you have no two-way contact with {target.label}, and nobody you are in touch with "
             f"(inner circle, active or cooling) was on a small thread or meeting of yours with "
-            f"{'anyone there' if target.organisation_key else 'them'} in the last "
-            f"{cooling_days} days.")
+            f"{'anyone there' if target.organisation_key else 'them'}.")
 
 
 def _column(con, query: str, params: list | None = None) -> list:

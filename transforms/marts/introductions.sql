@@ -1,11 +1,7 @@
--- one row per person and path to them: the owner's own two-way tie, or an introducer (inner circle, active or cooling) who was on small threads or meetings with them within cooling_days
+-- one row per person and path to them: the owner's own two-way tie, or an introducer (inner circle, active or cooling) who was on small threads or meetings with them
 -- materialized: table
 -- (a table: `kith intro` answers at once; scores are as of the last build)
-with settings as (
-    select * from relationship_settings
-),
-
-owner as (
+with owner as (
     select owner_person_id as person_id
     from identity_builds
     order by build_id desc
@@ -77,9 +73,8 @@ introducers as (
     from pairs as p
     join scores as i on i.person_id = p.introducer_person_id
     left join scores as t on t.person_id = p.target_person_id
-    cross join settings as st
+    -- no cut-off by age: old evidence counts less by the half-life of acquaintances.strength
     where i.tier in ('inner_circle', 'active', 'cooling')
-        and p.days_since_together <= st.cooling_days
 ),
 
 paths as (
