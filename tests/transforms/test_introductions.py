@@ -163,6 +163,13 @@ def test_a_domain_whose_people_work_elsewhere_is_a_mail_provider():
     assert sorted(d for o in orgs for d in o["domains"]) == []
 
 
+def test_a_domain_that_fits_two_organisations_joins_the_one_its_people_work_at():
+    orgs = group_organisations([("Kestrel Design", ["ann@kestrel.example"]),
+                                ("Kestrel Energy", []), (None, ["bo@kestrel.example"])])
+    assert sorted((o["names"], o["domains"]) for o in orgs) == [
+        (["Kestrel Design"], ["kestrel.example"]), (["Kestrel Energy"], [])]
+
+
 # --- ranking ------------------------------------------------------------------------------------
 
 def test_organisation_paths_direct_ties_first_then_introducers_by_score(con):
@@ -257,9 +264,3 @@ def test_orgs_lists_strongest_first(warehouse):
     assert lines[0].startswith("organisation,n_people,n_two_way")
     assert [line.split(",")[0] for line in lines[1:]] == ["initech.example", "office.example"]
 
-
-def test_a_domain_that_fits_two_organisations_joins_the_one_its_people_work_at():
-    orgs = group_organisations([("Kestrel Design", ["ann@kestrel.example"]),
-                                ("Kestrel Energy", []), (None, ["bo@kestrel.example"])])
-    assert sorted((o["names"], o["domains"]) for o in orgs) == [
-        (["Kestrel Design"], ["kestrel.example"]), (["Kestrel Energy"], [])]
