@@ -3,7 +3,8 @@
 "Acme Corp." on a card, "ACME Inc" on LinkedIn and @acme.com mail are one organisation.
 `resolve_organisations`, run by every build after people are resolved, writes the lookup table
 `organisation_handles` (one row per name as written, or mail domain, and the organisation it
-belongs to); the models `int_organisation_members` and `organisations` read it.
+belongs to) from `int_person_employers`; the models `int_organisation_members` and
+`organisations` read it.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class _Groups:
 
 
 def group_organisations(people: list[tuple[str | None, list[str]]]) -> list[dict]:
-    """Organisations from (organisation name, e-mail addresses) of each person: one dict per
+    """Organisations from (organisation name, mail domains) of each person: one dict per
     organisation with its `key`, display `name`, the `names` as written and the mail `domains`.
 
     A name joins a domain when the name is the domain (kith.organisations.org_matches_domain)
@@ -48,12 +49,12 @@ def group_organisations(people: list[tuple[str | None, list[str]]]) -> list[dict
     domains: Counter = Counter()
     employers_by_domain: dict[str, set[str]] = defaultdict(set)
     worn: set[tuple[str, str]] = set()     # (name, domain) that one person has both of
-    for org, emails in people:
+    for org, person_domains in people:
         key = org_key(org) if org else ""
         if key:
             names[org.strip()] += 1
-        for email in emails or []:
-            domain = email.rpartition("@")[2].lower()
+        for domain in person_domains or []:
+            domain = domain.lower()
             if not domain or is_free_mail(domain):
                 continue
             domains[domain] += 1
@@ -125,10 +126,15 @@ def group_organisations(people: list[tuple[str | None, list[str]]]) -> list[dict
 
 
 def resolve_organisations(con: duckdb.DuckDBPyConnection) -> int:
-    """Rewrite `organisation_handles` from the people as resolved now; return how many
+    """Rewrite `organisation_handles` from the people as resolved now (`int_person_employers`);
+    return how many
     organisations there are. Runs in the caller's transaction, after people are resolved."""
-    people = con.execute("select organisation, emails from people where not is_owner").fetchall()
-    organisations = group_organisations(people)
+    people: dict[int, tuple[str | None, list[str]]] = defaultdict(lambda: (None, []))
+    for person_id, kind, handle in con.execute(
+            "select person_id, kind, handle from int_person_employers order by all").fetchall():
+        org, domains = people[person_id]
+        people[person_id] = (handle, domains) if kind == "name" else (org, domains + [handle])
+    organisations = group_organisations(list(people.values()))
     rows = []
     for org in organisations:
         rows += [("name", n, org["key"], org["name"]) for n in org["names"]]

@@ -147,25 +147,25 @@ def test_organisation_counts_two_way_contact_and_the_strongest_tie(con):
 
 
 def test_free_mail_is_no_organisation():
-    assert group_organisations([("Acme Corp", ["ann@gmail.com", "ann@acme.com"])]) == [
+    assert group_organisations([("Acme Corp", ["gmail.com", "acme.com"])]) == [
         {"key": "acme", "name": "Acme Corp", "names": ["Acme Corp"], "domains": ["acme.com"]}]
 
 
 def test_legal_forms_and_domains_join_across_people():
-    orgs = group_organisations([("Acme Corp", []), ("ACME Inc.", []), (None, ["bo@acme.com"])])
+    orgs = group_organisations([("Acme Corp", []), ("ACME Inc.", []), (None, ["acme.com"])])
     assert [(o["names"], o["domains"]) for o in orgs] == [
         (["ACME Inc.", "Acme Corp"], ["acme.com"])]
 
 
 def test_a_domain_whose_people_work_elsewhere_is_a_mail_provider():
-    orgs = group_organisations([("Acme Corp", ["a@mailhost.example"]),
-                                ("Globex", ["b@mailhost.example"])])
+    orgs = group_organisations([("Acme Corp", ["mailhost.example"]),
+                                ("Globex", ["mailhost.example"])])
     assert sorted(d for o in orgs for d in o["domains"]) == []
 
 
 def test_a_domain_that_fits_two_organisations_joins_the_one_its_people_work_at():
-    orgs = group_organisations([("Kestrel Design", ["ann@kestrel.example"]),
-                                ("Kestrel Energy", []), (None, ["bo@kestrel.example"])])
+    orgs = group_organisations([("Kestrel Design", ["kestrel.example"]),
+                                ("Kestrel Energy", []), (None, ["kestrel.example"])])
     assert sorted((o["names"], o["domains"]) for o in orgs) == [
         (["Kestrel Design"], ["kestrel.example"]), (["Kestrel Energy"], [])]
 

@@ -32,6 +32,7 @@ MODEL_KEYS = {
     "tier_changes": ["person_id"],
     "acquaintances": ["person_a_id", "person_b_id"],
     "int_organisation_members": ["organisation_key", "person_id"],
+    "int_person_employers": ["person_id", "kind", "handle"],
     "organisations": ["organisation_key"],
     "introductions": ["target_person_id", "introducer_person_id"],
 }

@@ -15,6 +15,12 @@ scores as materialized (
     from relationships
 ),
 
+-- `people` is costly on a large mailbox: read once
+names as materialized (
+    select person_id, display_name
+    from people
+),
+
 known_at as (
     select person_id, list_sort(list_distinct(list(organisation))) as organisations
     from int_organisation_members
@@ -118,8 +124,8 @@ final as (
                         strftime(p.last_together_at, '%-d %b %Y'))
         end as evidence
     from paths as p
-    join people as tp on tp.person_id = p.target_person_id
-    left join people as ip on ip.person_id = p.introducer_person_id
+    join names as tp on tp.person_id = p.target_person_id
+    left join names as ip on ip.person_id = p.introducer_person_id
     left join known_at as k on k.person_id = p.target_person_id
 )
 
