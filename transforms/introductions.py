@@ -1,5 +1,5 @@
 """Warm introductions: who in the owner's network can introduce them to a person, an
-organisation or a mail domain, ranked and explained (the `introductions` view, per target)."""
+organisation or a mail domain, ranked and explained (the `introductions` table, per target)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from kith.emails import normalize_email
 from kith.organisations import org_key, org_matches_domain
 
 # Organisations listed when a target is too broad or matches nothing.
@@ -65,11 +66,17 @@ def find_target(con: duckdb.DuckDBPyConnection, text: str) -> Target:
             """).fetchall() if org_matches_domain(text, domain)})
         if keys:
             return _organisation(con, text, keys)
-    people = find_people(con, text)
+    # an address or a person id is looked up in person_ids first: `people` costs seconds on a
+    # large mailbox, and find_people reads it
+    address = normalize_email(text)
+    people = _column(con, "select person_id from person_ids where record_key = ?",
+                     [f"email:{address}"]) if address else []
+    if re.fullmatch(r"\d{1,9}", text):
+        people = _column(con, "select distinct person_id from person_ids where person_id = ?",
+                         [int(text)])
+    people = people or find_people(con, text)
     if len(people) == 1:
-        (name,) = con.execute("select display_name from people where person_id = ?",
-                              people).fetchone()
-        return Target(name, people)
+        return Target(_display_name(con, people[0]), people)
     if len(people) > 1:
         names = _column(con, """
             select display_name || ' (' || person_id || ')' from people
@@ -171,6 +178,14 @@ def why_no_paths(con: duckdb.DuckDBPyConnection, target: Target) -> str:
     return (f"you have no two-way contact with {target.label}, and nobody you are in touch with "
             f"(inner circle, active or cooling) was on a small thread or meeting of yours with "
             f"{'anyone there' if target.organisation_key else 'them'}.")
+
+
+def _display_name(con, person_id: int) -> str:
+    """Their name as the introductions table has it, else as `people` has it."""
+    row = con.execute("select target_name from introductions where target_person_id = ? limit 1",
+                      [person_id]).fetchone()
+    return row[0] if row else con.execute(
+        "select display_name from people where person_id = ?", [person_id]).fetchone()[0]
 
 
 def _column(con, query: str, params: list | None = None) -> list:
