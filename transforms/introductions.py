@@ -74,14 +74,23 @@ def find_target(con: duckdb.DuckDBPyConnection, text: str) -> Target:
     if re.fullmatch(r"\d{1,9}", text):
         people = _column(con, "select distinct person_id from person_ids where person_id = ?",
                          [int(text)])
+    if not people and not address:
+        # a name: among the people there are paths to first (all there is to show), a whole
+        # name before a part of one
+        pattern = "%" + text.replace("%", "").replace("_", r"\_") + "%"
+        matches = _column(con, r"""
+            select distinct target_person_id from introductions
+            where target_name ilike ? escape '\' order by 1
+        """, [pattern])
+        exact = _column(con, """
+            select distinct target_person_id from introductions where lower(target_name) = lower(?)
+        """, [text])
+        people = exact if len(exact) == 1 else matches
     people = people or find_people(con, text)
     if len(people) == 1:
         return Target(_display_name(con, people[0]), people)
     if len(people) > 1:
-        names = _column(con, """
-            select display_name || ' (' || person_id || ')' from people
-            where person_id in (select unnest(?)) order by person_id limit ?
-        """, [people, MAX_CHOICES])
+        names = [f"{_display_name(con, pid)} ({pid})" for pid in people[:MAX_CHOICES]]
         raise TargetTooBroad(text, len(people), names)
     pattern = "%" + text.replace("%", "").replace("_", r"\_") + "%"
     keys = _column(con, r"""

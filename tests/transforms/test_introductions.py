@@ -264,3 +264,9 @@ def test_orgs_lists_strongest_first(warehouse):
     assert lines[0].startswith("organisation,n_people,n_two_way")
     assert [line.split(",")[0] for line in lines[1:]] == ["initech.example", "office.example"]
 
+
+
+def test_several_people_of_a_name_ask_for_an_id(con):
+    with pytest.raises(TargetTooBroad) as exc:
+        find_target(con, "an")          # a part of several names
+    assert exc.value.n_matches > 1 and all(re.search(r"\(\d+\)$", c) for c in exc.value.choices)
