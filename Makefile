@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/identity_world.py
 	$(BIN)/python bench/relationships_world.py
+	$(BIN)/python bench/introductions_world.py
 	$(BIN)/python bench/rebuild.py
 	$(BIN)/python bench/identity_febrl.py
 	$(BIN)/python bench/fuzz.py --minutes 10

@@ -45,10 +45,13 @@ belongs to exactly one truth entry. Each entry: `truth_id`, `name`, `tier`, `kin
 owner, business, role, automated), `circle` (colleague, external, friend, family, card, linkedin,
 recruiter, vendor, prospect...), `emails` (lower-cased, every spelling written), `phones`
 (E.164), `linkedin_url` (as written), `card_uids`, `sources` (files, relative to OUT_DIR),
-`names_seen` (every spelling of their name in the files), `org`, `used_by` (for a shared
-identifier: who shows it), `n_sent` / `n_received` (mail, LinkedIn and chat messages from / to
-the owner), `n_meetings` (small meetings held), `first_interaction_at`, `last_interaction_at`,
-`last_sent_at`, `last_received_at` (UTC) and `notes` on what makes them hard to match.
+`names_seen` (every spelling of their name in the files), `org` and `org_domain` (their
+employer and its mail domain), `used_by` (for a shared identifier: who shows it), `knows`
+(who they know: people on a group thread or in a small meeting together, and people at
+companies the owner reaches only through someone who works with them, circle `introduced`),
+`n_sent` / `n_received` (mail, LinkedIn and chat messages from / to the owner), `n_meetings` (small
+meetings held), `first_interaction_at`, `last_interaction_at`, `last_sent_at`,
+`last_received_at` (UTC) and `notes` on what makes them hard to match.
 """
 
 from __future__ import annotations
@@ -301,6 +304,7 @@ class Person:
     sources: list[str] = field(default_factory=list)
     names_seen: list[str] = field(default_factory=list)
     used_by: list[str] = field(default_factory=list)
+    knows: list[str] = field(default_factory=list)   # truth ids of people they know (truth.json)
     n_sent: int = 0
     n_received: int = 0
     n_meetings: int = 0
@@ -814,6 +818,8 @@ class World:
                      bound: datetime, subject: str) -> None:
         owner = self.owner
         everyone = [owner] + members
+        for p in members:                  # a team or a project: they know each other
+            p.knows.extend(q.truth_id for q in members if q is not p and q.truth_id not in p.knows)
         n_to = self.rng.randint(1, min(3, len(members)))
         first_sender = owner if self.chance(0.5) else self.rng.choice(members)
         order = [p for p in everyone if p is not first_sender]
@@ -915,6 +921,12 @@ class World:
                 occurrences.append(day)
                 day = datetime.combine(day.date() + step, day.timetz().replace(tzinfo=None),
                                        self.tz)
+        present = [a.person for a in attendees if a.person is not owner
+                   and a.cutype == "INDIVIDUAL" and a.partstat != "DECLINED"]
+        if any(when < self.now for when in occurrences):
+            for p in present:              # a small meeting that took place: they know each other
+                p.knows.extend(q.truth_id for q in present
+                               if q is not p and q.truth_id not in p.knows)
         for when in occurrences:
             if when >= self.now:
                 continue
@@ -960,6 +972,7 @@ class Plan:
         self.group_threads()
         self.calendar()
         self.automated_mail()
+        self.introductions()
         self.phone_book_fill()
         self.linkedin_fill()
         self.chat_friends()
@@ -1748,6 +1761,60 @@ class Plan:
             if w.chance(0.15):
                 p.company, p.title = w.pick_company(), rng.choice(TITLES)
 
+    def introductions(self) -> None:
+        """Companies with several employees the owner knows only through someone: a colleague
+        or an external who works with them (small threads they copy the owner on), or a friend
+        who knows them (personal threads). truth.json says who knows whom (`knows`). Some
+        threads also copy a second contact of the owner for information only, and some
+        employees are on a large thread with the owner's other contacts: neither is knowing."""
+        w, rng = self.w, self.rng
+        work = self.inner_colleagues + self.active_colleagues + self.inner_externals + \
+            self.active_externals
+        friends = self.inner_friends + self.active_friends
+        bystanders = self.active_colleagues + self.active_externals
+        for i in range(12):
+            co = w.company()
+            channel = "personal" if i % 3 == 2 else "work"
+            introducers = rng.sample(friends if channel == "personal" else work,
+                                     1 if w.chance(0.7) else 2)
+            employees = []
+            for _ in range(rng.randint(2, 4)):
+                e = self.at_work(w.person("inbound_only", "introduced"), co)
+                self.mail_style(e, corporate=w.chance(0.5))
+                if w.chance(0.5):
+                    self.connect(e, 100, 2000)
+                employees.append(e)
+            for e in employees:
+                introducer = rng.choice(introducers)
+                introducer.knows.append(e.truth_id)
+                e.knows.append(introducer.truth_id)
+                copied = [rng.choice([b for b in bystanders if b is not introducer])] \
+                    if w.chance(0.3) else []
+                for _ in range(rng.randint(1, 3)):
+                    self.copied_thread(introducer, e, copied, channel,
+                                       w.at(rng.uniform(5, 200), work=channel == "work"))
+            if i % 4 == 0:
+                crowd = rng.sample(bystanders, 10) + [rng.choice(employees)]
+                self.copied_thread(crowd[0], crowd[-1], crowd[1:-1], "work",
+                                   w.at(rng.uniform(5, 200)))
+
+    def copied_thread(self, a: Person, b: Person, copied: list[Person], channel: str,
+                      start: datetime) -> None:
+        """A thread between `a` and `b` that copies the owner (and `copied`); the owner does
+        not write."""
+        w = self.w
+        subject = w.subject(channel)
+        parent, sender, other = None, a, b
+        for when in w._times(start, self.rng.randint(2, 4), w.now):
+            cc = [w.owner_addr(channel)] + [w.their_addr(q, channel, when, by_owner=False)
+                                             for q in copied]
+            m = Mail(when, w.their_addr(sender, channel, when, by_owner=False),
+                     [w.their_addr(other, channel, when, by_owner=False)], cc)
+            m.subject = subject if parent is None else "Re: " + subject
+            w.received_from(sender, when)
+            parent = w.add_mail(m, parent)
+            sender, other = other, sender
+
     def linkedin_fill(self) -> None:
         w, rng = self.w, self.rng
         maria = w.person("list_only", "linkedin", given="María", family="García", middle="")
@@ -2218,7 +2285,9 @@ END:VTIMEZONE"""
                 "card_uids": p.card_uids, "sources": sorted(p.sources),
                 "names_seen": p.names_seen,
                 "org": p.company.name if p.company else None,
+                "org_domain": p.company.domain if p.company else None,
                 "used_by": p.used_by,
+                "knows": sorted(p.knows),
                 "n_sent": p.n_sent, "n_received": p.n_received, "n_meetings": p.n_meetings,
                 "first_interaction_at": stamp(p.first_at),
                 "last_interaction_at": stamp(p.last_at),

@@ -1134,6 +1134,94 @@ def report_command(
         webbrowser.open(path.resolve().as_uri())
 
 
+# --- Introductions: `kith orgs`, `kith intro` ------------------------------------------------
+
+
+@app.command("orgs")
+def orgs_command(
+    limit: int = typer.Option(50, "--limit", "-n", help="At most this many organisations (0: all)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="Output: table, csv or json."),
+    db: Optional[Path] = DbOption,
+) -> None:
+    """List the organisations your people are at (names on cards and mail domains resolved
+    together), strongest tie first: how many people, how many with two-way contact, who is
+    closest and when you were last in touch."""
+    _check_listing("orgs", fmt, limit)
+    con = _read_only(db, "orgs")
+    try:
+        rows = _network_query(con, "orgs", """
+            select organisation, n_people, n_two_way, n_active, strongest_name, strongest_tier,
+                   strongest_strength, last_interaction_at, domains
+            from organisations
+            order by strongest_strength desc, n_two_way desc, n_people desc, organisation
+            limit ?
+        """, [limit or None])
+        columns = [d[0] for d in con.description]
+    finally:
+        con.close()
+    if not rows and fmt == "table":
+        out.print("No organisations yet: kith finds them on contact cards and in work mail "
+                  "domains (kith import PATH...).")
+        return
+    _print_rows(columns, rows, fmt)
+
+
+@app.command("intro")
+def intro_command(
+    target: str = typer.Argument(..., help="A person (anything kith person finds), an "
+                                           "organisation name or a mail domain."),
+    limit: int = typer.Option(10, "--limit", "-n", help="At most this many paths (0: all)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="Output: table, csv or json."),
+    db: Optional[Path] = DbOption,
+) -> None:
+    """Who can introduce you to a person or to someone at an organisation: your own ties
+    first, then people you are in touch with who were on small threads or meetings with
+    them, ranked by your tie to them times theirs to the target."""
+    from kith.transforms.introductions import (PATH_COLUMNS, TargetNotFound, TargetTooBroad,
+                                               find_paths, find_target, why_no_paths)
+
+    _check_listing("intro", fmt, limit)
+    con = _read_only(db, "intro")
+    try:
+        _network_query(con, "intro", "select 1 from introductions limit 0")
+        try:
+            found = find_target(con, target)
+        except TargetNotFound as exc:
+            closest = (f"; the closest organisations: {', '.join(exc.suggestions)}"
+                       if exc.suggestions else "")
+            err.print(f"[red]kith intro:[/] nobody and no organisation matches "
+                      f"{escape(repr(target))}{escape(closest)}")
+            raise typer.Exit(1)
+        except TargetTooBroad as exc:
+            more = f" (the first {len(exc.choices)})" if exc.n_matches > len(exc.choices) else ""
+            err.print(f"[red]kith intro:[/] {exc.n_matches:,} match {escape(repr(target))}; "
+                      f"ask for a narrower one{more}: {escape(', '.join(exc.choices))}")
+            raise typer.Exit(1)
+        rows = find_paths(con, found, limit or None)
+        reason = why_no_paths(con, found) if not rows else ""
+    finally:
+        con.close()
+    if fmt != "table":
+        _print_rows(PATH_COLUMNS, rows, fmt)
+        return
+    if not rows:
+        out.print(f"No path to {escape(found.label)}: {escape(reason)}")
+        return
+    out.print(f"[bold]Paths to {escape(found.label)}[/]")
+    for row in rows:
+        path = dict(zip(PATH_COLUMNS, row))
+        out.print(f"  {path['rank']:>2}. {escape(path['evidence'])}", highlight=False)
+
+
+def _check_listing(command: str, fmt: str, limit: int) -> None:
+    if fmt not in ("table", "csv", "json"):
+        err.print(f"[red]kith {command}:[/] unknown --format {fmt!r}: use table, csv or json")
+        raise typer.Exit(2)
+    if limit < 0:
+        err.print(f"[red]kith {command}:[/] --limit must be 0 (all) or more")
+        raise typer.Exit(2)
+
+
 def main() -> None:
     try:
         app()

@@ -51,11 +51,13 @@ def _strip_comments(sql: str) -> str:
 
 def build(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None, *,
           force: bool = False) -> list[str]:
-    """(Re)create every model as a view, resolve identities (transforms.identity) and record
-    tier changes (transforms.relationships), in one transaction; return the views' names in
-    build order. Resolution is skipped when its inputs
-    have not changed since the last build, unless `force`."""
+    """(Re)create every model as a view, resolve identities (transforms.identity) and
+    organisations (transforms.organisations) and record tier changes
+    (transforms.relationships), in one transaction; return the views' names in build order.
+    Resolving people is skipped when its inputs have not changed since the last build, unless
+    `force`."""
     from kith.transforms.identity.store import resolve_people
+    from kith.transforms.organisations import resolve_organisations
     from kith.transforms.relationships import snapshot_tiers
 
     models = models if models is not None else discover()
@@ -71,6 +73,7 @@ def build(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None, *,
                 if model.grain:
                     con.execute(f"comment on view {model.name} is {_quote(model.grain)}")
         resolve_people(con, force=force)
+        resolve_organisations(con)
         for model in models:
             if model.is_table:
                 if model.name not in tables:

@@ -509,6 +509,17 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         comment on column rejects.item is 'CalDAV / CardDAV: href of the resource the reject came from (null for files)';
         comment on column loads.status is 'completed; partial (loaded, but the server could not serve some resources: see rejects); or failed (then nothing of it was written; see error)';
     """),
+    (15, "organisation handles", """
+        create table organisation_handles (
+            kind varchar not null,
+            handle varchar not null,
+            organisation_key varchar not null,
+            organisation varchar not null,
+            primary key (kind, handle)
+        );
+        comment on table organisation_handles is 'One row per organisation name as written on a card, or mail domain: the organisation it belongs to (rewritten by every build)';
+        comment on column organisation_handles.kind is 'name (as written on a card) or domain (of an e-mail address)';
+    """),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

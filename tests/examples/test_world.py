@@ -94,7 +94,9 @@ def test_tier_counts_are_in_range(truth):
     assert 20 <= tiers["cooling"] <= 30
     assert 12 <= tiers["dormant"] <= 18
     assert 15 <= tiers["unanswered"] <= 25
-    assert 25 <= tiers["inbound_only"] <= 35
+    introduced = sum(p["circle"] == "introduced" for p in truth)
+    assert 25 <= tiers["inbound_only"] - introduced <= 35
+    assert 24 <= introduced <= 48          # 12 companies, 2-4 people each
     assert tiers["list_only"] >= SMALL
     assert tiers["automated"] >= 10 and tiers["role"] >= 4
 
@@ -333,3 +335,60 @@ def test_friends_close_only_through_chat_are_two_way_and_strong(synced, truth):
     assert {n: kith[n]["is_two_way"] for n in chat_friends} == {n: True for n in chat_friends}
     assert [n for n, t in chat_friends.items()
             if t == "inner_circle" and kith[n]["strength_at_last_contact"] < 80] == []
+
+
+# --- who knows whom ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def person_of_email(synced):
+    import duckdb
+
+    _, db = synced
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute("select unnest(emails), person_id from people").fetchall()
+    pairs = set(con.execute("select person_a_id, person_b_id from acquaintances").fetchall())
+    con.close()
+    return {folded(e): pid for e, pid in rows}, pairs
+
+
+def known_pairs(truth):
+    people = {p["truth_id"]: p for p in truth}
+    return [(p, people[t]) for p in truth if p["circle"] == "introduced" for t in p["knows"]]
+
+
+def test_world_says_who_knows_whom(truth):
+    assert len(known_pairs(truth)) >= 24
+
+
+def test_everyone_who_knows_someone_there_is_an_acquaintance(truth, person_of_email):
+    person_of, pairs = person_of_email
+    missing = []
+    for employee, introducer in known_pairs(truth):
+        a = {person_of.get(folded(e)) for e in employee["emails"]} - {None}
+        b = {person_of.get(folded(e)) for e in introducer["emails"]} - {None}
+        if not any((min(x, y), max(x, y)) in pairs for x in a for y in b):
+            missing.append((employee["name"], introducer["name"]))
+    assert missing == []
+
+
+def test_intro_lists_a_true_introducer_for_every_introduced_company(synced, truth,
+                                                                   person_of_email):
+    import duckdb
+
+    from kith.transforms.introductions import PATH_COLUMNS, find_paths, find_target
+
+    person_of, _ = person_of_email
+    knowers = {}
+    for employee, introducer in known_pairs(truth):
+        if introducer["tier"] in ("inner_circle", "active"):
+            knowers.setdefault(employee["org"], set()).update(
+                person_of.get(folded(e)) for e in introducer["emails"])
+    _, db = synced
+    con = duckdb.connect(str(db), read_only=True)
+    missed = []
+    for company, people in sorted(knowers.items()):
+        paths = [dict(zip(PATH_COLUMNS, row)) for row in find_paths(con, find_target(con, company))]
+        if not {p["introducer_person_id"] for p in paths} & people:
+            missed.append(company)
+    con.close()
+    assert missed == []

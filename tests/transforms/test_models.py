@@ -32,6 +32,11 @@ MODEL_KEYS = {
     "follow_ups": ["tag", "person_id"],
     "network_summary": ["list_name"],
     "tier_changes": ["person_id"],
+    "acquaintances": ["person_a_id", "person_b_id"],
+    "int_organisation_members": ["organisation_key", "person_id"],
+    "int_person_employers": ["person_id", "kind", "handle"],
+    "organisations": ["organisation_key"],
+    "introductions": ["target_person_id", "introducer_person_id"],
 }
 
 

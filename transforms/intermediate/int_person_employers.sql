@@ -1,0 +1,59 @@
+-- one row per person (the owner left out) and sign of their employer: the organisation their current card names (kind name), or the domain of an address they use (kind domain)
+-- Read from tables and cards only, not from `people` (which costs seconds on a large mailbox);
+-- the organisation follows the rule of `people.organisation`.
+with owner as (
+    select owner_person_id as person_id
+    from identity_builds
+    order by build_id desc
+    limit 1
+),
+
+cards as (
+    select
+        'card:' || card_id as record_key,
+        nullif(trim(org), '') as org,
+        source_format,
+        version_loaded_at,
+        emails
+    from stg_contacts__cards
+),
+
+-- the most recent card that names an employer, a LinkedIn connection first (kept current)
+named as (
+    select
+        ids.person_id,
+        'name' as kind,
+        arg_max(c.org, (c.source_format like 'linkedin%',
+                        coalesce(c.version_loaded_at, '1970-01-01'::timestamptz))) as handle
+    from person_ids as ids
+    join cards as c using (record_key)
+    where c.org is not null
+    group by ids.person_id
+),
+
+addresses as (
+    select person_id, substr(record_key, length('email:') + 1) as email
+    from person_ids
+    where record_key like 'email:%'
+    union
+    select ids.person_id, e.normalized
+    from person_ids as ids
+    join cards as c using (record_key), unnest(c.emails) as t(e)
+    where e.normalized is not null
+),
+
+domains as (
+    select distinct person_id, 'domain' as kind,
+        lower(regexp_extract(email, '@([^@]+)$', 1)) as handle
+    from addresses
+),
+
+final as (
+    select * from named
+    union all
+    select * from domains
+    where handle <> ''
+)
+
+select * from final
+where person_id is distinct from (select person_id from owner)
