@@ -98,8 +98,8 @@ class SyncReport:
         """One row per source: its counts, its status and, if it failed, why."""
         rows = []
         for s in self.sources:
-            message = s.error or "; ".join(
-                (s.result.problems if s.result else []) + [m for m in [s.unserved_message()] if m])
+            notes = (s.result.problems if s.result else []) + [s.unserved_message()]
+            message = s.error or "; ".join(note for note in notes if note)
             rows.append({"source": s.name, "kind": s.kind, "status": s.status,
                          **s.counts(), "message": message})
         return rows
