@@ -539,7 +539,11 @@ def _continuation(lines: list[Line], i: int, free: set[int]) -> int | None:
         if (0 < other.top - line.top < 2.2 * line.height
                 and abs(other.left - line.left) < 2 * line.height
                 and 0.7 < other.height / max(line.height, 1) < 1.4
-                and (_LEGAL_FORMS.search(text) or text[:1].isupper())):
+                # A legal form carries a name on; otherwise only a word or two (a tagline
+                # under a logo is longer).
+                and (_LEGAL_FORMS.search(text)
+                     or len(text.split()) <= 2 and text[:1].isupper()
+                     and not _LEGAL_FORMS.search(_clean(line.text)))):
             return j
     return None
 
