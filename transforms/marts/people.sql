@@ -1,4 +1,7 @@
 -- one row per person: every record kith resolved into one human, with a display name, handles, organisation and the lists they are on
+-- materialized: table
+-- (a table: `organisations`, `introductions`, `kith person` and the network views read it;
+-- computing it costs seconds on a large mailbox)
 with records as (
     select
         ids.person_id,

@@ -1,4 +1,6 @@
 -- one row per e-mail message, with the facts relationships are built from
+-- materialized: table
+-- (a table: `interactions` and `acquaintances` both read it, and threading costs seconds)
 with participants as (
     select
         message_key,
