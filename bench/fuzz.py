@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -88,9 +89,7 @@ def run(name: str, seconds: float, seed: int, work: Path) -> dict:
         if elapsed > slowest[0]:
             slowest = (elapsed, f"{path.name} {changes}"[:120])
         tried += 1
-        for child in folder.rglob("*"):
-            if child.is_file():
-                child.unlink()
+        shutil.rmtree(folder, ignore_errors=True)
     return {"connector": name, "seeds": len(files), "baseline_s": baseline, "tried": tried,
             "failures": failures, "signatures": signatures, "first": first_failure,
             "slowest": slowest}
@@ -127,6 +126,7 @@ def main() -> int:
             results.append(run(name, share, args.seed, Path(work)))
             r = results[-1]
             print(f"{name}: {r['tried']:,} inputs, {r['failures']:,} failures", flush=True)
+    sys.stdout.reconfigure(line_buffering=True)
     print()
     print(f"{'connector':<14}{'seeds':>6}{'seeds read (s)':>16}{'inputs':>10}{'failures':>10}"
           f"{'slowest input (s)':>19}")

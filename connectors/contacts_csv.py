@@ -635,6 +635,23 @@ def _fit(row: list[str], raw: str, delimiter: str, width: int) -> list[str] | st
     return row + [""] * (width - len(row))
 
 
+_CSV_PROBLEMS = {
+    "new-line character seen in unquoted field": "a line break inside an unquoted field",
+    "field larger than field limit": "a field longer than 128 KB",
+    "line contains nul": "a NUL byte",
+    "unexpected end of data": "the file ends inside a quoted field",
+}
+
+
+def csv_problem(exc: csv.Error) -> str:
+    """Python's csv error in a user's words."""
+    text = str(exc)
+    for known, words in _CSV_PROBLEMS.items():
+        if text.lower().startswith(known):
+            return words
+    return text
+
+
 def read_contacts_csv(path: Path, default_region: str | None = None
                       ) -> Iterator[ContactCard | Rejected]:
     """Yield one ContactCard per readable row of a contacts CSV, a Rejected per unusable row.
@@ -664,8 +681,8 @@ def read_contacts_csv(path: Path, default_region: str | None = None
                     if any(cell.strip() for cell in row):
                         break
             except csv.Error as exc:
-                raise UnmappableCsv(f"{path.name}: its header row cannot be read ({exc})") \
-                    from None
+                raise UnmappableCsv(f"{path.name} has a header row that cannot be read: "
+                                    f"{csv_problem(exc)}") from None
         header = [h.lstrip("\ufeff") for h in (header or THUNDERBIRD_COLUMNS)]
         width = len(header)
         while True:
@@ -676,7 +693,7 @@ def read_contacts_csv(path: Path, default_region: str | None = None
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield Rejected(position, f"unreadable CSV row: {exc}",
+                yield Rejected(position, f"unreadable CSV row: {csv_problem(exc)}",
                                "".join(lines.current)[:_MAX_REJECTED_TEXT])
                 continue
             if not any(cell.strip() for cell in row):
@@ -688,7 +705,11 @@ def read_contacts_csv(path: Path, default_region: str | None = None
                     yield Rejected(position, fitted, raw_line[:_MAX_REJECTED_TEXT])
                     continue
                 card = _card(fitted, layout, header, position, default_region)
-            except (csv.Error, ValueError, LookupError, TypeError) as exc:
+            except csv.Error as exc:
+                yield Rejected(position, f"unreadable CSV row: {csv_problem(exc)}",
+                               raw_line[:_MAX_REJECTED_TEXT])
+                continue
+            except (ValueError, LookupError, TypeError) as exc:
                 yield Rejected(position, f"unreadable CSV row: {type(exc).__name__}: {exc}"[:300],
                                raw_line[:_MAX_REJECTED_TEXT])
                 continue

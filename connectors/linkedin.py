@@ -29,7 +29,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Callable, Iterator
 
 from kith.connectors.contacts_csv import (HEAD_SIZE, UnmappableCsv, _detect_encoding, _Lines,
-                                     read_contacts_csv)
+                                          csv_problem, read_contacts_csv)
 from kith.emails import normalize_email
 from kith.profiles import normalize_profile_url
 from kith.records import (ContactCard, Email, Link, Rejected, SocialInvitation,
@@ -158,7 +158,8 @@ def _rows(member: _Member) -> Iterator[_Row]:
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield _Row(position, None, "".join(lines.current), f"unreadable CSV row: {exc}")
+                yield _Row(position, None, "".join(lines.current)[:20_000],
+                           f"unreadable CSV row: {csv_problem(exc)}")
                 continue
             if any(cell.strip() for cell in cells):
                 cells = [c.lstrip("\ufeff") for c in _unquote_whole(cells)]

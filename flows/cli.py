@@ -81,8 +81,7 @@ def explain_error(exc: BaseException) -> str:
             return (f"the disk is full{where}: free some space and run the command again "
                     "(what was finished before is kept)")
         if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            return (f"permission denied{where}: kith cannot write or read there; check the "
-                    "file's permissions, or pass another --db")
+            return f"permission denied{where}: kith cannot read or write it; check its permissions"
         return f"{exc.strerror or text}{where}"
     if isinstance(exc, duckdb.Error):
         lowered = text.lower()

@@ -109,7 +109,8 @@ def linkedin(data: bytes, folder: Path) -> None:
     path.write_bytes(data)
     records = list(read_linkedin(path))
     check_records(records, (ContactCard, SocialMessage, SocialInvitation))
-    assert records or is_blank(data)
+    # Only a file of one line (a header, or a single row that may be one) may yield nothing.
+    assert records or len([line for line in lines_of(data) if line.strip(" \t\0")]) <= 1
 
 
 def mail(data: bytes, folder: Path, suffix: str = ".mbox") -> None:
