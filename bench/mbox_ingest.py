@@ -17,6 +17,7 @@ Targets (issue 12): kith import at least 3x mailbox.mbox end to end; peak memory
 grow with the mailbox (the largest size within 1.5x of the smallest, under 1.5 GB).
 
     python bench/mbox_ingest.py [--messages 100000 300000] [--keep] [--skip-baseline]
+                                [--only scan mailbox read1 load import]
 """
 
 from __future__ import annotations
@@ -206,6 +207,8 @@ def main() -> None:
                         help="leave out mailbox.mbox (slow); ratios are then not printed")
     parser.add_argument("--two-process-parse", action="store_true",
                         help="also time read_mail on 2 processes")
+    parser.add_argument("--only", nargs="+", choices=list(MEASUREMENTS),
+                        help="run only these measurements (e.g. load at millions of messages)")
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -245,6 +248,8 @@ def _one_size(workdir: Path, n_messages: int, args) -> float | None:
     for kind, (label, _) in MEASUREMENTS.items():
         if (kind == "mailbox" and args.skip_baseline) or (kind == "read2"
                                                           and not args.two_process_parse):
+            continue
+        if args.only and kind not in args.only:
             continue
         got = isolated(kind, file, workdir / f"{kind}-{n_messages}.duckdb")
         results[kind] = got

@@ -534,10 +534,9 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int = LATEST_VERSION) -> lis
             except Exception:
                 con.execute("rollback")
                 raise
+            # DuckDB 1.4 cannot replay a WAL that holds these migrations ("GetDefaultDatabase
+            # with no default database set"): a process killed before its next checkpoint would
+            # leave a warehouse that no longer opens. Writing each into the file at once avoids it.
+            con.execute("checkpoint")
             applied.append(number)
-    if applied:
-        # DuckDB 1.4 cannot replay a WAL that holds these migrations ("GetDefaultDatabase with
-        # no default database set"): a process killed before its first checkpoint would leave a
-        # warehouse that no longer opens. Writing them into the file at once avoids that.
-        con.execute("checkpoint")
     return applied
