@@ -17,7 +17,7 @@ from kith.connectors.detect import FileKind, ReadOptions, detect, is_maildir
 from kith.phones import default_region
 from kith.records import FolderState, RefusedFile
 from kith.transforms.runner import build
-from kith.warehouse.connection import WarehouseOutOfMemory, connect
+from kith.warehouse.connection import WarehouseOutOfMemory, WarehouseWriteFailed, connect
 from kith.warehouse.loader import LoadResult, load_records, record_refused
 from kith.warehouse.state import get_cursor
 
@@ -149,11 +149,11 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None =
         result = load_records(con, kind.name, uri, records, tag=tag)
     except RefusedFile as exc:                       # the connector's own sentence
         return FileOutcome(path, kind.name, problem=str(exc), result=_last_load(con, uri))
+    except (WarehouseOutOfMemory, WarehouseWriteFailed) as exc:   # one sentence from the loader
+        return FileOutcome(path, kind.name, problem=str(exc), result=_last_load(con, uri))
     except OSError as exc:
         return FileOutcome(path, kind.name, problem=f"cannot read: {exc.strerror or exc}",
                            result=_last_load(con, uri))
-    except WarehouseOutOfMemory as exc:              # one sentence: what to set, and where
-        return FileOutcome(path, kind.name, problem=str(exc), result=_last_load(con, uri))
     except duckdb.Error:
         raise                                        # the warehouse, not the file
     except Exception as exc:

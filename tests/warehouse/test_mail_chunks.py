@@ -36,7 +36,7 @@ def failing_after(n_records: int):
 def test_a_failure_keeps_the_committed_chunks_and_marks_the_load_failed(con, monkeypatch):
     monkeypatch.setattr(importing, "_read", failing_after(5))   # 3 messages, a point, 1 more
     outcome = importing.import_file(con, DEMO)
-    assert outcome.problem == "[Errno 28] No space left on device"
+    assert outcome.problem == "cannot read: No space left on device"
     assert con.execute("select count(*) from raw_messages").fetchone() == (3,)
     assert con.execute("select status, n_read, n_inserted, error from loads").fetchall() == [
         ("failed", 3, 3, "OSError: [Errno 28] No space left on device")]
