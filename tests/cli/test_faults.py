@@ -47,7 +47,7 @@ POISONED = {
                      b"09:00:00 2026\nFrom: b@example.com\nX-Junk: " + b"\0A" * (5 << 20)
                      + b"\n\nbody\n",
     # not a kind kith reads at all
-    "holiday.jpg": bytes(range(256)) * 64,
+    "holiday.bin": bytes(range(256)) * 64,
 }
 
 
@@ -94,10 +94,10 @@ def test_the_files_kith_cannot_read_are_listed_with_their_reason(poisoned_import
     refused = query(db_path, "select regexp_extract(source_uri, '[^/]+$'), status, error "
                              "from loads where status <> 'completed' order by 1")
     assert [(name, status) for name, status, _ in refused] == [
-        ("holiday.jpg", "refused"), ("poisoned.csv", "refused")]
+        ("holiday.bin", "refused"), ("poisoned.csv", "refused")]
     assert all(error for _, _, error in refused)
     assert "2 file(s) not imported" in proc.stdout
-    assert "holiday.jpg: not a vCard" in proc.stdout
+    assert "holiday.bin: not a vCard" in proc.stdout
     assert ("poisoned.csv has a header row that cannot be read: a line break inside an unquoted "
             "field") in proc.stdout
 

@@ -82,7 +82,8 @@ def test_binary_garbage_is_skipped_with_a_message(kith, db_path, tmp_path):
     path = tmp_path / "blob.bin"
     path.write_bytes(bytes(range(256)) * 64)
     proc = kith("import", path, "--db", db_path, check=False)
-    assert "not a vCard, contacts CSV, calendar, mail file, LinkedIn export or card photo" \
+    assert ("not a vCard, contacts CSV, calendar, mail file, chat export, LinkedIn export or "
+            "card photo") \
         in proc.stdout
     assert proc.returncode == 1
 
