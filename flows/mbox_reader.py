@@ -8,6 +8,7 @@ process only loads them.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import queue
@@ -64,6 +65,11 @@ def _read_in_child(path: str, include_subject: bool, resume_points: int, resume:
                    handover, parent: int) -> None:
     from kith.connectors.mail import read_mail
     from kith.warehouse.loader import message_batch
+
+    # Records hold no reference cycles, so reference counting frees them; the cycle collector
+    # only rescans the batches in hand, which cost a third of the time of building them.
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
 
     def send(items) -> None:
         while True:
