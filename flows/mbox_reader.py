@@ -73,12 +73,16 @@ def _read_in_child(path: str, include_subject: bool, resume_points: int, resume:
 
     def send(items) -> None:
         while True:
+            if os.getppid() != parent:
+                # The importer was killed. Exit at once: a normal exit would wait for the queue's
+                # feeder thread, blocked for ever on a pipe nobody reads.
+                handover.cancel_join_thread()
+                os._exit(1)
             try:
                 handover.put(items, timeout=1)
                 return
             except queue.Full:
-                if os.getppid() != parent:      # the importer was killed: stop, do not hang
-                    raise SystemExit(1) from None
+                continue
 
     try:
         items: list = []
