@@ -8,6 +8,7 @@ process only loads them.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import queue
@@ -65,14 +66,23 @@ def _read_in_child(path: str, include_subject: bool, resume_points: int, resume:
     from kith.connectors.mail import read_mail
     from kith.warehouse.loader import message_batch
 
+    # Records hold no reference cycles, so reference counting frees them; the cycle collector
+    # only rescans the batches in hand, which cost a third of the time of building them.
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+
     def send(items) -> None:
         while True:
+            if os.getppid() != parent:
+                # The importer was killed. Exit at once: a normal exit would wait for the queue's
+                # feeder thread, blocked for ever on a pipe nobody reads.
+                handover.cancel_join_thread()
+                os._exit(1)
             try:
                 handover.put(items, timeout=1)
                 return
             except queue.Full:
-                if os.getppid() != parent:      # the importer was killed: stop, do not hang
-                    raise SystemExit(1) from None
+                continue
 
     try:
         items: list = []

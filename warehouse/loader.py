@@ -194,9 +194,8 @@ def message_batch(messages: list[MailMessage]) -> pa.RecordBatch:
     for name in MailMessage.__slots__:
         column = _MESSAGE_COLUMNS.get(name, name)
         values = [getattr(m, name) for m in messages]
-        if column in _MAILBOX_COLUMNS:
-            values = [[{"name": b.name, "address": b.address, "normalized": b.normalized}
-                       for b in boxes] for boxes in values]
+        if column in _MAILBOX_COLUMNS:      # tuples: a third of the cost of dicts here
+            values = [[(b.name, b.address, b.normalized) for b in boxes] for boxes in values]
         columns[column] = values
     return pa.RecordBatch.from_pydict(columns, schema=MESSAGE_SCHEMA)
 
