@@ -136,8 +136,14 @@ def corpus_photos(corpus):
 
 def test_every_corpus_photo_imports_without_a_crash(corpus, tmp_path):
     db_path = tmp_path / "corpus.duckdb"
-    proc = run_kith("import", corpus / "cards-images", "--db", db_path, "--region", "US")
+    proc = run_kith("import", corpus / "cards-images", "--db", db_path, "--region", "US",
+                    check=False)
     assert "Traceback" not in proc.stdout + proc.stderr
+    # The folder also holds the expected fields as JSON: those files are refused (exit 1).
+    refused = query(db_path, "select source_uri from loads where status <> 'completed'")
+    assert proc.returncode == 1
+    assert sorted(uri.rsplit("/", 1)[1] for (uri,) in refused) == sorted(
+        p.name for p in (corpus / "cards-images").glob("*.expected.json"))
     loads = query(db_path, "select count(*), sum(n_read), sum(n_inserted) + sum(n_rejected) "
                            "from loads where source_kind = 'card_photo' and status = 'completed'")
     n_photos = len(corpus_photos(corpus))

@@ -15,7 +15,7 @@ EXPECTED = {
     "facebook/langchain-community__facebook_chat.json": ("messenger", 11, 11, 0),
     "imessage/langchain-community__imessage_chat.db": ("imessage", 23, 23, 0),
     "signal/chat-miner__signal__test_export.txt": ("whatsapp", 2, 2, 0),
-    "slack/langchain-community__slack_export.zip": (None, None, None, None),
+    "slack/langchain-community__slack_export.zip": (None, 0, 0, 0),    # refused: no reader
     "telegram/chat-miner__test_batch_export.json": ("telegram", 2, 2, 0),
     "telegram/langchain-community__telegram_chat_json__result.json": ("telegram", 4, 4, 0),
     "telegram/telegram-chat-parser__saved.json": ("telegram", 21, 21, 0),
