@@ -109,8 +109,17 @@ def linkedin(data: bytes, folder: Path) -> None:
     path.write_bytes(data)
     records = list(read_linkedin(path))
     check_records(records, (ContactCard, SocialMessage, SocialInvitation))
-    # Only a file of one line (a header, or a single row that may be one) may yield nothing.
-    assert records or len([line for line in lines_of(data) if line.strip(" \t\0")]) <= 1
+    # A file that holds no rows (LinkedIn's Notes preamble and a header at most) may yield
+    # nothing; one with rows yields a record or a reject for them.
+    assert records or len(linkedin_rows(data)) <= 1
+
+
+def linkedin_rows(data: bytes) -> list[str]:
+    """The lines of a LinkedIn CSV other than blank ones and its Notes preamble."""
+    lines = [line for line in lines_of(data) if line.strip(" \t\0\ufeff")]
+    if lines and lines[0].strip(" \t\0\ufeff").lower().startswith("notes"):
+        lines = lines[2:]
+    return lines
 
 
 def mail(data: bytes, folder: Path, suffix: str = ".mbox") -> None:
