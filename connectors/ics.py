@@ -474,19 +474,36 @@ def _expand_groups(chunks: list[_Chunk], ctx: _Context) -> Iterator[EventOccurre
 def _expand(members: list, ctx: _Context) -> Iterator[EventOccurrence | Rejected]:
     masters = [m for m in members if "RECURRENCE-ID" not in m[0]]
     overrides = {}
+    unread = []               # (member, reason): overrides that cannot take part
     for m in members:
         if "RECURRENCE-ID" in m[0]:
             try:
-                overrides[_occurrence_id(m[0]["RECURRENCE-ID"].dt, m[0], ctx, [])] = m
-            except Exception:
-                pass
+                rid = m[0]["RECURRENCE-ID"]
+                if isinstance(rid, list):          # written twice: the first one counts
+                    m[0].pop("RECURRENCE-ID")
+                    m[0].add("RECURRENCE-ID", rid[0].dt, parameters=dict(rid[0].params))
+                    rid = rid[0]
+                key = _occurrence_id(rid.dt, m[0], ctx, [])
+            except Exception as exc:
+                unread.append((m, f"unreadable RECURRENCE-ID: {type(exc).__name__}: {exc}"
+                                  [:300]))
+                continue
+            if key in overrides:
+                unread.append((m, f"a second VEVENT for the occurrence {key} of UID "
+                                  f"{m[0]['UID']}"[:300]))
+                continue
+            overrides[key] = m
     master = masters[0] if masters else None
     extra = []
     for dup in masters[1:]:   # two masters for one UID: the first wins, the others read alone
         extra.append(dup)
+    for m, reason in unread:
+        yield Rejected(m[1], reason, _clip(m[2]))
+    if master is None and not overrides:
+        return
     notes_all = list(master[3]) if master else []
     calendar = Calendar()
-    for m in ([master] if master else []) + [m for m in members if "RECURRENCE-ID" in m[0]]:
+    for m in ([master] if master else []) + list(overrides.values()):
         calendar.add_component(m[0])
     if master is not None:
         notes_all += _densify(master[0], ctx)

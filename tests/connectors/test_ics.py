@@ -259,3 +259,50 @@ def test_corpus_present():
     if not CORPUS_FILES:
         pytest.skip("shared corpus not found: ../shared/corpus/ics")
     assert len(CORPUS_FILES) > 50
+
+
+# ---------------------------------------------------------------------------------------------
+# Found by fuzzing (tests/fuzz): what used to raise or vanish
+
+def _calendar(*events: str) -> list:
+    text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n" + "".join(events) + "END:VCALENDAR\r\n"
+    return list(read_calendar_text(text, calendar=None, item=None, window_end=WINDOW_END))
+
+
+def _override(uid: str, rid: str, *extra: str) -> str:
+    return ("BEGIN:VEVENT\r\n" f"UID:{uid}\r\nDTSTART:{rid}\r\nRECURRENCE-ID:{rid}\r\n"
+            + "".join(f"{line}\r\n" for line in extra) + "END:VEVENT\r\n")
+
+
+def test_an_attendee_line_cut_after_its_parameters_is_ignored_with_a_warning():
+    (record,) = _calendar("BEGIN:VEVENT\r\nUID:a\r\nDTSTART:20260105T090000Z\r\n"
+                          "ATTENDEE;CN=Bob;\r\nATTENDEE:mailto:carol@example.com\r\nEND:VEVENT\r\n")
+    assert ([a.email for a in record.attendees], record.warnings[0][:38]) == (
+        ["carol@example.com"], "ignored an unreadable line: Content li")
+
+
+def test_recurrence_id_written_twice_counts_once():
+    (record,) = _calendar(_override("b", "20260105T090000Z",
+                                    "RECURRENCE-ID:20260105T090000Z"))
+    assert (record.uid, record.occurrence_id) == ("b", "2026-01-05T09:00:00Z")
+
+
+def test_a_second_override_of_the_same_occurrence_is_a_reject_not_a_silent_loss():
+    records = _calendar(_override("c", "20260105T090000Z"), _override("c", "20260105T090000Z"))
+    assert [(type(r).__name__, r.position) for r in records] == [
+        ("Rejected", 8), ("EventOccurrence", 3)]
+    assert records[0].reason == ("a second VEVENT for the occurrence 2026-01-05T09:00:00Z of "
+                                 "UID c")
+
+
+def test_a_bare_cr_ends_a_line_even_in_a_file_that_mostly_uses_lf():
+    (record,) = _calendar("BEGIN:VEVENT\rUID:d\nDTSTART:20260105T090000Z\r\nEND:VEVENT\n")
+    assert record.uid == "d"
+
+
+def test_a_utf32_calendar_is_read():
+    text = ("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:e\r\nDTSTART:20260105T090000Z\r\n"
+            "END:VEVENT\r\nEND:VCALENDAR\r\n")
+    (record,) = read_calendar_text(text.encode("utf-32"), calendar=None, item=None,
+                                   window_end=WINDOW_END)
+    assert record.uid == "e"
