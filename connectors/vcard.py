@@ -24,7 +24,6 @@ import codecs
 import hashlib
 import pathlib
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from typing import BinaryIO

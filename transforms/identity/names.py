@@ -6,8 +6,6 @@ are different. The resolver turns levels into evidence; nothing here decides a m
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
