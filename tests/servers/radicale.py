@@ -15,20 +15,17 @@ server keeps inherited stdout/stderr open, so its output goes to a file.
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 
-STARTUP_TIMEOUT_S = 20
+from tests.servers.process import ServerProcess
+
 
 
 class RadicaleUnavailable(RuntimeError):
@@ -46,7 +43,7 @@ def free_port() -> int:
 
 
 @dataclass
-class RadicaleServer:
+class RadicaleServer(ServerProcess):
     """One Radicale instance with one user. Calendars are addressed by their collection name
     under the user's home (`/kith/work/`)."""
     root: Path
@@ -104,48 +101,7 @@ class RadicaleServer:
                 "--auth-delay", "0",
                 "--rights-type", "owner_only",
                 "--logging-level", "warning"]
-        log = open(self.log_path, "ab")
-        try:
-            self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
-        finally:
-            log.close()
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if self.process.poll() is not None:
-                raise RadicaleUnavailable(
-                    f"radicale exited with status {self.process.returncode}: {self._log_tail()}")
-            try:
-                requests.get(self.url + "/.web/", timeout=2)
-                return
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RadicaleUnavailable(f"radicale did not answer on {self.url} within "
-                                          f"{STARTUP_TIMEOUT_S}s: {self._log_tail()}")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=10)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        self.process = None
-
-    def cleanup(self) -> None:
-        self.stop()
-        shutil.rmtree(self.root, ignore_errors=True)
-
-    def _log_tail(self) -> str:
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return text[-2000:].strip() or "(no log output)"
+        self._spawn(args, "/.web/", RadicaleUnavailable, "radicale")
 
     # -- calendars and events -------------------------------------------------------------------
 

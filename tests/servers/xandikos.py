@@ -20,13 +20,9 @@ inherited stdout/stderr open, so its output goes to a file.
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -34,9 +30,10 @@ from pathlib import Path
 
 import requests
 
+from tests.servers.process import ServerProcess
+
 from tests.servers.radicale import free_port
 
-STARTUP_TIMEOUT_S = 20
 
 
 class XandikosUnavailable(RuntimeError):
@@ -44,7 +41,7 @@ class XandikosUnavailable(RuntimeError):
 
 
 @dataclass
-class XandikosServer:
+class XandikosServer(ServerProcess):
     """One Xandikos instance serving the principal /user/."""
     root: Path
     user: str = "user"
@@ -100,48 +97,7 @@ class XandikosServer:
         args = [sys.executable, "-m", "xandikos", "serve", "-d", str(self.data_dir),
                 "--defaults", "-l", self.host, "-p", str(self.port),
                 "--state-dir", str(self.root / "state"), "--no-detect-systemd"]
-        log = open(self.log_path, "ab")
-        try:
-            self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
-        finally:
-            log.close()
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if self.process.poll() is not None:
-                raise XandikosUnavailable(
-                    f"xandikos exited with status {self.process.returncode}: {self._log_tail()}")
-            try:
-                requests.get(self.url + "/", timeout=2)
-                return
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise XandikosUnavailable(f"xandikos did not answer on {self.url} within "
-                                          f"{STARTUP_TIMEOUT_S}s: {self._log_tail()}")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=10)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        self.process = None
-
-    def cleanup(self) -> None:
-        self.stop()
-        shutil.rmtree(self.root, ignore_errors=True)
-
-    def _log_tail(self) -> str:
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return text[-2000:].strip() or "(no log output)"
+        self._spawn(args, "/", XandikosUnavailable, "xandikos")
 
     # -- collections and resources ----------------------------------------------------------------
 
