@@ -579,7 +579,25 @@ def _walk(calendar: Calendar, master: Event | None, ctx: _Context):
         stop = min(stop.date() if isinstance(stop, datetime) else stop,
                    ctx.window_end.date()) + timedelta(days=1)
         return iter(query.between(begin, stop))
-    return query.all()
+    # Any other rule only up to the window end: `all()` goes on paging year after year for a
+    # next occurrence that never comes, and an event lasting decades makes each page slow (a
+    # fuzzed calendar hung here for minutes).
+    starts = [_day(c["DTSTART"].dt) for c in calendar.walk("VEVENT") if "DTSTART" in c]
+    stop = ctx.window_end.date() + timedelta(days=1)
+    if not starts or min(starts) >= stop:
+        return iter(())
+    return iter(sorted(query.between(min(starts), stop), key=lambda occ: _start_utc(occ, ctx)))
+
+
+def _day(value) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _start_utc(occ, ctx: _Context) -> datetime:
+    start = occ["DTSTART"].dt
+    if not isinstance(start, datetime):
+        start = datetime.combine(start, time())
+    return _to_utc_plain(start, ctx.floating)
 
 
 def _densify(master: Event, ctx: _Context) -> list[str]:
