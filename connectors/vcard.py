@@ -166,7 +166,9 @@ def _head_text(head: bytes) -> str | None:
 def _is_bomless_utf16(head: bytes) -> bool:
     sample = head[:64]
     mostly = len(sample) // 2 * 3 // 4   # three quarters of the even (or odd) bytes are NUL
-    return len(sample) >= 8 and (sample[1::2].count(0) > mostly or sample[0::2].count(0) > mostly)
+    few = len(sample) // 2 // 4          # ... and at most a quarter of the others: text, not a
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)   # run of NULs
+    return len(sample) >= 8 and ((odd > mostly and even <= few) or (even > mostly and odd <= few))
 
 
 def _decoded_chunks(f, head: bytes) -> Iterator[bytes]:

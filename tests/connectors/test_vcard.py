@@ -595,3 +595,11 @@ def test_corpus_sweep(path):
     from_cards = [r for r in records if re.match(r"(?i)\s*BEGIN:VCARD", r.raw_text)]
     assert len(from_cards) == _top_level_begins(path)
     assert all(len(r.raw_text) < 20_000 for r in records)
+
+
+def test_a_file_that_starts_with_a_run_of_nuls_is_not_taken_for_utf16(tmp_path):
+    # found by fuzzing: 2 MB of NULs before the cards made the whole file unreadable
+    path = tmp_path / "cards.vcf"
+    path.write_bytes(b"\0" * (2 << 20) + b"\r\n" + (FIXTURES / "google-3.0.vcf").read_bytes())
+    records = read(path.name, folder=tmp_path)
+    assert [type(r).__name__ for r in records] == ["Rejected", "ContactCard"]

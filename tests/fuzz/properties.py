@@ -87,7 +87,8 @@ def ics(data: bytes, folder: Path) -> None:
     uids = {r.uid for r in records if isinstance(r, EventOccurrence)}
     lines = lines_of(data)
     for i, line in enumerate(lines, 1):
-        if line.strip().upper() == "BEGIN:VEVENT" and i not in positions:
+        # the marker with ASCII blanks around it (a control character after it spoils it)
+        if line.strip(" \t\x0b\x0c").upper() == "BEGIN:VEVENT" and i not in positions:
             # A recurring event is accounted for by its occurrences, which carry the line of
             # the VEVENT they come from (the master's, for the instances it generates).
             block = "\n".join(lines[i:i + 400]).split("END:VEVENT")[0]
