@@ -1,7 +1,7 @@
 """Benchmark: reading a large .ics file with `read_ics` against bare icalendar + recurring_ical_events.
 
 Generates a 20,000-VEVENT calendar (1-8 attendees each, TZIDs with VTIMEZONEs, 10% weekly recurring
-with COUNT=20), then runs each measurement in a fresh process so that peak memory (ru_maxrss)
+with COUNT=20), then runs each measurement in a fresh process so that peak memory (VmHWM)
 belongs to that measurement alone, and prints one table: time, occurrences/s and peak RSS for
 (1) `icalendar.Calendar.from_ical` on the whole file + `recurring_ical_events.of(cal).between(...)`
 over the same window (the baseline), (2) `read_ics` alone, (3) kith's whole import
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -23,6 +22,8 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+
+from memory import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 WINDOW_START = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -108,7 +109,7 @@ def run_one(kind: str, file: str, db: str) -> None:
     started = time.perf_counter()
     n = KINDS[kind](file, db)
     elapsed = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     print(f"{elapsed} {peak_mb} {n}")
 
 

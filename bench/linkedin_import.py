@@ -12,13 +12,14 @@ from __future__ import annotations
 import argparse
 import csv
 import random
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from memory import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPANIES = ["Northwind Logistics", "Acme, Inc.", "Globex", "Bayview Health", "Contoso Ltd"]
@@ -57,7 +58,7 @@ def run_one(kind: str, file: str, db: str) -> None:
     started = time.perf_counter()
     n = (bare if kind == "bare" else kith)(file, db)
     print(f"{time.perf_counter() - started} "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024} {n}")
+          f"{peak_rss_mb()} {n}")
 
 
 def isolated(kind: str, file: Path, db: Path) -> tuple[float, float, int]:

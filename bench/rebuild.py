@@ -53,7 +53,6 @@ import itertools
 import json
 import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -62,6 +61,8 @@ import time
 import unicodedata
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from memory import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
@@ -670,18 +671,6 @@ def _timed(parts: dict, name: str, module, attr: str) -> None:
             parts[name] = parts.get(name, 0.0) + time.perf_counter() - started
     setattr(module, attr, wrapper)
 
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory. On Linux ru_maxrss keeps the parent's high-water
-    mark across fork + exec, so VmHWM (this process image's own peak) is read instead."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_one(kind: str, db: str, limit: str) -> None:

@@ -1,7 +1,7 @@
 """Benchmark: `kith import` of a large vCard 3.0 file against a bare vobject parse of it.
 
 Generates 10,000- and 100,000-card files, then runs each measurement in a fresh process so that
-peak memory (ru_maxrss) belongs to that measurement alone, and prints one table:
+peak memory (VmHWM) belongs to that measurement alone, and prints one table:
 time, cards/s and peak RSS for the bare `vobject.readComponents` loop (the baseline) and for the
 whole kith import (parse, normalise, load into DuckDB, rebuild views), and their ratio.
 Targets: import time within 1.5x of the bare parse; peak memory flat from 10k to 100k cards;
@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import argparse
 import random
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from memory import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,7 +85,7 @@ def run_one(kind: str, file: str, db: str) -> None:
     started = time.perf_counter()
     n = (bare_parse if kind == "bare" else kith_import)(file, db)
     elapsed = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     print(f"{elapsed} {peak_mb} {n}")
 
 

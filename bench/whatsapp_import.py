@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -28,6 +27,8 @@ import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+
+from memory import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = "see you at the station tomorrow ok great thanks lol when are you back did you".split()
@@ -90,7 +91,7 @@ def run_one(kind: str, folder: str, db: str) -> None:
     started = time.perf_counter()
     n = {"bare": bare, "connector": connector, "kith": kith}[kind](folder, db)
     print(f"{time.perf_counter() - started} "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024} {n}")
+          f"{peak_rss_mb()} {n}")
 
 
 def isolated(kind: str, folder: Path, db: Path) -> tuple[float, float, int]:
