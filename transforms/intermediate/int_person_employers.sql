@@ -1,4 +1,6 @@
 -- one row per person (the owner left out) and sign of their employer: the organisation their current card names (kind name), or the domain of an address they use (kind domain)
+-- An address that only ever sent automated mail (notifications@, newsletters, billing) is the
+-- organisation's machinery, not someone who works there: it gives no domain.
 -- Read from tables and cards only, not from `people` (which costs seconds on a large mailbox);
 -- the organisation follows the rule of `people.organisation`.
 with owner as (
@@ -42,10 +44,19 @@ addresses as (
     where e.normalized is not null
 ),
 
+automated_senders as (
+    select from_email as email
+    from stg_mail__messages
+    where from_email is not null
+    group by from_email
+    having bool_and(is_automated)
+),
+
 domains as (
     select distinct person_id, 'domain' as kind,
         lower(regexp_extract(email, '@([^@]+)$', 1)) as handle
     from addresses
+    where email not in (select email from automated_senders)
 ),
 
 final as (
