@@ -567,14 +567,10 @@ def _walk(calendar: Calendar, master: Event | None, ctx: _Context):
     which for a sub-daily rule is millions of candidates per page; such a rule is queried only
     over the span its first MAX_OCCURRENCES periods can cover."""
     query = recurring_ical_events.of(calendar)
-    rules = master.get("RRULE") if master is not None else None
-    freq = ""
-    if rules is not None and not isinstance(rules, list):
-        freq = str((rules.get("FREQ") or [""])[0]).upper()
-    if freq in ("SECONDLY", "MINUTELY", "HOURLY"):
+    step = _sub_daily_step(master.get("RRULE")) if master is not None else None
+    if step is not None:
         start = master["DTSTART"].dt
-        interval = int((rules.get("INTERVAL") or [1])[0] or 1)
-        stop = start + _PERIODS[freq] * interval * (MAX_OCCURRENCES + 1)
+        stop = start + step * (MAX_OCCURRENCES + 1)
         begin = start.date() if isinstance(start, datetime) else start
         stop = min(stop.date() if isinstance(stop, datetime) else stop,
                    ctx.window_end.date()) + timedelta(days=1)
@@ -587,6 +583,17 @@ def _walk(calendar: Calendar, master: Event | None, ctx: _Context):
     if not starts or min(starts) >= stop:
         return iter(())
     return iter(sorted(query.between(min(starts), stop), key=lambda occ: _start_utc(occ, ctx)))
+
+
+def _sub_daily_step(rules) -> timedelta | None:
+    """The shortest step of a master's SECONDLY / MINUTELY / HOURLY rules (an RRULE written more
+    than once counts as each of them, as recurring_ical_events expands them), else None."""
+    steps = []
+    for rule in rules if isinstance(rules, list) else [rules] if rules is not None else []:
+        freq = str((rule.get("FREQ") or [""])[0]).upper()
+        if freq in ("SECONDLY", "MINUTELY", "HOURLY"):
+            steps.append(_PERIODS[freq] * int((rule.get("INTERVAL") or [1])[0] or 1))
+    return min(steps, default=None)
 
 
 def _day(value) -> date:

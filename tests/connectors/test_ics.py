@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -140,6 +140,20 @@ def test_huge_count_dense_rule_is_capped_quickly():
     assert len(records) == MAX_OCCURRENCES
     assert "occurrences before the window end" in records[-1].warnings[-1]
     assert time.perf_counter() - started < 10
+
+
+def test_a_dense_rule_written_twice_is_capped_too(tmp_path):
+    """Found by bench/fuzz.py: RRULE doubled made the rule a list, which skipped the sub-daily
+    bound, and recurring_ical_events expanded every minute since 1990 (minutes, gigabytes)."""
+    path = tmp_path / "twice.ics"
+    path.write_bytes(b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:hc-1\r\n"
+                     b"DTSTART:19900101T000000Z\r\n" + b"RRULE:FREQ=MINUTELY;COUNT=999999999\r\n" * 2
+                     + b"END:VEVENT\r\nEND:VCALENDAR\r\n")
+    records = list(read_ics(path, window_end=WINDOW_END))
+    assert len(records) == MAX_OCCURRENCES
+    assert (records[0].start_at, records[-1].start_at) == (
+        utc(1990, 1, 1), utc(1990, 1, 1) + timedelta(minutes=MAX_OCCURRENCES - 1))
+    assert "occurrences before the window end" in records[-1].warnings[-1]
 
 
 @pytest.mark.parametrize("name, reason", [
