@@ -4,7 +4,8 @@ The same mutations (tests/fuzz/mutations.py) and properties (tests/fuzz/properti
 short run in the test suite, drawn here from a seeded `random.Random` instead of Hypothesis, so a
 run counts every failure instead of stopping at the first, and any failure is replayed from its
 seed and input number. Prints, per connector: inputs tried, failures, distinct failure
-signatures (exception type and the line that raised), and the slowest input. The baseline is the
+signatures (exception type and the line that raised), and the slowest input; an input that takes
+longer than SLOW_S (60 s) counts as a failure, for a user it is a hang. The baseline is the
 unmutated seed files, read once each.
 
     python bench/fuzz.py                       # 10 minutes, split evenly over the connectors
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -29,6 +31,17 @@ sys.path.insert(0, str(ROOT))
 
 from tests.fuzz import properties  # noqa: E402
 from tests.fuzz.mutations import mutate, random_mutation, seeds  # noqa: E402
+
+SLOW_S = 60        # an input that takes longer hangs a user's import: counted as a failure
+
+
+class SlowInput(BaseException):
+    """Raised by the alarm inside a check; a BaseException so kith's file boundary can't catch it."""
+
+
+def _too_slow(signum, frame):
+    raise SlowInput(f"no answer within {SLOW_S} s")
+
 
 CONNECTORS = {
     "vcard": (lambda: seeds("vcard"), properties.vcard),
@@ -78,13 +91,16 @@ def run(name: str, seconds: float, seed: int, work: Path) -> dict:
         path, changes, data = _input(rng, files)
         folder = Path(tempfile.mkdtemp(dir=work))
         t0 = time.perf_counter()
+        signal.alarm(SLOW_S)
         try:
             _check(name, check, path, data, folder)
-        except Exception as exc:
+        except (Exception, SlowInput) as exc:
             failures += 1
             signature = _signature(exc)
             signatures[signature] += 1
             first_failure.setdefault(signature, f"input {number}: {path.name} {changes}")
+        finally:
+            signal.alarm(0)
         elapsed = time.perf_counter() - t0
         if elapsed > slowest[0]:
             slowest = (elapsed, f"{path.name} {changes}"[:120])
@@ -119,6 +135,7 @@ def main() -> int:
         seed, number = map(int, args.replay.split(":"))
         replay(names[0], seed, number)
         return 0
+    signal.signal(signal.SIGALRM, _too_slow)
     share = args.minutes * 60 / len(names)
     results = []
     with tempfile.TemporaryDirectory(prefix="kith-fuzz-") as work:
