@@ -644,8 +644,8 @@ def _open_for_writing(db: Path | None, command: str):
     from kith.warehouse.connection import WarehouseBusy, connect
 
     try:
-        return connect(db)
-    except WarehouseBusy as exc:
+        return connect(db, create=False)
+    except (FileNotFoundError, WarehouseBusy) as exc:
         err.print(f"[red]kith {command}:[/] {escape(str(exc))}")
         raise typer.Exit(1)
 

@@ -52,17 +52,18 @@ def resolve_db_path(db: str | os.PathLike | None = None) -> Path:
 
 
 def connect(db: str | os.PathLike | None = None, *, read_only: bool = False,
-            timeout_s: float = LOCK_TIMEOUT_S) -> duckdb.DuckDBPyConnection:
+            create: bool = True, timeout_s: float = LOCK_TIMEOUT_S) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, upgrading its schema when opened for writing.
 
     DuckDB lets one process write a file, and a reader in another process fails at once while a
     writer holds it; both sides therefore retry with backoff for up to `timeout_s` seconds.
     A new file (and its WAL) is created readable by its owner only.
-    Raises FileNotFoundError for a read-only open of a missing file, WarehouseBusy on timeout,
+    Raises FileNotFoundError for a missing file opened read-only or with `create=False` (commands
+    that change an existing warehouse: rebuild, merge, split), WarehouseBusy on timeout,
     NotAWarehouse for a file that is not a DuckDB database (or, read-only, not kith's).
     """
     path = resolve_db_path(db)
-    if read_only and not path.exists():
+    if (read_only or not create) and not path.exists():
         raise FileNotFoundError(f"no warehouse at {path}: run `kith import` first, or pass --db")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)

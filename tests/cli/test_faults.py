@@ -195,6 +195,18 @@ def test_a_db_that_is_not_a_warehouse_is_one_sentence_and_exit_1(tmp_path, args)
     assert notes.read_text() == "Call Ada about the engines.\n" * 20
 
 
+@pytest.mark.parametrize("args", [("rebuild",), ("merge", "1", "2"), ("split", "1", "2")],
+                         ids=lambda a: a[0])
+def test_a_missing_warehouse_is_not_created_by_commands_that_change_one(tmp_path, args):
+    missing = tmp_path / "no-such-folder" / "kith.duckdb"
+    proc = run_kith(*args, "--db", missing, check=False)
+    no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        f"kith {args[0]}: no warehouse at {missing}: run `kith import` first, or pass --db"]
+    assert not missing.parent.exists()
+
+
 def test_a_duckdb_file_that_is_not_kiths_is_named_as_such(tmp_path):
     other = tmp_path / "other.duckdb"
     duckdb.connect(str(other)).close()
