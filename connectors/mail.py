@@ -785,7 +785,8 @@ def _mbox_blocks(f, head: bytes, *, offset: int = 0, line: int = 1
         if eol < 0:                                   # a From_ line and nothing after it
             if scan.buf[start:].strip(b"\r\n\t \0"):
                 yield (position, scan.buf[start:start + _MAX_HEADER],
-                       "reject:the file ends on this line: a From_ line with no message after it")
+                       "reject:the file ends on this line: a From_ line with no message after it",
+                       scan.at(start))
             return
         hdr = eol + 1
         blank = scan.header_end(hdr)

@@ -235,6 +235,16 @@ def test_truncated_last_message_is_kept_with_a_warning():
         ["truncated: the file ends inside this message's headers"])
 
 
+def test_a_from_line_with_no_line_end_after_it_is_one_reject(tmp_path):
+    """Found by bench/fuzz.py (a cut file with old-Mac CR line ends): this reject lacked the
+    From_ line's offset, and unpacking it raised, which refused the whole file."""
+    path = tmp_path / "cut.mbox"
+    path.write_bytes(b"From MAILER-DAEMON Fri Jul  8 12:08:34 2011\rFrom: Aut")
+    (reject,) = read_mail(path)
+    assert (reject.position, reject.reason) == (
+        1, "the file ends on this line: a From_ line with no message after it")
+
+
 def test_not_mail_is_one_reject_with_a_reason():
     (reject,) = read("not-mail.mbox")
     assert isinstance(reject, Rejected)
