@@ -557,6 +557,7 @@ def _csv_value(value):
 @app.command("rebuild")
 def rebuild_command(db: Optional[Path] = DbOption) -> None:
     """Rebuild the views and resolve people again from everything in the warehouse."""
+    from kith.flows.review import count_waiting
     from kith.transforms.identity.store import last_build
     from kith.transforms.runner import build
 
@@ -564,11 +565,15 @@ def rebuild_command(db: Optional[Path] = DbOption) -> None:
     try:
         build(con, force=True)
         row = last_build(con)
+        waiting = count_waiting(con) or 0
     finally:
         con.close()
     out.print(f"{row['n_records']:,} records resolved into {row['n_people']:,} people "
-              f"({row['n_links']:,} links, {row['n_candidates']:,} merge candidates) "
+              f"({row['n_links']:,} links, {waiting:,} merge candidates waiting for review) "
               f"in {row['seconds']:.1f} s")
+    if waiting:
+        out.print("Decide them one pair at a time: kith review (kith review --list prints them)",
+                  highlight=False)
     if row["n_refused"]:
         out.print(f"[yellow]{row['n_refused']:,} merges refused: a kith split keeps the records "
                   "apart, or the person would grow past 60 records (see merge_candidates)[/]")
@@ -640,6 +645,131 @@ def split_command(
         con.close()
 
 
+@app.command("review")
+def review_command(
+    list_only: bool = typer.Option(
+        False, "--list", help="Print the waiting pairs, ranked, with their evidence, instead of "
+                              "asking (for pipes and scripts)."),
+    limit: int = typer.Option(0, "--limit", "-n", help="At most this many pairs (0: all)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="With --list: table, csv or json."),
+    db: Optional[Path] = DbOption,
+) -> None:
+    """Decide the merge candidates one pair of people at a time, side by side with the
+    evidence: y merges, n keeps them apart for good, s skips, u undoes, q quits. Decisions are
+    kept as kith merge and kith split keep theirs; the views are rebuilt once, at the end."""
+    import duckdb
+
+    from kith.flows.review import load_candidates
+
+    _check_listing("review", fmt, limit)
+    if fmt != "table" and not list_only:
+        err.print("[red]kith review:[/] --format goes with --list")
+        raise typer.Exit(EXIT_USAGE)
+    if not list_only and not sys.stdin.isatty():
+        err.print("[red]kith review:[/] needs a terminal to read your decisions one key at a "
+                  "time, and its input is not one: run it in a terminal, or print the pairs "
+                  "with kith review --list.", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE)
+    con = _read_only(db, "review")
+    try:
+        try:
+            candidates, n_waiting = load_candidates(con, limit or None)
+        except duckdb.CatalogException:
+            err.print("[red]kith review:[/] this warehouse was built before kith review "
+                      "existed: run `kith rebuild` first")
+            raise typer.Exit(EXIT_FAILED)
+    finally:
+        con.close()
+    if list_only:
+        _print_candidates(candidates, n_waiting, fmt)
+    elif not candidates:
+        out.print("Nothing to review: no pair of people waits for your decision.")
+    else:
+        _review_session(db, candidates, n_waiting)
+
+
+def _review_session(db: Path | None, candidates, n_waiting: int) -> None:
+    from kith.flows.review import APART, MERGE, SKIP, Review, TerminalKeys, finish
+    from kith.warehouse.connection import WarehouseBusy, resolve_db_path
+
+    db_path = resolve_db_path(db)
+    some = f"; reviewing the first {len(candidates):,}" if len(candidates) < n_waiting else ""
+    out.print(f"[b]{n_waiting:,} {'pair' if n_waiting == 1 else 'pairs'} of people may be one "
+              f"person[/]{some}. Decide each with one key; the views are rebuilt once, at the "
+              "end.", highlight=False)
+    review = Review(db_path, candidates, out)
+    stage = "reviewing"
+    try:
+        with TerminalKeys(sys.stdin.fileno()) as keys:
+            review.read_key = keys
+            outcome = review.run()
+        stage = "rebuilding the views"
+        if outcome.n_decisions:
+            out.print("Rebuilding the views...", highlight=False)
+        waiting, refused = finish(db_path, outcome, candidates, n_waiting)
+    except (KeyboardInterrupt, WarehouseBusy) as exc:
+        n = sum(1 for step in review.steps if step.stored is not None)
+        kept = (f"the {n:,} {'decision' if n == 1 else 'decisions'} made so far "
+                f"{'is' if n == 1 else 'are'} stored and take{'s' if n == 1 else ''} effect at "
+                "the next kith rebuild (or import, sync)" if n else "nothing was decided")
+        if isinstance(exc, KeyboardInterrupt):
+            err.print(f"[red]kith review:[/] interrupted (Ctrl-C) while {stage}: {kept}.",
+                      highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_INTERRUPTED)
+        err.print(f"[red]kith review:[/] {escape(str(exc))} {kept[0].upper()}{kept[1:]}.",
+                  highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_FAILED)
+    out.print(f"[b]{outcome.count(MERGE):,} merged, {outcome.count(APART):,} kept apart, "
+              f"{outcome.count(SKIP):,} skipped; {waiting:,} still waiting.[/]", highlight=False)
+    for candidate in refused:
+        out.print(f"[yellow]{candidate.a.person_id} and {candidate.b.person_id} were not merged: "
+                  "a decision keeping some of their records apart, or the limit on records "
+                  f"per person, stands in the way (kith person {candidate.a.person_id} shows "
+                  "why).[/]", highlight=False)
+
+
+def _print_candidates(candidates, n_waiting: int, fmt: str) -> None:
+    """`kith review --list`: the waiting pairs in review order."""
+    from kith.flows.review import PRIORITY_LABEL
+
+    if fmt != "table":
+        columns = ["review_rank", "priority", "person_a", "name_a", "organisation_a",
+                   "interactions_a", "linkedin_a", "person_b", "name_b", "organisation_b",
+                   "interactions_b", "linkedin_b", "record_a", "record_b", "score", "evidence"]
+        rows = [(c.rank, c.priority,
+                 *(v for side in (c.a, c.b) for v in (
+                     side.person_id, side.display_name,
+                     side.organisations[0] if side.organisations else None,
+                     side.n_interactions, side.is_linkedin)),
+                 c.record_a, c.record_b, c.score, c.evidence) for c in candidates]
+        _print_rows(columns, rows, fmt)
+        return
+    if not candidates:
+        out.print("Nothing to review: no pair of people waits for your decision.")
+        return
+    shown = (f"{n_waiting:,} {'pair' if n_waiting == 1 else 'pairs'} of people may be one "
+             "person"
+             + (f", the first {len(candidates):,}" if len(candidates) < n_waiting else ""))
+    table = Table(title=escape(shown), title_justify="left", show_edge=False)
+    for column, justify in (("#", "right"), ("first for", "left"), ("person", "left"),
+                            ("person", "left"), ("score", "right"), ("evidence", "left")):
+        table.add_column(column, justify=justify, overflow="fold")
+
+    def who(side) -> str:
+        facts = [f"{side.n_interactions:,} interactions" if side.n_interactions
+                 else "no interactions"]
+        if side.is_linkedin:
+            facts.append("LinkedIn")
+        org = f", {side.organisations[0]}" if side.organisations else ""
+        return escape(f"{side.person_id} {side.display_name}{org} ({'; '.join(facts)})")
+
+    for c in candidates:
+        table.add_row(str(c.rank), PRIORITY_LABEL.get(c.priority, c.priority), who(c.a),
+                      who(c.b), "" if c.score is None else f"{c.score:g}", escape(c.evidence))
+    out.print(table)
+    out.print("Decide them one pair at a time: kith review", highlight=False)
+
+
 def _open_for_writing(db: Path | None, command: str):
     from kith.warehouse.connection import WarehouseBusy, connect
 
@@ -695,6 +825,8 @@ def _print_people_list(con, person_ids: list[int], title: str) -> None:
 
 
 def _print_person(con, person_id: int) -> None:
+    import duckdb
+
     person = con.execute("""
         select display_name, primary_email, emails, phones, profiles, organisation, title,
                lists, is_owner, linkedin_connected_on
@@ -737,13 +869,17 @@ def _print_person(con, person_id: int) -> None:
             table.add_row(escape(a), escape(b), rule,
                           escape(evidence + (f" (score {score:g})" if score is not None else "")))
         out.print(table)
-    candidates = con.execute("""
-        select case when person_a = ? then person_b else person_a end, score, evidence
-        from merge_candidates where ? in (person_a, person_b) order by score desc
-    """, [person_id, person_id]).fetchall()
+    # the pairs still waiting: not those a kith review or kith split has kept apart
+    try:
+        candidates = con.execute("""
+            select case when person_a = ? then person_b else person_a end, score, evidence
+            from candidates_to_review where ? in (person_a, person_b) order by review_rank
+        """, [person_id, person_id]).fetchall()
+    except duckdb.CatalogException:                # built before the view existed
+        candidates = []
     for other, score, evidence in candidates:
         out.print(f"  may also be person {other} (score {score:g}: {escape(evidence)}); "
-                  f"kith merge {person_id} {other} if so")
+                  f"kith merge {person_id} {other} if so, or decide with kith review")
     if not is_owner:
         _print_timeline(con, person_id)
 
@@ -976,6 +1112,7 @@ def _network_query(con, command: str, query: str, params: list | None = None) ->
 def status_command(db: Optional[Path] = DbOption) -> None:
     """Show your network at a glance: each list and how much of it is real contact, the tiers,
     and who changed tier at the last build."""
+    from kith.flows.review import count_waiting
     from kith.transforms.relationships import TIERS, read_settings
 
     con = _read_only(db, "status")
@@ -996,6 +1133,7 @@ def status_command(db: Optional[Path] = DbOption) -> None:
             group by all
             order by n desc, t.tier
         """).fetchall()
+        n_waiting = count_waiting(con)
     finally:
         con.close()
 
@@ -1018,6 +1156,10 @@ def status_command(db: Optional[Path] = DbOption) -> None:
     for tier, meaning in TIERS.items():
         table.add_row(tier, f"{everyone['n_' + tier]:,}", escape(meaning.format(**settings)))
     out.print(table)
+
+    if n_waiting:
+        out.print(f"[bold]{n_waiting:,} {'pair' if n_waiting == 1 else 'pairs'} of people may "
+                  "be one person[/] and wait for your review: kith review", highlight=False)
 
     if changes:
         from datetime import timezone

@@ -146,7 +146,8 @@ def read_network(con: duckdb.DuckDBPyConnection, limit: int = TABLE_LIMIT) -> Ne
         tier_moves=sorted(({"previous_tier": r["previous_tier"], "tier": r["tier"],
                             "n": r["n_move"]} for r in changed if r["move_rank"] == 1),
                           key=lambda m: (-m["n"], m["tier"], m["previous_tier"])),
-        n_merge_candidates=con.execute("select count(*) from merge_candidates").fetchone()[0],
+        n_merge_candidates=con.execute("select count(*) from candidates_to_review"
+                                       ).fetchone()[0],
     )
 
 
@@ -213,7 +214,7 @@ class Person:
     person: dict                # the `network` row (`people` for the owner)
     records: list[dict]         # int_identity_records of the person
     links: list[dict]           # person_links
-    candidates: list[dict]      # merge_candidates naming the person
+    candidates: list[dict]      # candidates_to_review naming the person
     months: list[dict]          # {month, channel, n} over the whole relationship
     latest: list[dict]          # the latest interactions
 
@@ -238,7 +239,7 @@ def read_person(con: duckdb.DuckDBPyConnection, person_id: int, limit: int = 50)
         candidates=rows(con, """
             select case when person_a = ? then person_b else person_a end as other, score,
                    evidence
-            from merge_candidates where ? in (person_a, person_b) order by score desc
+            from candidates_to_review where ? in (person_a, person_b) order by review_rank
         """, [person_id, person_id]),
         months=rows(con, """
             select date_trunc('month', interaction_at at time zone 'UTC')::date as month,

@@ -214,7 +214,7 @@ def test_follow_ups_are_the_card_tag_rows_and_who_was_not_followed_up(open_page,
 
 def test_merge_candidates_waiting_are_counted(open_page, report, world_db):
     page = open_page(report).page
-    n = query(world_db, "select count(*) as n from merge_candidates")[0]["n"]
+    n = query(world_db, "select count(*) as n from candidates_to_review")[0]["n"]
     text = page.locator("#merge-candidates").inner_text()
     assert text.startswith(f"{n:,} pair") if n else text.startswith("No merge candidates")
 

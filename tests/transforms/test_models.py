@@ -14,6 +14,7 @@ MODEL_KEYS = {
     "stg_contacts__phones": ["card_id", "phone_position"],
     "contacts": ["card_id"],
     "cards_to_review": ["card_id"],
+    "candidates_to_review": ["person_a", "person_b"],
     "stg_mail__participants": ["message_key", "role", "email"],
     "stg_mail__messages": ["message_key"],
     "stg_mail__addresses": ["email"],

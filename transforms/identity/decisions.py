@@ -1,4 +1,4 @@
-"""Finding people and storing the user's corrections (`kith merge`, `kith split`).
+"""Finding people and storing the user's corrections (`kith merge`, `kith split`, `kith review`).
 
 A decision is stored as pairs of records in identity_rules, not as person ids, so it survives
 every rebuild and renumbering; the caller rebuilds afterwards to apply it.
@@ -71,6 +71,9 @@ def records_of(con: duckdb.DuckDBPyConnection, person_id: int) -> list[str]:
 
 
 def _next_rule_id(con: duckdb.DuckDBPyConnection) -> int:
+    """Taken before a decision deletes the rules it replaces, so that the resolver's
+    fingerprint (count and highest id of the rules) changes with every decision: a split that
+    replaced the latest merge once got the merge's id back, and was never applied."""
     return con.execute("select coalesce(max(rule_id), 0) + 1 from identity_rules").fetchone()[0]
 
 
@@ -78,7 +81,15 @@ def store_merge(con: duckdb.DuckDBPyConnection, person_a: int, person_b: int) ->
     """Record that two people are one. Earlier split decisions between them are dropped."""
     if person_a == person_b:
         raise ValueError(f"{person_a} and {person_b} are the same person")
-    keys_a, keys_b = records_of(con, person_a), records_of(con, person_b)
+    merge_records(con, records_of(con, person_a), records_of(con, person_b))
+
+
+def merge_records(con: duckdb.DuckDBPyConnection, keys_a: list[str], keys_b: list[str]) -> None:
+    """Record that the records `keys_a` (one person's) and `keys_b` (another's) are one person:
+    one merge pair, a record of each. Earlier split decisions between them are dropped."""
+    if not keys_a or not keys_b or set(keys_a) & set(keys_b):
+        raise ValueError("a merge needs the records of two different people")
+    rule_id = _next_rule_id(con)
     con.execute("""
         delete from identity_rules
         where decision = 'split'
@@ -86,7 +97,7 @@ def store_merge(con: duckdb.DuckDBPyConnection, person_a: int, person_b: int) ->
             or (record_a in (select unnest(?)) and record_b in (select unnest(?))))
     """, [keys_a, keys_b, keys_b, keys_a])
     con.execute("insert into identity_rules values (?, 'merge', ?, ?, now())",
-                [_next_rule_id(con), keys_a[0], keys_b[0]])
+                [rule_id, keys_a[0], keys_b[0]])
 
 
 def store_split(con: duckdb.DuckDBPyConnection, person_id: int, record_key: str) -> None:
@@ -98,12 +109,23 @@ def store_split(con: duckdb.DuckDBPyConnection, person_id: int, record_key: str)
     others = [k for k in keys if k != record_key]
     if not others:
         raise ValueError(f"person {person_id} has only this one record")
+    keep_apart(con, [record_key], others)
+
+
+def keep_apart(con: duckdb.DuckDBPyConnection, keys_a: list[str], keys_b: list[str]) -> None:
+    """Record that no record of `keys_a` is the same person as any record of `keys_b`: a split
+    pair for each. Earlier merge decisions between them are dropped."""
+    if not keys_a or not keys_b or set(keys_a) & set(keys_b):
+        raise ValueError("keeping apart needs two different sets of records")
+    first = _next_rule_id(con)
     con.execute("""
         delete from identity_rules
         where decision = 'merge'
-          and ((record_a = ? and record_b in (select unnest(?)))
-            or (record_b = ? and record_a in (select unnest(?))))
-    """, [record_key, others, record_key, others])
-    first = _next_rule_id(con)
-    con.executemany("insert into identity_rules values (?, 'split', ?, ?, now())",
-                    [(first + i, record_key, other) for i, other in enumerate(others)])
+          and ((record_a in (select unnest(?)) and record_b in (select unnest(?)))
+            or (record_a in (select unnest(?)) and record_b in (select unnest(?))))
+    """, [keys_a, keys_b, keys_b, keys_a])
+    con.execute("""
+        insert into identity_rules
+        select ? + row_number() over (order by a.key, b.key) - 1, 'split', a.key, b.key, now()
+        from (select distinct unnest(?) as key) as a, (select distinct unnest(?) as key) as b
+    """, [first, keys_a, keys_b])
