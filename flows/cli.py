@@ -70,9 +70,9 @@ def explain_error(exc: BaseException) -> str:
 
     import duckdb
 
-    from kith.warehouse.connection import NotAWarehouse, WarehouseBusy
+    from kith.warehouse.connection import NotAWarehouse, WarehouseBusy, WarehouseOutOfMemory
 
-    if isinstance(exc, (WarehouseBusy, NotAWarehouse)):
+    if isinstance(exc, (WarehouseBusy, NotAWarehouse, WarehouseOutOfMemory)):
         return str(exc)
     text = " ".join(str(exc).split())
     if isinstance(exc, OSError):

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import duckdb
 
+from kith.warehouse.connection import WarehouseOutOfMemory, build_memory_limit
+
 MODELS_DIR = Path(__file__).resolve().parent
 LAYERS = ("staging", "intermediate", "marts")
 
@@ -55,12 +57,20 @@ def build(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None, *,
     organisations (transforms.organisations) and record tier changes
     (transforms.relationships), in one transaction; return the views' names in build order.
     Resolving people is skipped when its inputs have not changed since the last build, unless
-    `force`."""
+    `force`. DuckDB's memory is capped at $KITH_BUILD_MEMORY_LIMIT (spilling to disk beyond
+    it); running out even so raises WarehouseOutOfMemory, whose message names the setting."""
+    with build_memory_limit(con):
+        try:
+            return _build(con, models if models is not None else discover(), force)
+        except duckdb.OutOfMemoryException as exc:
+            raise WarehouseOutOfMemory(str(exc), building=True) from exc
+
+
+def _build(con: duckdb.DuckDBPyConnection, models: list[Model], force: bool) -> list[str]:
     from kith.transforms.identity.store import resolve_people
     from kith.transforms.organisations import resolve_organisations
     from kith.transforms.relationships import snapshot_tiers
 
-    models = models if models is not None else discover()
     con.execute("begin transaction")
     try:
         tables = {row[0] for row in con.execute(
@@ -72,21 +82,29 @@ def build(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None, *,
                 con.execute(f"create or replace view {model.name} as\n{model.sql}")
                 if model.grain:
                     con.execute(f"comment on view {model.name} is {_quote(model.grain)}")
+        # Staging tables read only what was loaded; identity resolution reads them, and the
+        # rest read the people it resolves.
+        staging = [m for m in models if m.layer == "staging"]
+        _make_tables(con, staging, tables)
         resolve_people(con, force=force)
         resolve_organisations(con)
-        for model in models:
-            if model.is_table:
-                if model.name not in tables:
-                    con.execute(f"drop view {model.name}")
-                con.execute(f"create or replace table {model.name} as\n{model.sql}")
-                if model.grain:
-                    con.execute(f"comment on table {model.name} is {_quote(model.grain)}")
+        _make_tables(con, [m for m in models if m not in staging], tables)
         snapshot_tiers(con)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
     return [model.name for model in models]
+
+
+def _make_tables(con: duckdb.DuckDBPyConnection, models: list[Model], tables: set[str]) -> None:
+    for model in models:
+        if model.is_table:
+            if model.name not in tables:
+                con.execute(f"drop view {model.name}")
+            con.execute(f"create or replace table {model.name} as\n{model.sql}")
+            if model.grain:
+                con.execute(f"comment on table {model.name} is {_quote(model.grain)}")
 
 
 def _quote(text: str) -> str:
