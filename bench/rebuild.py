@@ -17,10 +17,12 @@ Generating it is not measured.
 
 Each measurement runs in a fresh process on a copy of the cached warehouse, so its peak RSS
 (VmHWM) is its own; seconds include opening the warehouse (`warehouse.connection.connect`),
-not interpreter start-up. The whole series runs twice: with a 256MB limit ($KITH_MEMORY_LIMIT,
-kith's limit for loads, set with `set memory_limit` after `connect`) and with the limit
-`connect` leaves, DuckDB's own default (80% of RAM; where `connect` itself sets a limit, DuckDB's
-default is set explicitly instead). A step that runs out of memory is reported as OOM.
+not interpreter start-up. The whole series runs once per --limit (default: twice): with kith's
+own settings (`kith`: the build capped at $KITH_BUILD_MEMORY_LIMIT, 1GB, queries at what
+`connect` leaves) and with DuckDB's own default (80% of RAM), set with `set memory_limit` after
+`connect` and as KITH_BUILD_MEMORY_LIMIT for the build. A step that runs out of memory is
+reported as OOM. To set today's code beside an older commit's in one run, run the older
+commit's bench/rebuild.py on the same --db.
 
   raw floor      what reading the data at all costs (the baseline): a count and a distinct
                  count over raw_messages; every address of every message unnested and
@@ -686,8 +688,10 @@ def peak_rss_mb() -> float:
 
 def run_one(kind: str, db: str, limit: str) -> None:
     """Child entry point: one step in a fresh process, with DuckDB's memory_limit set to `limit`
-    ('' leaves what `connect` set); prints one JSON line."""
+    ('' leaves kith's own settings); prints one JSON line."""
     sys.path.insert(0, str(ROOT))
+    if limit:
+        os.environ["KITH_BUILD_MEMORY_LIMIT"] = limit.replace(" ", "").replace("iB", "B")
     import duckdb
 
     from kith.warehouse.connection import connect
@@ -698,7 +702,8 @@ def run_one(kind: str, db: str, limit: str) -> None:
         con = connect(db, read_only=kind == "probe")
         if limit:
             con.execute(f"set memory_limit = '{limit}'")
-        out["memory_limit"] = con.execute("select current_setting('memory_limit')").fetchone()[0]
+        out["memory_limit"] = (con.execute("select current_setting('memory_limit')").fetchone()[0]
+                               if limit else "kith's own")
         if kind == "probe":
             out["seconds"], out["rows"], out["result"] = 0.0, 0, ""
         elif kind in ("build", "rebuild"):
@@ -800,7 +805,7 @@ def series(cache: Path, workdir: Path, memory_limit: str, timeout: float) -> lis
             print(f"  (views built once under DuckDB's default limit, not timed: "
                   f"{setup.get('error') or 'ok'})")
         got = isolated(kind, db, memory_limit, timeout)
-        got.setdefault("memory_limit", memory_limit or "(connect)")
+        got.setdefault("memory_limit", memory_limit or "kith's own")
         results.append(got)
         _print_row(got)
     return results
@@ -845,6 +850,9 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help="generate the warehouse again")
     parser.add_argument("--keep", action="store_true", help="keep the rebuilt copies")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per step")
+    parser.add_argument("--limit", action="append", help="run the series with this DuckDB "
+                        "memory_limit ('kith': kith's own settings; 'duckdb': DuckDB's default); "
+                        "repeat for more (default: kith, duckdb)")
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -867,13 +875,13 @@ def main() -> None:
     con.close()
     print(f"warehouse: {counts[0]:,} messages, {counts[1]:,} occurrences, {counts[2]:,} cards, "
           f"{counts[3]} owner addresses; {os.cpu_count()} cores, duckdb {duckdb.__version__}")
-    # what `connect` leaves: DuckDB's default, unless connection.py sets a limit of its own
     default = duckdb_default_limit()
     probe = isolated("probe", cache, "", args.timeout)
-    limits = [os.environ.get("KITH_MEMORY_LIMIT", "256MB"),
-              "" if probe.get("memory_limit") == default else default]
+    limits = [{"kith": "", "duckdb": default}.get(limit, limit)
+              for limit in args.limit or ("kith", "duckdb")]
     print(f"memory_limit after warehouse.connection.connect: {probe.get('memory_limit')} "
-          f"(DuckDB's default: {default})")
+          f"(DuckDB's default: {default}); KITH_BUILD_MEMORY_LIMIT: "
+          f"{os.environ.get('KITH_BUILD_MEMORY_LIMIT', '(default)')}")
     workdir = Path(tempfile.mkdtemp(prefix="kith-bench-rebuild-", dir=OUT))
     print(f"\n{'step':<40} {'seconds':>8} {'peak MB':>8} {'memory limit':>12} {'rows':>6}  "
           f"result")
@@ -882,7 +890,6 @@ def main() -> None:
         for limit in limits:
             results = series(cache, workdir, limit, args.timeout)
             shown = next((r["memory_limit"] for r in results if "error" not in r), limit)
-            shown += "" if limit else " (as connect leaves it)"
             verdicts.append((shown, *_sum_target(results),
                              max((r.get("rss_mb", 0) for r in results), default=0)))
     finally:

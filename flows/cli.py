@@ -240,8 +240,10 @@ def _import_with_progress(files, db_path, tag, region, subjects):
         started = time.monotonic()
 
         def on_progress(path: Path, n: int, phase: str) -> None:
-            if phase == "rebuilding":
-                progress.update(bar, completed=len(files), description="rebuilding views")
+            if phase.startswith("rebuilding"):
+                step = phase.partition(": ")[2]
+                progress.update(bar, completed=len(files),
+                                description=f"rebuilding {step or 'views'}")
                 return
             seen[path] = n
             records = sum(seen.values())
