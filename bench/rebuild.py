@@ -35,6 +35,9 @@ commit's bench/rebuild.py on the same --db.
                  group by 1; select * from network_summary (when no build fits under a limit,
                  the models are built once with DuckDB's default, untimed, so that the queries
                  can still be measured under it)
+  100 cards      `kith import` of a vCard file of 100 business cards (half of them people in the
+                 mail, half new) into the built warehouse, command to summary (issue 12's
+                 target: under 5 s), in a subprocess; run last, as it changes the warehouse
   new models     acquaintances, organisations, introductions (issue 15): each computed again
                  on the built warehouse, as the build does (what each adds to a build); then
                  `kith intro` (find_target + find_paths) for the organisation with the most
@@ -657,7 +660,9 @@ LABELS = {
     "organisations": "model organisations (table)",
     "introductions": "model introductions (table)",
     "intro": "kith intro <largest organisation>",
+    "cards": "kith import 100 cards (CLI)",
 }
+CARDS_TARGET_S = 5.0
 
 
 def _timed(parts: dict, name: str, module, attr: str) -> None:
@@ -739,6 +744,25 @@ def run_one(kind: str, db: str, limit: str) -> None:
             rows = find_paths(con, find_target(con, name))
             out["seconds"] = time.perf_counter() - started
             out["rows"], out["result"] = len(rows), f"{name}: {len(rows)} paths"
+        elif kind == "cards":
+            cards = Path(db).with_suffix(".vcf")
+            cards.write_text(hundred_cards(con), encoding="utf-8")
+            con.close()
+            started = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-m", "kith.flows.cli", "import", str(cards),
+                                   "--db", db, "--tag", "bench"], capture_output=True,
+                                  text=True, cwd=ROOT,
+                                  env={**os.environ, "PYTHONPATH": str(ROOT)})
+            out["seconds"] = time.perf_counter() - started
+            if proc.returncode != 0:
+                raise RuntimeError((proc.stderr or proc.stdout).strip()[-200:])
+            con = connect(db, read_only=True)
+            n = con.execute("select count(*) from raw_contacts").fetchone()[0]
+            command_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            out["rows"], out["result"] = 100, (f"{n:,} cards stored; the command's peak "
+                                               f"{command_mb:,.0f} MB; target < "
+                                               f"{CARDS_TARGET_S:.0f} s: "
+                                               f"{'met' if out['seconds'] < CARDS_TARGET_S else 'NOT met'}")
         elif kind in FLOORS:
             rows = con.execute(FLOORS[kind]).fetchall()
             out["seconds"] = time.perf_counter() - started
@@ -771,6 +795,24 @@ def run_one(kind: str, db: str, limit: str) -> None:
     print(json.dumps(out))
 
 
+def hundred_cards(con) -> str:
+    """A vCard file of 100 business cards: 50 people the mail knows, 50 new people."""
+    known = con.execute("""
+        select display_name, primary_email from people
+        where not is_owner and primary_email is not null and display_name not like '%@%'
+        order by person_id limit 50""").fetchall()
+    rng = random.Random(100)
+    new = [(f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}", None) for _ in range(100 - len(known))]
+    cards = []
+    for i, (name, email) in enumerate(known + new):
+        email = email or f"card{i}@newco{i}.example"
+        given, _, family = name.partition(" ")
+        cards.append("\n".join(["BEGIN:VCARD", "VERSION:3.0", f"FN:{name}",
+                                f"N:{family};{given};;;", f"ORG:Newco {i}",
+                                f"EMAIL;TYPE=INTERNET:{email}", "END:VCARD"]))
+    return "\n".join(cards) + "\n"
+
+
 def isolated(kind: str, db: Path, memory_limit: str, timeout: float) -> dict:
     try:
         proc = subprocess.run([sys.executable, __file__, "--one", kind, str(db), memory_limit],
@@ -797,7 +839,7 @@ def series(cache: Path, workdir: Path, memory_limit: str, timeout: float) -> lis
     shutil.copyfile(cache, db)
     results = []
     for kind in ("floor_count", "floor_unnest", "floor_copy", "build", "rebuild", *QUERIES,
-                 *MARTS, "intro"):
+                 *MARTS, "intro", "cards"):
         if kind == QUERIES_FIRST and all("error" in r for r in results[-2:]):
             # no build fitted: build once with DuckDB's default (not timed), so that the
             # queries can still be measured under this limit
