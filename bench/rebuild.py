@@ -17,10 +17,12 @@ Generating it is not measured.
 
 Each measurement runs in a fresh process on a copy of the cached warehouse, so its peak RSS
 (VmHWM) is its own; seconds include opening the warehouse (`warehouse.connection.connect`),
-not interpreter start-up. The whole series runs twice: with a 256MB limit ($KITH_MEMORY_LIMIT,
-kith's limit for loads, set with `set memory_limit` after `connect`) and with the limit
-`connect` leaves, DuckDB's own default (80% of RAM; where `connect` itself sets a limit, DuckDB's
-default is set explicitly instead). A step that runs out of memory is reported as OOM.
+not interpreter start-up. The whole series runs once per --limit (default: twice): with kith's
+own settings (`kith`: the build capped at $KITH_BUILD_MEMORY_LIMIT, 1GB, queries at what
+`connect` leaves) and with DuckDB's own default (80% of RAM), set with `set memory_limit` after
+`connect` and as KITH_BUILD_MEMORY_LIMIT for the build. A step that runs out of memory is
+reported as OOM. To set today's code beside an older commit's in one run, run the older
+commit's bench/rebuild.py on the same --db.
 
   raw floor      what reading the data at all costs (the baseline): a count and a distinct
                  count over raw_messages; every address of every message unnested and
@@ -33,6 +35,9 @@ default is set explicitly instead). A step that runs out of memory is reported a
                  group by 1; select * from network_summary (when no build fits under a limit,
                  the models are built once with DuckDB's default, untimed, so that the queries
                  can still be measured under it)
+  100 cards      `kith import` of a vCard file of 100 business cards (half of them people in the
+                 mail, half new) into the built warehouse, command to summary (issue 12's
+                 target: under 5 s), in a subprocess; run last, as it changes the warehouse
   new models     acquaintances, organisations, introductions (issue 15): each computed again
                  on the built warehouse, as the build does (what each adds to a build); then
                  `kith intro` (find_target + find_paths) for the organisation with the most
@@ -656,7 +661,9 @@ LABELS = {
     "organisations": "model organisations (table)",
     "introductions": "model introductions (table)",
     "intro": "kith intro <largest organisation>",
+    "cards": "kith import 100 cards (CLI)",
 }
+CARDS_TARGET_S = 5.0
 
 
 def _timed(parts: dict, name: str, module, attr: str) -> None:
@@ -675,8 +682,10 @@ def _timed(parts: dict, name: str, module, attr: str) -> None:
 
 def run_one(kind: str, db: str, limit: str) -> None:
     """Child entry point: one step in a fresh process, with DuckDB's memory_limit set to `limit`
-    ('' leaves what `connect` set); prints one JSON line."""
+    ('' leaves kith's own settings); prints one JSON line."""
     sys.path.insert(0, str(ROOT))
+    if limit:
+        os.environ["KITH_BUILD_MEMORY_LIMIT"] = limit.replace(" ", "").replace("iB", "B")
     import duckdb
 
     from kith.warehouse.connection import connect
@@ -687,7 +696,8 @@ def run_one(kind: str, db: str, limit: str) -> None:
         con = connect(db, read_only=kind == "probe")
         if limit:
             con.execute(f"set memory_limit = '{limit}'")
-        out["memory_limit"] = con.execute("select current_setting('memory_limit')").fetchone()[0]
+        out["memory_limit"] = (con.execute("select current_setting('memory_limit')").fetchone()[0]
+                               if limit else "kith's own")
         if kind == "probe":
             out["seconds"], out["rows"], out["result"] = 0.0, 0, ""
         elif kind in ("build", "rebuild"):
@@ -723,6 +733,25 @@ def run_one(kind: str, db: str, limit: str) -> None:
             rows = find_paths(con, find_target(con, name))
             out["seconds"] = time.perf_counter() - started
             out["rows"], out["result"] = len(rows), f"{name}: {len(rows)} paths"
+        elif kind == "cards":
+            cards = Path(db).with_suffix(".vcf")
+            cards.write_text(hundred_cards(con), encoding="utf-8")
+            con.close()
+            started = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-m", "kith.flows.cli", "import", str(cards),
+                                   "--db", db, "--tag", "bench"], capture_output=True,
+                                  text=True, cwd=ROOT,
+                                  env={**os.environ, "PYTHONPATH": str(ROOT)})
+            out["seconds"] = time.perf_counter() - started
+            if proc.returncode != 0:
+                raise RuntimeError((proc.stderr or proc.stdout).strip()[-200:])
+            con = connect(db, read_only=True)
+            n = con.execute("select count(*) from raw_contacts").fetchone()[0]
+            command_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            out["rows"], out["result"] = 100, (f"{n:,} cards stored; the command's peak "
+                                               f"{command_mb:,.0f} MB; target < "
+                                               f"{CARDS_TARGET_S:.0f} s: "
+                                               f"{'met' if out['seconds'] < CARDS_TARGET_S else 'NOT met'}")
         elif kind in FLOORS:
             rows = con.execute(FLOORS[kind]).fetchall()
             out["seconds"] = time.perf_counter() - started
@@ -755,6 +784,24 @@ def run_one(kind: str, db: str, limit: str) -> None:
     print(json.dumps(out))
 
 
+def hundred_cards(con) -> str:
+    """A vCard file of 100 business cards: 50 people the mail knows, 50 new people."""
+    known = con.execute("""
+        select display_name, primary_email from people
+        where not is_owner and primary_email is not null and display_name not like '%@%'
+        order by person_id limit 50""").fetchall()
+    rng = random.Random(100)
+    new = [(f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}", None) for _ in range(100 - len(known))]
+    cards = []
+    for i, (name, email) in enumerate(known + new):
+        email = email or f"card{i}@newco{i}.example"
+        given, _, family = name.partition(" ")
+        cards.append("\n".join(["BEGIN:VCARD", "VERSION:3.0", f"FN:{name}",
+                                f"N:{family};{given};;;", f"ORG:Newco {i}",
+                                f"EMAIL;TYPE=INTERNET:{email}", "END:VCARD"]))
+    return "\n".join(cards) + "\n"
+
+
 def isolated(kind: str, db: Path, memory_limit: str, timeout: float) -> dict:
     try:
         proc = subprocess.run([sys.executable, __file__, "--one", kind, str(db), memory_limit],
@@ -781,7 +828,7 @@ def series(cache: Path, workdir: Path, memory_limit: str, timeout: float) -> lis
     shutil.copyfile(cache, db)
     results = []
     for kind in ("floor_count", "floor_unnest", "floor_copy", "build", "rebuild", *QUERIES,
-                 *MARTS, "intro"):
+                 *MARTS, "intro", "cards"):
         if kind == QUERIES_FIRST and all("error" in r for r in results[-2:]):
             # no build fitted: build once with DuckDB's default (not timed), so that the
             # queries can still be measured under this limit
@@ -789,7 +836,7 @@ def series(cache: Path, workdir: Path, memory_limit: str, timeout: float) -> lis
             print(f"  (views built once under DuckDB's default limit, not timed: "
                   f"{setup.get('error') or 'ok'})")
         got = isolated(kind, db, memory_limit, timeout)
-        got.setdefault("memory_limit", memory_limit or "(connect)")
+        got.setdefault("memory_limit", memory_limit or "kith's own")
         results.append(got)
         _print_row(got)
     return results
@@ -834,6 +881,9 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help="generate the warehouse again")
     parser.add_argument("--keep", action="store_true", help="keep the rebuilt copies")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per step")
+    parser.add_argument("--limit", action="append", help="run the series with this DuckDB "
+                        "memory_limit ('kith': kith's own settings; 'duckdb': DuckDB's default); "
+                        "repeat for more (default: kith, duckdb)")
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -856,13 +906,13 @@ def main() -> None:
     con.close()
     print(f"warehouse: {counts[0]:,} messages, {counts[1]:,} occurrences, {counts[2]:,} cards, "
           f"{counts[3]} owner addresses; {os.cpu_count()} cores, duckdb {duckdb.__version__}")
-    # what `connect` leaves: DuckDB's default, unless connection.py sets a limit of its own
     default = duckdb_default_limit()
     probe = isolated("probe", cache, "", args.timeout)
-    limits = [os.environ.get("KITH_MEMORY_LIMIT", "256MB"),
-              "" if probe.get("memory_limit") == default else default]
+    limits = [{"kith": "", "duckdb": default}.get(limit, limit)
+              for limit in args.limit or ("kith", "duckdb")]
     print(f"memory_limit after warehouse.connection.connect: {probe.get('memory_limit')} "
-          f"(DuckDB's default: {default})")
+          f"(DuckDB's default: {default}); KITH_BUILD_MEMORY_LIMIT: "
+          f"{os.environ.get('KITH_BUILD_MEMORY_LIMIT', '(default)')}")
     workdir = Path(tempfile.mkdtemp(prefix="kith-bench-rebuild-", dir=OUT))
     print(f"\n{'step':<40} {'seconds':>8} {'peak MB':>8} {'memory limit':>12} {'rows':>6}  "
           f"result")
@@ -871,7 +921,6 @@ def main() -> None:
         for limit in limits:
             results = series(cache, workdir, limit, args.timeout)
             shown = next((r["memory_limit"] for r in results if "error" not in r), limit)
-            shown += "" if limit else " (as connect leaves it)"
             verdicts.append((shown, *_sum_target(results),
                              max((r.get("rss_mb", 0) for r in results), default=0)))
     finally:

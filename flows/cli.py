@@ -70,9 +70,9 @@ def explain_error(exc: BaseException) -> str:
 
     import duckdb
 
-    from kith.warehouse.connection import NotAWarehouse, WarehouseBusy
+    from kith.warehouse.connection import NotAWarehouse, WarehouseBusy, WarehouseOutOfMemory
 
-    if isinstance(exc, (WarehouseBusy, NotAWarehouse)):
+    if isinstance(exc, (WarehouseBusy, NotAWarehouse, WarehouseOutOfMemory)):
         return str(exc)
     text = " ".join(str(exc).split())
     if isinstance(exc, OSError):
@@ -240,8 +240,10 @@ def _import_with_progress(files, db_path, tag, region, subjects):
         started = time.monotonic()
 
         def on_progress(path: Path, n: int, phase: str) -> None:
-            if phase == "rebuilding":
-                progress.update(bar, completed=len(files), description="rebuilding views")
+            if phase.startswith("rebuilding"):
+                step = phase.partition(": ")[2]
+                progress.update(bar, completed=len(files),
+                                description=f"rebuilding {step or 'views'}")
                 return
             seen[path] = n
             records = sum(seen.values())

@@ -20,12 +20,19 @@ from kith.warehouse.connection import connect
 
 @task(name="import-file", cache_policy=NO_CACHE)
 def import_file_task(db: str, path: str, tag: str | None, options: ReadOptions) -> FileOutcome:
+    started = time.monotonic()
     con = connect(db)
     try:
-        return import_file(con, Path(path), tag=tag, options=options,
-                           progress=_logged_progress())
+        outcome = import_file(con, Path(path), tag=tag, options=options,
+                              progress=_logged_progress())
     finally:
         con.close()
+    if outcome.result is not None:
+        seconds = time.monotonic() - started
+        get_run_logger().info("%s: %s records read, %s new in %.0f s (%.0f/s)", Path(path).name,
+                              f"{outcome.result.n_read:,}", f"{outcome.result.n_new:,}", seconds,
+                              outcome.result.n_read / max(seconds, 1e-3))
+    return outcome
 
 
 LOG_EVERY = 50_000      # records between two progress lines in the flow run's log
@@ -48,12 +55,19 @@ def _logged_progress():
 
 @task(name="build-views", cache_policy=NO_CACHE)
 def build_views_task(db: str) -> list[str]:
-    get_run_logger().info("rebuilding views")
+    logger = get_run_logger()
+    logger.info("rebuilding views")
+    started = time.monotonic()
+
+    def log_step(step: str) -> None:
+        logger.info("rebuilding: %s (%.0f s in)", step, time.monotonic() - started)
     con = connect(db)
     try:
-        return build(con)
+        views = build(con, on_step=log_step)
     finally:
         con.close()
+    logger.info("rebuilt the views in %.0f s", time.monotonic() - started)
+    return views
 
 
 @flow(name="kith-import")

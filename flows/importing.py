@@ -21,8 +21,9 @@ from kith.warehouse.connection import WarehouseOutOfMemory, WarehouseWriteFailed
 from kith.warehouse.loader import LoadResult, load_records, record_refused
 from kith.warehouse.state import get_cursor
 
-# (file, records read so far, phase): "reading" while a file is read and loaded, "rebuilding"
-# once, for the views after the last file.
+# (file, records read so far, phase): "reading" while a file is read and loaded (a big mbox is
+# parsed in a child process while this one loads), then "rebuilding" once for the views after
+# the last file, and "rebuilding: <step>" as each costly step of the rebuild begins.
 ProgressFn = Callable[[Path, int, str], None]
 PROGRESS_EVERY = 500
 
@@ -244,7 +245,9 @@ def run_import(paths: Iterable[str | os.PathLike], *, db: str | os.PathLike | No
             summary.files.append(outcome)
         if progress and files:
             progress(files[-1], 0, "rebuilding")
-        build(con)
+            build(con, on_step=lambda step: progress(files[-1], 0, f"rebuilding: {step}"))
+        else:
+            build(con)
     finally:
         ahead.close()
         con.close()

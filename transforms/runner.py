@@ -6,8 +6,11 @@ import re
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
 from pathlib import Path
+from typing import Callable
 
 import duckdb
+
+from kith.warehouse.connection import WarehouseOutOfMemory, build_memory_limit
 
 MODELS_DIR = Path(__file__).resolve().parent
 LAYERS = ("staging", "intermediate", "marts")
@@ -50,17 +53,29 @@ def _strip_comments(sql: str) -> str:
 
 
 def build(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None, *,
-          force: bool = False) -> list[str]:
+          force: bool = False, on_step: Callable[[str], None] | None = None) -> list[str]:
     """(Re)create every model as a view, resolve identities (transforms.identity) and
     organisations (transforms.organisations) and record tier changes
     (transforms.relationships), in one transaction; return the views' names in build order.
     Resolving people is skipped when its inputs have not changed since the last build, unless
-    `force`."""
+    `force`. DuckDB's memory is capped at $KITH_BUILD_MEMORY_LIMIT (spilling to disk beyond
+    it); running out even so raises WarehouseOutOfMemory, whose message names the setting.
+    `on_step(name)` is called as each costly step begins (a table model, "people",
+    "organisations", "tier changes"), for progress."""
+    try:
+        with build_memory_limit(con):
+            return _build(con, models if models is not None else discover(), force,
+                          on_step or (lambda name: None))
+    except duckdb.OutOfMemoryException as exc:
+        raise WarehouseOutOfMemory(str(exc), building=True) from exc
+
+
+def _build(con: duckdb.DuckDBPyConnection, models: list[Model], force: bool,
+           on_step: Callable[[str], None]) -> list[str]:
     from kith.transforms.identity.store import resolve_people
     from kith.transforms.organisations import resolve_organisations
     from kith.transforms.relationships import snapshot_tiers
 
-    models = models if models is not None else discover()
     con.execute("begin transaction")
     try:
         tables = {row[0] for row in con.execute(
@@ -72,21 +87,34 @@ def build(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None, *,
                 con.execute(f"create or replace view {model.name} as\n{model.sql}")
                 if model.grain:
                     con.execute(f"comment on view {model.name} is {_quote(model.grain)}")
+        # Staging tables read only what was loaded; identity resolution reads them, and the
+        # rest read the people it resolves.
+        staging = [m for m in models if m.layer == "staging"]
+        _make_tables(con, staging, tables, on_step)
+        on_step("people")
         resolve_people(con, force=force)
+        on_step("organisations")
         resolve_organisations(con)
-        for model in models:
-            if model.is_table:
-                if model.name not in tables:
-                    con.execute(f"drop view {model.name}")
-                con.execute(f"create or replace table {model.name} as\n{model.sql}")
-                if model.grain:
-                    con.execute(f"comment on table {model.name} is {_quote(model.grain)}")
+        _make_tables(con, [m for m in models if m not in staging], tables, on_step)
+        on_step("tier changes")
         snapshot_tiers(con)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
     return [model.name for model in models]
+
+
+def _make_tables(con: duckdb.DuckDBPyConnection, models: list[Model], tables: set[str],
+                 on_step: Callable[[str], None]) -> None:
+    for model in models:
+        if model.is_table:
+            on_step(model.name)
+            if model.name not in tables:
+                con.execute(f"drop view {model.name}")
+            con.execute(f"create or replace table {model.name} as\n{model.sql}")
+            if model.grain:
+                con.execute(f"comment on table {model.name} is {_quote(model.grain)}")
 
 
 def _quote(text: str) -> str:

@@ -12,21 +12,29 @@ import duckdb
 
 DEFAULT_DB = "kith.duckdb"
 LOCK_TIMEOUT_S = float(os.environ.get("KITH_LOCK_TIMEOUT", "30"))
-# During a load, DuckDB's buffer pool would otherwise grow towards 80% of RAM; with a limit it
-# spills to a temporary folder beside the warehouse and an import's memory stays bounded.
-# Queries and transforms keep DuckDB's own default (80% of RAM): the relationship views need
-# more than a load does.
+# DuckDB's buffer pool would otherwise grow towards 80% of RAM; with a limit it spills to a
+# temporary folder beside the warehouse (<warehouse>.tmp), and an import's memory stays bounded
+# whatever the size of the mailbox. A load needs little; rebuilding the views after it (joins
+# and aggregates over every message) needs more to run without spilling most of its work.
+# Both defaults leave room on a laptop with 8 GB. Ad hoc queries keep DuckDB's own default.
 LOAD_MEMORY_LIMIT = os.environ.get("KITH_MEMORY_LIMIT", "256MB")
+BUILD_MEMORY_LIMIT = os.environ.get("KITH_BUILD_MEMORY_LIMIT", "1GB")
 
 
 class WarehouseOutOfMemory(MemoryError):
-    """DuckDB could not finish a load within $KITH_MEMORY_LIMIT even by spilling to disk."""
+    """DuckDB could not finish a load within $KITH_MEMORY_LIMIT, or a rebuild of the views
+    within $KITH_BUILD_MEMORY_LIMIT, even by spilling to disk."""
 
-    def __init__(self, detail: str):
-        super().__init__(
-            f"DuckDB ran out of memory loading this file (KITH_MEMORY_LIMIT={LOAD_MEMORY_LIMIT}); "
-            f"what was committed is kept: set KITH_MEMORY_LIMIT higher (e.g. 1GB) and import "
-            f"again to carry on. ({detail.splitlines()[0][:200]})")
+    def __init__(self, detail: str, *, building: bool = False):
+        if building:
+            text = (f"DuckDB ran out of memory rebuilding the views "
+                    f"(KITH_BUILD_MEMORY_LIMIT={BUILD_MEMORY_LIMIT}); the imported data is kept: "
+                    f"set KITH_BUILD_MEMORY_LIMIT higher (e.g. 4GB) and run `kith rebuild`.")
+        else:
+            text = (f"DuckDB ran out of memory loading this file "
+                    f"(KITH_MEMORY_LIMIT={LOAD_MEMORY_LIMIT}); what was committed is kept: set "
+                    f"KITH_MEMORY_LIMIT higher (e.g. 1GB) and import again to carry on.")
+        super().__init__(f"{text} ({detail.splitlines()[0][:200]})")
 
 
 class WarehouseWriteFailed(OSError):
@@ -105,8 +113,22 @@ def connect(db: str | os.PathLike | None = None, *, read_only: bool = False,
 @contextmanager
 def load_memory_limit(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Cap DuckDB's memory at $KITH_MEMORY_LIMIT (256MB) for the duration of a load."""
+    with memory_limit(con, LOAD_MEMORY_LIMIT, "KITH_MEMORY_LIMIT"):
+        yield
+
+
+@contextmanager
+def build_memory_limit(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Cap DuckDB's memory at $KITH_BUILD_MEMORY_LIMIT (1GB) while the views are rebuilt."""
+    with memory_limit(con, BUILD_MEMORY_LIMIT, "KITH_BUILD_MEMORY_LIMIT"):
+        yield
+
+
+@contextmanager
+def memory_limit(con: duckdb.DuckDBPyConnection, limit: str, setting: str) -> Iterator[None]:
+    """Cap DuckDB's memory at `limit` (the value of the environment variable `setting`)."""
     before = con.execute("select current_setting('memory_limit')").fetchone()[0]
-    con.execute(f"set memory_limit = '{_checked_size(LOAD_MEMORY_LIMIT)}'")
+    con.execute(f"set memory_limit = '{_checked_size(limit, setting)}'")
     try:
         yield
     finally:
@@ -115,8 +137,8 @@ def load_memory_limit(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.execute(f"set memory_limit = '{before}'")
 
 
-def _checked_size(text: str) -> str:
+def _checked_size(text: str, setting: str) -> str:
     value = text.strip()
     if not value[:-2].replace(".", "", 1).isdigit() or value[-2:].upper() not in ("KB", "MB", "GB"):
-        raise ValueError(f"KITH_MEMORY_LIMIT={text!r}: give a size such as 256MB or 2GB")
+        raise ValueError(f"{setting}={text!r}: give a size such as 256MB or 2GB")
     return value

@@ -139,6 +139,20 @@ def test_running_out_of_memory_is_one_sentence_naming_the_setting(tmp_path):
     assert "Traceback" not in output
 
 
+def test_a_rebuild_running_out_of_memory_is_one_sentence_and_keeps_the_import(tmp_path):
+    mbox = tmp_path / "All mail.mbox"
+    write_mbox(mbox, 200)
+    db = tmp_path / "kith.duckdb"
+    proc = run_kith("import", mbox, "--db", db, check=False,
+                    env={"KITH_BUILD_MEMORY_LIMIT": "2MB"})
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 1
+    assert ("DuckDB ran out of memory rebuilding the views (KITH_BUILD_MEMORY_LIMIT=2MB); the "
+            "imported data is kept" in " ".join(output.split()))
+    assert "Traceback" not in output
+    assert loads(db) == [("completed", 200, 200)]
+
+
 def test_progress_reports_messages_read_then_the_rebuild(tmp_path):
     from kith.flows.importing import run_import
     mbox = tmp_path / "All mail.mbox"
@@ -146,5 +160,10 @@ def test_progress_reports_messages_read_then_the_rebuild(tmp_path):
     calls = []
     run_import([mbox], db=tmp_path / "kith.duckdb",
                progress=lambda path, n, phase: calls.append((path.name, n, phase)))
-    assert calls == [("All mail.mbox", 500, "reading"), ("All mail.mbox", 1000, "reading"),
-                     ("All mail.mbox", 1200, "reading"), ("All mail.mbox", 0, "rebuilding")]
+    assert calls[:4] == [("All mail.mbox", 500, "reading"), ("All mail.mbox", 1000, "reading"),
+                         ("All mail.mbox", 1200, "reading"), ("All mail.mbox", 0, "rebuilding")]
+    steps = [phase.removeprefix("rebuilding: ") for _, _, phase in calls[4:]]
+    # the staging tables, then the people resolved from them, then what reads the people
+    assert (steps.index("stg_mail__messages") < steps.index("people")
+            < steps.index("interactions"))
+    assert steps[-1] == "tier changes"

@@ -42,3 +42,16 @@ def test_import_with_a_prefect_server_is_a_recorded_flow_run(prefect_server, db_
     assert con.execute("select count(*) from loads where status = 'completed'").fetchone() == (
         n_files,)
     con.close()
+
+
+def test_the_flow_run_logs_each_file_and_each_step_of_the_rebuild(prefect_server, db_path):
+    before = {r["id"] for r in flow_runs(prefect_server)}
+    proc = kith_import(prefect_server, db_path, CARDS / "mixer-2026-11-20.vcf")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (run,) = [r for r in flow_runs(prefect_server) if r["id"] not in before]
+    logs = requests.post(f"{prefect_server}/logs/filter", json={
+        "logs": {"flow_run_id": {"any_": [run["id"]]}}, "limit": 200}, timeout=10).json()
+    messages = [log["message"] for log in logs]
+    assert any(m.startswith("mixer-2026-11-20.vcf: ") and " records read, " in m for m in messages)
+    assert any(m.startswith("rebuilding: interactions (") for m in messages)
+    assert any(m.startswith("rebuilt the views in ") for m in messages)

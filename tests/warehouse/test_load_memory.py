@@ -1,6 +1,7 @@
-"""A load caps DuckDB's memory; what was set before must be set again after it."""
+"""A load and a build cap DuckDB's memory; what was set before must be set again after it."""
 
-from kith.warehouse.connection import connect, load_memory_limit
+from kith.transforms.runner import build
+from kith.warehouse.connection import build_memory_limit, connect, load_memory_limit
 from kith.warehouse.loader import load_records
 
 
@@ -20,6 +21,20 @@ def test_a_load_caps_memory_and_sets_the_earlier_limit_back(db_path):
             assert limit(con) == "244 MiB"
         assert limit(con) == before
         load_records(con, "file", "file:///nothing.vcf", [])
+        assert limit(con) == before
+    finally:
+        con.close()
+
+
+def test_a_build_caps_memory_and_sets_the_earlier_limit_back(db_path):
+    con = connect(db_path)
+    try:
+        con.execute("set memory_limit = '2GB'")
+        before = limit(con)
+        with build_memory_limit(con):
+            assert limit(con) == "953 MiB"
+        assert limit(con) == before
+        build(con)
         assert limit(con) == before
     finally:
         con.close()

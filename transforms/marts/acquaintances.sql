@@ -6,144 +6,9 @@ with settings as (
     select * from relationship_settings
 ),
 
-owner as (
-    select owner_person_id as person_id
-    from identity_builds
-    order by build_id desc
-    limit 1
-),
-
-messages as materialized (
-    select message_key, thread_id, sent_at, direction, is_automated, from_email, list_id
-    from stg_mail__messages
-),
-
-participants as materialized (
-    select message_key, email, bool_or(role = 'from') as is_from
-    from stg_mail__participants
-    where role in ('from', 'to', 'cc', 'bcc') and not is_owner
-    group by message_key, email
-),
-
--- Mailing lists, by the rule of `interactions`: the address a List-Id names, and any address
--- list mail went to that never sent mail of its own.
-list_addresses as (
-    select lower(regexp_replace(
-        coalesce(nullif(regexp_extract(list_id, '<([^>]+)>', 1), ''), trim(list_id)), '\.', '@'))
-        as email
-    from messages
-    where list_id is not null
-    union
-    (
-        select p.email
-        from participants as p
-        join messages as m using (message_key)
-        where m.list_id is not null and not p.is_from
-        except
-        select from_email
-        from messages
-        where not is_automated and from_email is not null
-    )
-),
-
--- The owner's own mail as `interactions` counts it (no automated mail, no clock skew), and none
--- that went to a mailing list: a list hides how many people it reached.
-mail as (
-    select message_key, thread_id, sent_at
-    from messages
-    where direction in ('sent', 'received')
-        and not is_automated
-        and sent_at >= '1980-01-01'::timestamptz
-        and sent_at <= now() + interval 1 day
-        and message_key not in (
-            select p.message_key from participants as p join list_addresses as l using (email))
-),
-
-mail_people as (
-    select p.message_key, ids.person_id, bool_or(p.is_from) as is_from
-    from participants as p
-    join mail using (message_key)
-    join person_ids as ids on ids.record_key = 'email:' || p.email
-    where ids.person_id is distinct from (select person_id from owner)
-    group by p.message_key, ids.person_id
-),
-
--- a thread is small when everyone on any of its messages, the owner included, is few
-threads as (
-    select m.thread_id, count(distinct mp.person_id) + 1 as n_people
-    from mail as m
-    join mail_people as mp using (message_key)
-    group by m.thread_id
-),
-
-small_mail as (
-    select m.message_key, m.thread_id, m.sent_at, t.n_people
-    from mail as m
-    join threads as t using (thread_id)
-    cross join settings as s
-    where t.n_people between 3 and s.small_group_max_people
-),
-
--- two people together on one message of a small thread
-mail_pairs as (
-    select
-        a.person_id as person_a_id,
-        b.person_id as person_b_id,
-        'email' as channel,
-        'email:' || sm.thread_id as occasion_key,
-        sm.sent_at as together_at,
-        sm.n_people,
-        a.is_from as is_from_a,
-        b.is_from as is_from_b
-    from small_mail as sm
-    join mail_people as a using (message_key)
-    join mail_people as b on b.message_key = sm.message_key and b.person_id > a.person_id
-),
-
--- Meetings that took place with the owner there (as in `interactions`); people who declined,
--- rooms and groups are not in them.
-meeting_people as (
-    select a.occurrence_key, ids.person_id
-    from stg_calendar__attendees as a
-    join person_ids as ids on ids.record_key = 'email:' || a.email
-    anti join list_addresses as l on l.email = a.email
-    where a.is_person
-        and not a.is_owner
-        and coalesce(a.partstat, '') not in ('DECLINED', 'DELEGATED')
-        and ids.person_id is distinct from (select person_id from owner)
-    group by a.occurrence_key, ids.person_id
-),
-
-small_meetings as (
-    select e.occurrence_key, e.start_at, e.n_people
-    from stg_calendar__events as e
-    cross join settings as s
-    where e.has_happened
-        and e.is_owner_invited
-        and e.start_at >= '1980-01-01'::timestamptz
-        and e.n_people between 3 and s.small_group_max_people
-),
-
-meeting_pairs as (
-    select
-        a.person_id as person_a_id,
-        b.person_id as person_b_id,
-        'meeting' as channel,
-        'meeting:' || sm.occurrence_key as occasion_key,
-        sm.start_at as together_at,
-        sm.n_people,
-        false as is_from_a,
-        false as is_from_b
-    from small_meetings as sm
-    join meeting_people as a using (occurrence_key)
-    join meeting_people as b on b.occurrence_key = sm.occurrence_key
-        and b.person_id > a.person_id
-),
-
-together as materialized (
-    select * from mail_pairs
-    union all
-    select * from meeting_pairs
+-- two people on one small message or meeting (see int_people_together)
+together as (
+    select * from int_people_together
 ),
 
 -- How much of the owner's group life each person is on. Someone on nearly every small thread
@@ -166,7 +31,6 @@ summed as (
     select
         t.person_a_id,
         t.person_b_id,
-        count(distinct t.occasion_key) filter (where t.channel = 'email') as n_threads,
         count(*) filter (where t.channel = 'email') as n_emails,
         count(*) filter (where t.is_from_a) as n_emails_from_a,
         count(*) filter (where t.is_from_b) as n_emails_from_b,
@@ -187,9 +51,19 @@ summed as (
     group by t.person_a_id, t.person_b_id
 ),
 
+-- apart from `summed`, and without count(distinct): DuckDB cannot spill distinct aggregates
+pair_threads as (
+    select person_a_id, person_b_id, count(*) as n_threads
+    from (select distinct person_a_id, person_b_id, occasion_key
+          from together
+          where channel = 'email')
+    group by person_a_id, person_b_id
+),
+
 measured as (
     select
-        *,
+        s.*,
+        coalesce(pt.n_threads, 0) as n_threads,
         -- 1 when each wrote as much as the other (a meeting counts both ways), 0 when one only
         case when n_emails_from_a + n_emails_from_b + n_meetings = 0 then 0.0
              else 2.0 * least(n_emails_from_a + n_meetings, n_emails_from_b + n_meetings)
@@ -197,7 +71,8 @@ measured as (
         end as reciprocity,
         floor((epoch(last_together_at) - epoch(first_together_at)) / 86400)::integer
             as duration_days
-    from summed
+    from summed as s
+    left join pair_threads as pt using (person_a_id, person_b_id)
 ),
 
 final as (

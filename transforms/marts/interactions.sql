@@ -11,15 +11,14 @@ owner as (
     limit 1
 ),
 
--- stg_mail__messages and stg_mail__participants are read once each: they are costly
-messages as materialized (
+messages as (
     select
         message_key, sent_at, direction, is_automated, is_owner_only_cc, n_other_recipients,
         from_email, list_id, reply_to_message_key
     from stg_mail__messages
 ),
 
-participants as materialized (
+participants as (
     select message_key, role, email, is_owner
     from stg_mail__participants
     where role in ('from', 'to', 'cc', 'bcc')
@@ -207,7 +206,7 @@ linkedin as (
 -- Chats: a person's messages in one chat on one day, one way, are one interaction, so that a
 -- chatty day does not outweigh a year of mail; its weight grows slowly with the number of
 -- messages (chat_volume_weight). Sent messages reach everyone else in the chat.
-chat_messages as materialized (
+chat_messages as (
     select platform, chat_id, sent_at, direction, n_people,
         unnest(case when direction = 'sent' then other_people else [sender] end) as participant
     from stg_chat__messages

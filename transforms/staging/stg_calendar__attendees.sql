@@ -1,4 +1,6 @@
 -- one row per current event occurrence and person invited to it (organiser included)
+-- materialized: table
+-- (a table: four models read it, and finding the current occurrences takes a window over them all)
 with invited as (
     select record_key, unnest(attendees) as person, false as is_organizer
     from stg_calendar__occurrences

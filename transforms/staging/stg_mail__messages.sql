@@ -1,17 +1,33 @@
 -- one row per e-mail message, with the facts relationships are built from
 -- materialized: table
 -- (a table: `interactions` and `acquaintances` both read it, and threading costs seconds)
-with participants as (
+-- Two plain aggregates rather than one with count(distinct): DuckDB cannot spill distinct
+-- aggregates, and over a million messages they outgrew the build's memory limit.
+with addresses as (
     select
         message_key,
-        bool_or(is_owner and role in ('from', 'sender')) as is_from_owner,
-        bool_or(is_owner and role = 'to') as is_owner_in_to,
-        bool_or(is_owner and role in ('cc', 'bcc')) as is_owner_in_cc,
-        count(distinct email) filter (where role in ('to', 'cc', 'bcc') and not is_owner)
-            as n_other_recipients,
-        count(distinct email) filter (where role in ('to', 'cc', 'bcc')) as n_recipients,
-        arg_min(email, role <> 'from') as from_email
+        email,
+        any_value(is_owner) as is_owner,
+        bool_or(role = 'from') as is_from,
+        bool_or(role in ('from', 'sender')) as is_from_or_sender,
+        bool_or(role = 'to') as is_to,
+        bool_or(role in ('cc', 'bcc')) as is_cc,
+        bool_or(role in ('to', 'cc', 'bcc')) as is_recipient
     from stg_mail__participants
+    group by message_key, email
+),
+
+participants as (
+    select
+        message_key,
+        bool_or(is_owner and is_from_or_sender) as is_from_owner,
+        bool_or(is_owner and is_to) as is_owner_in_to,
+        bool_or(is_owner and is_cc) as is_owner_in_cc,
+        count(*) filter (where is_recipient and not is_owner) as n_other_recipients,
+        count(*) filter (where is_recipient) as n_recipients,
+        -- the From address (the first, when there are several), else any other
+        coalesce(min(email) filter (where is_from), min(email)) as from_email
+    from addresses
     group by message_key
 ),
 
