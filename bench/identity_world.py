@@ -8,11 +8,13 @@
    vCard UID, e-mail address, LinkedIn profile URL or phone; records of shared role handles
    (truth kind `role`) and unmapped records are left out. Pairwise precision, recall and F1 over
    every pair of records kith put in one person, and wrong merges (people holding records of
-   more than one true person). Target: precision >= 0.995, recall >= 0.95.
+   more than one true person), for each seed given (7, 8 and 9 by default). Target: precision
+   >= 0.995, recall >= 0.98 on every world.
 2. Speed. A synthetic population of about 100,000 records (names from the world's lists, each
    person on one to four sources with the same variations) resolved in memory by
-   `transforms.identity.resolve.resolve`, next to a baseline in the same run: grouping the same
-   records by exact shared e-mail only (the floor any resolver pays). Target: under 60 s.
+   `transforms.identity.resolve.resolve` (estimating its match model from them, then scoring),
+   next to a baseline in the same run: grouping the same records by exact shared e-mail only
+   (the floor any resolver pays). Target: under 30 s.
 
     python bench/identity_world.py [--records 100000]
 """
@@ -61,8 +63,8 @@ def score(predicted: dict[str, int], truth: dict[str, str]) -> dict:
             "precision": precision, "recall": recall, "f1": f1, "wrong_merges": wrong}
 
 
-def world_quality(workdir: Path) -> tuple[dict, list[str]]:
-    db = synced_world(workdir)
+def world_quality(workdir: Path, seed: int = 7) -> tuple[dict, list[str]]:
+    db = synced_world(workdir, seed=seed)
     people = load_truth(workdir)
     role_ids = {t for t, p in people.items() if p["kind"] == "role"}
     con = duckdb.connect(str(db), read_only=True)
@@ -172,39 +174,49 @@ def by_email_only(records: list[IdentityRecord]) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--seeds", type=int, nargs="*", default=[7, 8, 9],
+                        help="demo worlds to score (examples/world.py --seed)")
+    parser.add_argument("--explain", action="store_true", help="print missed and wrong people")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="kith-identity-") as tmp:
-        quality, misses = world_quality(Path(tmp))
-    print("Identity resolution on the demo world (seed 7), against truth.json")
-    print(f"{'records':>8} {'true_pairs':>10} {'pred_pairs':>10} {'precision':>9} "
+    print("Identity resolution on demo worlds, against truth.json")
+    print(f"{'seed':>5} {'records':>8} {'true_pairs':>10} {'pred_pairs':>10} {'precision':>9} "
           f"{'recall':>7} {'f1':>7} {'wrong_merges':>12} {'seconds':>8}")
-    q = quality
-    print(f"{q['records']:>8,} {q['true_pairs']:>10,} {q['pred_pairs']:>10,} "
-          f"{q['precision']:>9.4f} {q['recall']:>7.4f} {q['f1']:>7.4f} {q['wrong_merges']:>12} "
-          f"{q['seconds']:>8.2f}")
-    for line in misses:
-        print(line)
-    met = q["precision"] >= 0.995 and q["recall"] >= 0.95
-    print(f"target precision >= 0.995 and recall >= 0.95: {'met' if met else 'NOT met'}")
+    all_met = True
+    for seed in args.seeds:
+        with tempfile.TemporaryDirectory(prefix="kith-identity-") as tmp:
+            q, misses = world_quality(Path(tmp), seed)
+        print(f"{seed:>5} {q['records']:>8,} {q['true_pairs']:>10,} {q['pred_pairs']:>10,} "
+              f"{q['precision']:>9.4f} {q['recall']:>7.4f} {q['f1']:>7.4f} "
+              f"{q['wrong_merges']:>12} {q['seconds']:>8.2f}")
+        if args.explain:
+            for line in misses:
+                print(line)
+        all_met &= q["precision"] >= 0.995 and q["recall"] >= 0.98
+    if args.seeds:
+        print(f"target precision >= 0.995 and recall >= 0.98 on every world: "
+              f"{'met' if all_met else 'NOT met'}")
 
     records, truth = synthetic(args.records)
     started = time.perf_counter()
     groups = by_email_only(records)
     floor = time.perf_counter() - started
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = resolve(records)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     predicted = {k: n for n, cluster in enumerate(result.clusters) for k in cluster}
     s = score(predicted, truth)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print()
     print(f"Resolution of {len(records):,} synthetic records (in memory)")
-    print(f"{'method':<22} {'seconds':>8} {'people':>8} {'precision':>9} {'recall':>7}")
-    print(f"{'exact e-mail only':<22} {floor:>8.2f} {groups:>8,} {'':>9} {'':>7}")
-    print(f"{'kith resolve':<22} {seconds:>8.2f} {len(result.clusters):>8,} "
+    print(f"{'method':<22} {'seconds':>8} {'cpu_s':>8} {'people':>8} {'precision':>9} "
+          f"{'recall':>7}")
+    print(f"{'exact e-mail only':<22} {floor:>8.2f} {'':>8} {groups:>8,} {'':>9} {'':>7}")
+    print(f"{'kith resolve':<22} {seconds:>8.2f} {cpu:>8.2f} {len(result.clusters):>8,} "
           f"{s['precision']:>9.4f} {s['recall']:>7.4f}")
-    print(f"peak RSS {peak:,.0f} MB; target under 60 s: {'met' if seconds < 60 else 'NOT met'}")
+    print(f"peak RSS {peak:,.0f} MB; target under 30 s: {'met' if seconds < 30 else 'NOT met'}")
+    if result.model is not None:
+        print(result.model.note)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,125 @@
+"""The match model in a real warehouse: estimated from the user's own records, stored, reused,
+and the starting weights for a warehouse too small to estimate from; bad input."""
+
+import random
+
+import pytest
+from typer.testing import CliRunner
+
+from kith.flows.cli import app
+from kith.flows.importing import run_import
+from kith.transforms.identity.model import MIN_TRAINING_RECORDS
+from kith.transforms.identity.resolve import IdentityRecord as R
+from kith.transforms.identity.resolve import resolve
+from kith.transforms.identity.store import RETRAIN_GROWTH, stored_model
+from kith.warehouse.connection import connect
+
+GIVEN = """Amara Bjorn Chiara Dmitri Elif Farah Goran Hana Ines Jonas Kofi Leila Magnus Nadia
+Obinna Petra Quentin Rosa Selin Tobias Uma Vikram Wanjiru Ximena Yusuf Zara Aiko Bruno Camila
+Darius Esther Felix Greta Hamza Ivo Julia Kenji Lina Mateo Noor""".split()
+FAMILY = """Okonkwo Lindqvist Marchetti Sokolov Yilmaz Haddad Petrovic Sato Duarte Brandt
+Mensah Karimi Holm Nasser Eze Novak Lefevre Ortega Aydin Keller Iyer Mehta Kamau Vargas Aziz
+Rahimi Mori Costa Reyes Farahani Weiss Ferro Lund Hakimi Varga Abara Tanaka Morales Demir Adler
+""".split()
+
+
+def card(uid: str, name: str, org: str | None = None, email: str | None = None,
+         phone: str | None = None) -> str:
+    lines = ["BEGIN:VCARD", "VERSION:3.0", f"UID:{uid}", f"FN:{name}"]
+    if org:
+        lines.append(f"ORG:{org}")
+    if email:
+        lines.append(f"EMAIL:{email}")
+    if phone:
+        lines.append(f"TEL:{phone}")
+    return "\n".join(lines + ["END:VCARD", ""])
+
+
+@pytest.fixture
+def address_books(tmp_path):
+    """A work address book of 1,200 people, and a phone book holding 240 of them again: 120
+    share an address or phone with their work card (pairs the model learns m from), 120 share
+    only their name and employer's mail domain (pairs the model must find)."""
+    rng = random.Random(3)
+    names = rng.sample([(g, f) for g in GIVEN for f in FAMILY], 1_200)
+    orgs = [f"{w} {k}" for w in ("Harbor", "Lumen", "Quarry", "Tidal", "Alder", "Fjord")
+            for k in ("Labs", "Health", "Foods", "Systems")]
+    work, phone_book, truth = [], [], {}
+    for i, (given, family) in enumerate(names):
+        org = orgs[i % len(orgs)]
+        domain = org.lower().replace(" ", "") + ".example"
+        work.append(card(f"w{i}", f"{given} {family}", org,
+                         f"{given.lower()}.{family.lower()}@{domain}", f"+1415555{i:04d}"))
+        truth[f"card:uid:w{i}"] = i
+        if i < 120:
+            phone_book.append(card(f"p{i}", f"{given} {family}", None, None, f"+1415555{i:04d}"))
+            truth[f"card:uid:p{i}"] = i
+        elif i < 240:
+            phone_book.append(card(f"p{i}", f"{given} {family}", None,
+                                   f"{given[0].lower()}{family.lower()}@{domain}"))
+            truth[f"card:uid:p{i}"] = i
+    (tmp_path / "work.vcf").write_text("".join(work), encoding="utf-8")
+    (tmp_path / "phone.vcf").write_text("".join(phone_book), encoding="utf-8")
+    return tmp_path, truth
+
+
+def cli(db, *args):
+    result = CliRunner().invoke(app, [*args, "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_a_small_warehouse_uses_the_starting_weights_and_says_so(tmp_path):
+    (tmp_path / "few.vcf").write_text(card("a", "Ada Lovelace") + card("b", "Alan Turing"),
+                                      encoding="utf-8")
+    db = tmp_path / "few.duckdb"
+    run_import([tmp_path / "few.vcf"], db=db)
+    output = cli(db, "rebuild")
+    assert "too few to estimate the match model from" in output
+    con = connect(db)
+    assert con.execute("select n_records, is_estimated from identity_models").fetchall() == [
+        (2, False)]
+    con.close()
+
+
+def test_the_model_is_estimated_from_the_users_records_and_finds_their_links(address_books):
+    folder, truth = address_books
+    db = folder / "big.duckdb"
+    run_import([folder / "work.vcf", folder / "phone.vcf"], db=db)
+    con = connect(db)
+    (estimated, note), = con.execute("select is_estimated, note from identity_models").fetchall()
+    assert estimated
+    assert "m from 120 pairs of records that share an address or phone" in note
+    person = dict(con.execute("select record_key, person_id from person_ids").fetchall())
+    found = sum(person[f"card:uid:w{i}"] == person[f"card:uid:p{i}"] for i in range(120, 240))
+    wrong = {pid for pid in person.values()
+             if len({truth[k] for k, p in person.items() if p == pid}) > 1}
+    con.close()
+    assert found == 120
+    assert wrong == set()
+
+
+def test_the_stored_model_is_reused_until_the_records_grow_by_a_quarter(address_books):
+    folder, _ = address_books
+    db = folder / "big.duckdb"
+    run_import([folder / "work.vcf", folder / "phone.vcf"], db=db)
+    output = cli(db, "rebuild")
+    assert "re-estimated when the records grow by a quarter" in output
+    con = connect(db)
+    assert con.execute("select count(*) from identity_models").fetchone() == (1,)
+    n = con.execute("select n_records from identity_models").fetchone()[0]
+    assert stored_model(con, n + 10)[1] is not None
+    assert stored_model(con, int(n * RETRAIN_GROWTH) + 1) == (None, None)
+    con.close()
+
+
+def test_bad_input_makes_no_giant_person():
+    records = [R(f"smith{i}", f"book{i % 3}", full_name="John Smith",
+                 emails=(f"js{i}@acme.example",)) for i in range(5_000)]
+    records += [R("nameless1", "mail", emails=("x1@acme.example",)),
+                R("nameless2", "mail", emails=("x2@acme.example",)),
+                R("long", "book", full_name="A" * 10_000 + " B" * 2)]
+    result = resolve(records)
+    assert max(len(c) for c in result.clusters) == 1
+    assert result.n_skipped_blocks >= 1
+    assert len(records) >= MIN_TRAINING_RECORDS and result.model is not None
