@@ -39,9 +39,13 @@ def card(uid: str, name: str, org: str | None = None, email: str | None = None,
 def address_books(tmp_path):
     """A work address book of 1,200 people, and a phone book holding 240 of them again: 120
     share an address or phone with their work card (pairs the model learns m from), 120 share
-    only their name and employer's mail domain (pairs the model must find)."""
+    only their name and employer's mail domain (pairs the model must find). Family names have
+    a long tail, as real ones do: the listed ones repeat, most others are rare."""
     rng = random.Random(3)
-    names = rng.sample([(g, f) for g in GIVEN for f in FAMILY], 1_200)
+    syllables = "ka ri to an el mo su ve da lin or na be go tha ren vi as ko ul".split()
+    rare = {"".join(rng.sample(syllables, 3)).capitalize() for _ in range(2_000)}
+    families = FAMILY + sorted(rare)
+    names = rng.sample([(g, f) for g in GIVEN for f in families], 1_200)
     orgs = [f"{w} {k}" for w in ("Harbor", "Lumen", "Quarry", "Tidal", "Alder", "Fjord")
             for k in ("Labs", "Health", "Foods", "Systems")]
     work, phone_book, truth = [], [], {}

@@ -3,15 +3,18 @@ records are one person.
 
 Each pair of records is compared field by field; each comparison has levels (full name exact,
 same family name and a nickname, ...) and each level a weight: log2(m / u), where m is how often
-the level is seen on records of one person and u how often on records of two people. u comes from
-random pairs of the user's records; m from expectation maximisation over pairs that share a name,
-a birthday or an organisation, so the weights are the user's data's own, not fitted to one world.
-A warehouse too small for EM (fewer than MIN_TRAINING_RECORDS records) uses the starting values
-written beside each level below (`PRIORS`): set by hand from what the levels mean, in orders of
-magnitude, and checked on the FEBRL data sets and generated worlds (bench/).
+the level is seen on records of one person and u how often on records of two people. Both are
+estimated from the user's own records (`train`), so the weights are their data's, not fitted to
+one world. A warehouse too small to estimate from (fewer than MIN_TRAINING_RECORDS records)
+uses the starting m and u written beside each level below: set by hand from what the levels
+mean, in orders of magnitude (an exact full name is shared by about one pair of different
+people in 100,000; a date of birth by one in 3,000), and checked on the FEBRL data sets and
+generated worlds (bench/).
 
 Splink is the field's standard Fellegi-Sunter implementation on DuckDB; kith gives it one row of
-prepared fields per record (`features`) and reads back scored pairs with each level's weight.
+prepared fields per record (transforms.identity.resolve builds them) and reads back the scored
+pairs with each level's weight. Splink works in its own in-memory DuckDB, so its working
+tables never appear in the user's warehouse.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 
 MODEL_VERSION = "1"              # bump when comparisons change: a stored model is then retrained
-MIN_TRAINING_RECORDS = 1_000     # below this EM has too few matching pairs to converge
+MIN_TRAINING_RECORDS = 1_000     # below this there are too few pairs of one person to learn from
 MAX_BLOCK = 120                  # records sharing one blocking key before the key is dropped
 MIN_KNOWN_PAIRS = 50             # pairs known to be one person needed to estimate m from them
 PREDICT_FLOOR = 0.05             # pairs scored below this probability are not kept at all
@@ -348,7 +351,3 @@ def explain(pair: ScoredPair) -> str:
                    key=lambda t: -abs(t[0]))
     words = "; ".join(f"{label}: {w:+.1f}" for w, label in parts)
     return f"match probability {pair.probability:.3f} ({words})"
-
-
-def block_sizes(values: list[str]) -> Counter:
-    return Counter(v for v in values if v)
