@@ -212,6 +212,28 @@ def kith_clusters(records: pd.DataFrame) -> list[list[str]]:
     return [list(c) for c in resolve(identity_records(records)).clusters]
 
 
+_BASELINE = """
+import json, sys
+from kith.transforms.identity.resolve import IdentityRecord, resolve
+rows = json.load(sys.stdin)
+records = [IdentityRecord(**{k: tuple(v) if isinstance(v, list) else v for k, v in r.items()})
+           for r in rows]
+print(json.dumps([list(c) for c in resolve(records).clusters]))
+"""
+
+
+def baseline_clusters(records: pd.DataFrame, checkout: Path) -> list[list[str]]:
+    """The same records resolved by another kith checkout (e.g. main), in its own venv."""
+    import dataclasses
+    import json
+    import subprocess
+    rows = [dataclasses.asdict(r) for r in identity_records(records)]
+    out = subprocess.run([str(checkout / ".venv" / "bin" / "python"), "-c", _BASELINE],
+                         input=json.dumps(rows), cwd=checkout, check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def show_errors(data: DataSet, clusters: list[list[str]], limit: int) -> None:
     """Print sample false-negative and false-positive pairs of one system, fields side by side."""
     rows = data.records.set_index("rec_id")
@@ -235,6 +257,9 @@ def main() -> None:
                         help="print this many of kith's missed and wrong pairs per data set")
     parser.add_argument("--splink-only", action="store_true",
                         help="score Splink alone (when kith's resolver is not importable)")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another kith checkout with its own .venv (e.g. main) to score "
+                             "beside this one")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
 
@@ -252,7 +277,12 @@ def main() -> None:
             clusters = kith_clusters(data.records)
             rows.append(("kith", evaluate(clusters, data.entity), time.perf_counter() - started))
             kith_results.append((data, clusters))
-            ref, kith = rows[0][1], rows[-1][1]
+            if args.baseline:
+                started = time.perf_counter()
+                clusters = baseline_clusters(data.records, args.baseline.resolve())
+                rows.append(("baseline", evaluate(clusters, data.entity),
+                             time.perf_counter() - started))
+            ref, kith = rows[0][1], rows[2][1]
             met = (kith.f1 >= max(0.99, ref.f1 - 0.005)
                    and kith.precision >= ref.precision)
             verdicts.append(f"{data.name}: {'met' if met else 'NOT met'} "

@@ -27,7 +27,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 
-MODEL_VERSION = "1"              # bump when comparisons change: a stored model is then retrained
+MODEL_VERSION = "2"              # bump when comparisons change: a stored model is then retrained
 MIN_TRAINING_RECORDS = 1_000     # below this there are too few pairs of one person to learn from
 MAX_BLOCK = 120                  # records sharing one blocking key before the key is dropped
 MIN_KNOWN_PAIRS = 50             # pairs known to be one person needed to estimate m from them
@@ -37,7 +37,8 @@ PREDICT_FLOOR = 0.05             # pairs scored below this probability are not k
 # warehouse. m sums to about 1 over a comparison's levels, as u does.
 _NAME_LEVELS = [
     ("full name exact",
-     "given_l = given_r and family_l = family_r", 0.70, 0.00001),
+     "given_l <> '' and family_l <> '' and given_l = given_r and family_l = family_r",
+     0.70, 0.00001),
     ("same family name, nickname or short form of the given name",
      "(family_l = family_r or family_alt_l = family_alt_r) and (given_l = given_r "
      "or list_contains(given_forms_l, given_r) or list_contains(given_forms_r, given_l) "
@@ -126,10 +127,12 @@ _NULLS = {
 
 # Organisations: people change employers, and sources (a card from a conference three years ago,
 # a LinkedIn profile today) are years apart; EM on a few thousand records learns that
-# "organisation differs" almost never happens to one person and then vetoes every job change.
-# So its m is fixed at this share (roughly how many contacts change employer between sources).
-# Job titles change with jobs and are written many ways: their m stays at the prior (a third of
-# one person's records agree), since the pairs kith learns m from share an employer, and so a title.
+# "organisation differs" almost never happens to one person and then vetoes every job change
+# (the pairs the data already ties together share an address, so an employer too). So its m is
+# fixed at this share (roughly how many contacts change employer between sources). EM blocked on
+# the name cannot tell it either: with the name fixed the organisation is the only evidence left,
+# and EM takes "organisation agrees" for "one person". Job titles change with jobs and are written
+# many ways: their m stays at the prior (a third of one person's records agree).
 ORG_DIFFERS_M = 0.25
 
 BLOCKING_KEYS = ("k_family", "k_family_initial", "k_given", "k_given_family_initial",
@@ -236,7 +239,7 @@ def train(con: duckdb.DuckDBPyConnection, table: pa.Table, n_records: int) -> Mo
     does not use; Splink takes the median over the estimates)."""
     from splink import DuckDBAPI, Linker, block_on
 
-    base = settings(prior=_prior(n_records))
+    base = settings(prior=prior_for(n_records))
     if n_records < MIN_TRAINING_RECORDS:
         return Model(base, n_records, False,
                      f"{n_records:,} records are too few to estimate the match model from; "
@@ -252,9 +255,9 @@ def train(con: duckdb.DuckDBPyConnection, table: pa.Table, n_records: int) -> Mo
         for level in model_settings["comparisons"][0]["comparison_levels"]:
             if level.get("label_for_charts") in name_u:
                 level["u_probability"] = name_u[level["label_for_charts"]]
+    sources = []
     linker = Linker(db.register(table), model_settings, log_level=logging.ERROR)
     _quiet()
-    sources = []
     known = Counter(k for k in table.column("k_known_person").to_pylist() if k)
     n_known_pairs = sum(n * (n - 1) // 2 for n in known.values())
     if n_known_pairs >= MIN_KNOWN_PAIRS:
@@ -302,20 +305,22 @@ def _name_u_within_one_source(db, table: pa.Table, base: dict, max_pairs: float
             if not level.get("is_null_level") and level.get("u_probability")}
 
 
-def _prior(n_records: int) -> float:
+def prior_for(n_records: int) -> float:
     """The chance two random records are one person. Duplicates grow with the records, pairs
     with their square: about one duplicate pair per record gives 2/n; below 10,000 records it
     is held at 2/10,000 so that a small address book does not make every pair likely."""
     return 2.0 / max(n_records, 10_000)
 
 
-def predict(con: duckdb.DuckDBPyConnection, table: pa.Table, model: Model) -> list[ScoredPair]:
-    """Every blocked pair of records with its match probability and each comparison's level."""
+def predict(con: duckdb.DuckDBPyConnection, table: pa.Table, model: Model,
+            prior: float | None = None) -> list[ScoredPair]:
+    """Every blocked pair of records with its match probability (under `prior`, by default
+    `_prior`) and each comparison's level."""
     from splink import DuckDBAPI, Linker
 
     db = DuckDBAPI(connection=con)
     model_settings = dict(model.settings)
-    model_settings["probability_two_random_records_match"] = _prior(table.num_rows)
+    model_settings["probability_two_random_records_match"] = prior or prior_for(table.num_rows)
     # The settings are kith's own and were validated when the model was estimated.
     linker = Linker(db.register(table), model_settings, log_level=logging.ERROR,
                     validate_settings=False)

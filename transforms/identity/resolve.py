@@ -34,8 +34,8 @@ import pyarrow as pa
 
 from kith.organisations import domain_label, is_free_mail, org_key
 from kith.profiles import normalize_profile_url
-from kith.transforms.identity.model import (BLOCKING_KEYS, MAX_BLOCK, Model, ScoredPair, explain,
-                                            predict, train)
+from kith.transforms.identity.model import (BLOCKING_KEYS, MAX_BLOCK, MIN_TRAINING_RECORDS, Model,
+                                            ScoredPair, explain, predict, prior_for, train)
 from kith.transforms.identity.names import (Name, _nickname_forms, compatible, family_level, fold,
                                             given_level, parse_name)
 
@@ -46,6 +46,17 @@ MAX_HANDLE_LENGTH = 254          # RFC 5321's longest address; longer is not an 
 # the model is confidently wrong, so the threshold itself need not be extreme.
 LINK_PROBABILITY = 0.9
 CANDIDATE_PROBABILITY = 0.3
+# Two records of different sources with the same full name link when the model finds that more
+# likely than not. The one way such a pair is two people is a namesake, and the model has priced
+# that from the user's own data: the name's own commonness among their people (NameStats.name_share)
+# and the two sources' overlap (SourcePriors), unless a personal detail disagrees (below). The guards in `decide` still apply (a name a list
+# with one row per person holds twice, a common name with nothing else agreeing). Names that only
+# look alike (Ellen / Elena, Victor / Victoria, Mwangi / Wang) are where a model is confidently
+# wrong, and keep the higher bar.
+EXACT_NAME_LINK_PROBABILITY = 0.5
+# A date of birth or an address that differs is direct evidence of a namesake: there the usual bar
+# applies. (An employer that differs is not: people change jobs between sources.)
+_PERSONAL_COMPARISONS = frozenset({"birthday", "street", "postcode", "town"})
 
 # Local parts that name a function or a team, not one human.
 ROLE_LOCAL_PARTS = frozenset("""
@@ -141,6 +152,7 @@ class Resolution:
     owner_keys: frozenset[str] = frozenset()
     n_skipped_blocks: int = 0                       # blocking keys too common to compare pairwise
     model: Model | None = None                      # the match model used
+    priors: "SourcePriors | None" = None            # its prior per pair of sources
 
 
 def fold_email(address: str) -> str:
@@ -273,13 +285,9 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
         for other in keys[1:]:
             join(Link(keys[0], other, f"same_{kind}", value))
 
-    pairs, result.n_skipped_blocks, result.model = _model_pairs(
-        prepared, clusters, result.owner_keys, model)
     stats = NameStats.of(prepared)
-    if result.model is not None and result.model.trained:
-        for pair in pairs:
-            _weigh_name_commonness(pair, prepared[pair.a], prepared[pair.b], stats, result.model)
-        pairs.sort(key=lambda s: (-s.probability, s.a, s.b))
+    pairs, result.n_skipped_blocks, result.model, result.priors = _model_pairs(
+        prepared, clusters, result.owner_keys, model, stats)
     linked_pairs = {(p.a, p.b) for p in pairs if p.probability >= LINK_PROBABILITY}
     rivals = _rivals(pairs, prepared)
     for pair in pairs:
@@ -387,6 +395,15 @@ class NameStats:
             family[f] += people
         return cls(worst, given, family, sum(worst.values()))
 
+    def name_share(self, key: tuple[str, str]) -> float:
+        """The chance that one other person carries the full name `key`: the share of people
+        with its given name times the share with its family name. The person it is being asked
+        for is left out of the counts and one person added to each (Laplace), so a name seen
+        once counts once: 1/n of the people for each part."""
+        n = max(self.n, 1)
+        given, family = key
+        return max(self.given[given], 1) * max(self.family[family], 1) / (n * n)
+
     def is_common(self, name: Name | None) -> bool:
         if name is None or not name.is_full:
             return False
@@ -402,29 +419,27 @@ _STRONG_LEVELS = frozenset({"same date of birth", "same street address",
 
 def _weigh_name_commonness(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
                            model: Model) -> None:
-    """Give an exact full name the weight of its own commonness in the user's data.
+    """Give an exact full name the weight of its own commonness among the user's people.
 
-    The level's u is the chance that two different people share *some* name; for one name it is
-    about the share of records with its given name times the share with its family name (Elber
-    Cohen is rare even where Cohen is common; John Smith is not). Counted over records with
-    reliable names (not Splink's term-frequency adjustment, whose counts over all records would
-    include the duplicates being sought in pairs). At most 100 times rarer than the level's u."""
+    The level's u is the chance that two different people share *some* full name; for one name
+    it is the chance that another person carries this one (NameStats.name_share): Elber Cohen is
+    rare even where Cohen is common, John Smith is not. Counted over distinct people (not
+    Splink's term-frequency adjustment, whose counts over all records include the very
+    duplicates being sought)."""
     label, weight = pair.levels.get("name", ("", 0.0))
     name = a.name if a.record.names_reliable or b.name is None else b.name
-    if label != "full name exact" or name is None or not name.is_full or stats.n < 1000:
+    if label != "full name exact" or name is None or not name.is_full \
+            or stats.n < MIN_TRAINING_RECORDS // 2:
         return
     m, u = model.level("name", label)
-    given, family = stats.given[name.given], stats.family[name.family]
-    if not (m and u and given and family):
+    if not (m and u):
         return
-    u_name = max(given * family / stats.n ** 2, u / 100)
-    new_weight = math.log2(m / u_name)
+    new_weight = math.log2(m / stats.name_share(name.key))
     if abs(new_weight - weight) >= 1.0:       # half or twice as likely: worth saying
         words = "rare" if new_weight > weight else "common"
-        label = f"full name exact, {words} in your data"
+        label = f"full name exact, {words} among your contacts"
     pair.levels["name"] = (label, new_weight)
     pair.weight += new_weight - weight
-    pair.probability = 1.0 / (1.0 + 2.0 ** -pair.weight)
 
 
 def _rivals(pairs: list[ScoredPair], prepared: dict[str, _Prepared]) -> Counter:
@@ -476,7 +491,12 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
         if max(rivals[(a.record.key, rb.source, nb.key)],
                rivals[(b.record.key, ra.source, na.key)]) > 1:
             return "candidate", evidence + "; fits several people of this name in one source"
-    verdict = ("link" if pair.probability >= LINK_PROBABILITY
+    bar = LINK_PROBABILITY
+    if (name_level.startswith("full name exact") and ra.source != rb.source
+            and not any(label.endswith(" differs") for comparison, (label, _) in
+                        pair.levels.items() if comparison in _PERSONAL_COMPARISONS)):
+        bar = EXACT_NAME_LINK_PROBABILITY
+    verdict = ("link" if pair.probability >= bar
                else "candidate" if pair.probability >= CANDIDATE_PROBABILITY else "none")
     if verdict != "link":
         return verdict, evidence
@@ -630,22 +650,106 @@ def _name_from_address(p: _Prepared, families: set[str]) -> Name | None:
 
 
 def _model_pairs(prepared: dict[str, _Prepared], clusters: _Clusters,
-                 owner_keys: frozenset[str], model: Model | None
-                 ) -> tuple[list[ScoredPair], int, Model | None]:
-    """Pairs the match model scored, best first; the number of dropped blocking keys; the
-    model used (trained here when none was given)."""
+                 owner_keys: frozenset[str], model: Model | None, stats: "NameStats"
+                 ) -> tuple[list[ScoredPair], int, Model | None, "SourcePriors | None"]:
+    """Pairs the match model scored, best first, each under the prior of its two sources and
+    with an exact full name weighed by the name's own commonness; the number of dropped
+    blocking keys; the model used (trained here when none was given); the priors."""
     table, dropped = _features(prepared, clusters, owner_keys)
     if table.num_rows < 2:
-        return [], dropped, model
+        return [], dropped, model, None
     con = duckdb.connect()      # Splink's working tables stay out of the user's warehouse
     try:
         if model is None:
             model = train(con, table, table.num_rows)
-        pairs = predict(con, table, model)
+        priors = SourcePriors.estimate(prepared, stats, model, table.num_rows)
+        pairs = predict(con, table, model, prior=priors.highest)
     finally:
         con.close()
+    for pair in pairs:
+        a, b = prepared[pair.a], prepared[pair.b]
+        pair.weight += _odds(priors.of(a.record.source, b.record.source)) - _odds(priors.highest)
+        if model.trained:
+            _weigh_name_commonness(pair, a, b, stats, model)
+        pair.probability = 1.0 / (1.0 + 2.0 ** -pair.weight)
     pairs.sort(key=lambda s: (-s.probability, s.a, s.b))
-    return pairs, dropped, model
+    return pairs, dropped, model, priors
+
+
+def _odds(probability: float) -> float:
+    """log2 of the odds of a probability: a prior as a match weight."""
+    return math.log2(probability / (1.0 - probability))
+
+
+@dataclass
+class SourcePriors:
+    """The prior of the match model, the chance that two records are one person before any field
+    is compared, for each pair of sources, estimated from the data rather than set by hand.
+
+    Two records of one list with one row per person (a LinkedIn export) are almost never one
+    person, while a phone-book entry is quite likely to have a LinkedIn connection of its own: one
+    prior for all pairs of records would be far too high for the first and far too low for the
+    second. So, per pair of sources s and t: of the pairs of their records that carry the same
+    full name, some are one person and some are two people sharing a name by chance; the second
+    are expected at (records of s) x (records of t) x (how common the name is among distinct
+    people, see NameStats.name_share), the rest are one person, and divided by the share of one
+    person's record pairs that carry the same full name (the model's m of that level) they
+    estimate how many pairs of the two sources are one person. One such pair is added to every
+    source pair (at the overall rate) so that none is certain to hold none and small sources stay
+    near the overall rate. Below MIN_TRAINING_RECORDS records with
+    full names there is too little to count, and every pair takes the model's starting prior."""
+    pairs: dict[tuple[str, str], float]
+    default: float
+    estimated: bool
+
+    @property
+    def highest(self) -> float:
+        return max([self.default, *self.pairs.values()])
+
+    def of(self, s: str, t: str) -> float:
+        return self.pairs.get((s, t) if s <= t else (t, s), self.default)
+
+    @classmethod
+    def estimate(cls, prepared: dict[str, _Prepared], stats: "NameStats", model: Model,
+                 n_records: int) -> "SourcePriors":
+        default = prior_for(n_records)
+        named = Counter()                                  # source -> records with a full name
+        by_name: dict[tuple[str, str], Counter] = defaultdict(Counter)
+        for p in prepared.values():
+            if p.name is not None and p.name.is_full:
+                named[p.record.source] += 1
+                by_name[p.name.key][p.record.source] += 1
+        m_exact = model.m("name", "full name exact")
+        if sum(named.values()) < MIN_TRAINING_RECORDS or stats.n < MIN_TRAINING_RECORDS // 2 \
+                or not m_exact:
+            return cls({}, default, False)
+        observed, expected = Counter(), Counter()
+        for key, per_source in by_name.items():
+            share = stats.name_share(key)
+            for s, n_s in per_source.items():
+                for t, n_t in per_source.items():
+                    if s < t:
+                        observed[(s, t)] += n_s * n_t
+                    elif s == t:
+                        observed[(s, s)] += n_s * (n_s - 1) // 2
+                for t, total in named.items():
+                    if s < t or s == t:
+                        expected[(s, t)] += n_s * (total if s != t else (total - 1) / 2) * share
+        priors, ones, all_pairs = {}, Counter(), Counter()
+        sources = sorted(named)
+        for i, s in enumerate(sources):
+            for t in sources[i:]:
+                n_pairs = named[s] * named[t] if s != t else named[s] * (named[s] - 1) / 2
+                if n_pairs < 1:
+                    continue
+                ones[(s, t)] = max(observed[(s, t)] - expected[(s, t)], 0.0) / m_exact
+                all_pairs[(s, t)] = n_pairs
+        overall = min((sum(ones.values()) + 1.0) / (sum(all_pairs.values()) + 1.0), 0.5)
+        for key, n_pairs in all_pairs.items():
+            # Shrunk towards the overall rate by one pair's worth of it: a pair of small sources
+            # (a dozen conference cards, thirty LinkedIn chats) says little on its own.
+            priors[key] = min((ones[key] + 1.0) / (n_pairs + 1.0 / overall), 0.5)
+        return cls(priors, overall, True)
 
 
 def _clusters_agree(a: str, b: str, prepared: dict[str, _Prepared], clusters: _Clusters,
