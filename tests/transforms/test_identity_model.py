@@ -127,3 +127,48 @@ def test_bad_input_makes_no_giant_person():
     assert max(len(c) for c in result.clusters) == 1
     assert result.n_skipped_blocks >= 1
     assert len(records) >= MIN_TRAINING_RECORDS and result.model is not None
+
+
+def _bad_cards(case: str) -> list[str]:
+    """Address-book cards for one kind of bad input."""
+    rng = random.Random(5)
+    if case == "three records":
+        return [card("a", "Ada Lovelace"), card("b", "Ada Lovelace", email="ada@x.example"),
+                card("c", "Alan Turing")]
+    if case == "no names":
+        return [card(f"n{i}", "", email=f"user{i}@mail{i % 40}.example") for i in range(1_200)]
+    if case == "one name shared by 5,000 records":
+        return [card(f"s{i}", "John Smith", org=rng.choice(["Acme", "Globex", ""]) or None,
+                     email=f"js{i}@acme.example") for i in range(5_000)]
+    if case == "a 10,000-character name":
+        return ([card("long", "A" * 10_000 + " " + "B" * 10_000, email="long@x.example")]
+                + [card(f"p{i}", f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}")
+                   for i in range(1_100)])
+    assert case == "every record on one mail domain"
+    return [card(f"d{i}", f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}", org="Acme",
+                 email=f"person{i}@acme.example") for i in range(1_500)]
+
+
+@pytest.mark.parametrize("case", ["three records", "no names", "one name shared by 5,000 records",
+                                  "a 10,000-character name", "every record on one mail domain"])
+def test_a_bad_warehouse_rebuilds_without_a_giant_person_and_says_what_it_could_not_do(
+        tmp_path, case):
+    (tmp_path / "bad.vcf").write_text("".join(_bad_cards(case)), encoding="utf-8")
+    db = tmp_path / "bad.duckdb"
+    run_import([tmp_path / "bad.vcf"], db=db)
+    output = cli(db, "rebuild")
+    assert "Match model:" in output
+    con = connect(db)
+    biggest = con.execute("select max(n) from (select count(*) n from person_ids "
+                          "group by person_id)").fetchone()[0]
+    n_records = con.execute("select count(*) from person_ids").fetchone()[0]
+    con.close()
+    if case == "three records":
+        assert "too few to estimate the match model from" in output
+        assert n_records == 3 and biggest <= 2
+    elif case == "one name shared by 5,000 records":
+        assert "so many records" in output           # the name's block was not compared
+        assert biggest <= 2
+    else:
+        # nothing here is one person twice, except where two cards share an address
+        assert biggest <= 2, output

@@ -245,7 +245,7 @@ def train(con: duckdb.DuckDBPyConnection, table: pa.Table, n_records: int) -> Mo
                      f"{n_records:,} records are too few to estimate the match model from; "
                      "it uses kith's shipped starting weights")
     db = DuckDBAPI(connection=con)
-    max_pairs = min(5e6, 100.0 * n_records)
+    max_pairs = min(2e6, 100.0 * n_records)   # 100 pairs a record, up to 2 million
     linker = Linker(db.register(table), base, log_level=logging.ERROR)
     _quiet()
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=1)
@@ -351,8 +351,12 @@ def _quiet() -> None:
 
 
 def explain(pair: ScoredPair) -> str:
-    """Each comparison that counted, in words with its match weight, strongest first."""
-    parts = sorted(((w, label) for label, w in pair.levels.values() if abs(w) >= 0.05),
-                   key=lambda t: -abs(t[0]))
+    """Each comparison that counted, in words with its match weight (bits), strongest first;
+    the prior, when the resolver set one, before them: together they add up to the probability."""
+    parts = sorted(((w, label) for comparison, (label, w) in pair.levels.items()
+                    if comparison != "prior" and abs(w) >= 0.05), key=lambda t: -abs(t[0]))
+    if "prior" in pair.levels:
+        label, w = pair.levels["prior"]
+        parts.insert(0, (w, label))
     words = "; ".join(f"{label}: {w:+.1f}" for w, label in parts)
     return f"match probability {pair.probability:.3f} ({words})"

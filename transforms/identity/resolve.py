@@ -668,7 +668,12 @@ def _model_pairs(prepared: dict[str, _Prepared], clusters: _Clusters,
         con.close()
     for pair in pairs:
         a, b = prepared[pair.a], prepared[pair.b]
-        pair.weight += _odds(priors.of(a.record.source, b.record.source)) - _odds(priors.highest)
+        prior = _odds(priors.of(a.record.source, b.record.source))
+        pair.weight += prior - _odds(priors.highest)
+        # The weights in words add up to the probability: the prior is the first of them.
+        pair.levels["prior"] = ("odds before comparing, for records of these two sources"
+                                if a.record.source != b.record.source
+                                else "odds before comparing, for two records of one source", prior)
         if model.trained:
             _weigh_name_commonness(pair, a, b, stats, model)
         pair.probability = 1.0 / (1.0 + 2.0 ** -pair.weight)
