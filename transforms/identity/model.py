@@ -135,6 +135,8 @@ _NULLS = {
 # many ways: their m stays at the prior (a third of one person's records agree).
 ORG_DIFFERS_M = 0.25
 
+_FULL_NAME_RULE = "l.given = r.given and l.family = r.family and l.given <> '' and l.family <> ''"
+
 BLOCKING_KEYS = ("k_family", "k_family_initial", "k_given", "k_given_family_initial",
                  "k_birthday", "k_street", "k_postcode", "k_postcode_initial")
 
@@ -235,8 +237,8 @@ def train(con: duckdb.DuckDBPyConnection, table: pa.Table, n_records: int) -> Mo
     m (how often a level occurs between one person's records) comes from the records the user's
     data already ties together: those sharing an e-mail address, phone or profile, or joined by
     `kith merge` (column `k_known_person`); and from EM over pairs that share a date of birth,
-    then a postcode, where the data has them (each EM pass trains the comparisons its blocking
-    does not use; Splink takes the median over the estimates)."""
+    then (where most records have a birthday or postcode) a full name (each EM pass trains the
+    comparisons its blocking does not use; Splink takes the median over the estimates)."""
     from splink import DuckDBAPI, Linker, block_on
 
     base = settings(prior=prior_for(n_records))
@@ -263,13 +265,22 @@ def train(con: duckdb.DuckDBPyConnection, table: pa.Table, n_records: int) -> Mo
     if n_known_pairs >= MIN_KNOWN_PAIRS:
         linker.training.estimate_m_from_label_column("k_known_person")
         sources.append(f"{n_known_pairs:,} pairs of records that share an address or phone")
-    for column, what in (("k_birthday", "a date of birth"), ("k_postcode", "a postcode")):
+    passes = [(block_on("k_birthday"), "a date of birth")]
+    personal = sum(1 for b, p in zip(table.column("birthday").to_pylist(),
+                                     table.column("postcode").to_pylist()) if b or p)
+    if personal >= table.num_rows / 2:
+        # Not a postcode: neighbours share a town and often a street, and EM blocked on the
+        # postcode takes them for one person. Within a full name the birthday and the address
+        # are evidence of their own; where most records lack them, the employer would be the
+        # only evidence left and EM would take "same employer" for "one person".
+        passes.append((_FULL_NAME_RULE, "a full name"))
+    for rule, what in passes:
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on(column), estimate_without_term_frequencies=True)
+                rule, estimate_without_term_frequencies=True)
             sources.append(f"EM over records sharing {what}")
         except Exception as exc:   # Splink raises plain exceptions when a block has no pairs
-            logging.getLogger(__name__).info("EM pass on %s skipped: %s", column, exc)
+            logging.getLogger(__name__).info("EM pass on %s skipped: %s", what, exc)
     if not sources:
         return Model(base, n_records, False,
                      f"nothing in these {n_records:,} records to estimate the match model from "

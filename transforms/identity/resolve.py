@@ -26,6 +26,7 @@ import math
 import re
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -289,7 +290,18 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
     pairs, result.n_skipped_blocks, result.model, result.priors = _model_pairs(
         prepared, clusters, result.owner_keys, model, stats)
     linked_pairs = {(p.a, p.b) for p in pairs if p.probability >= LINK_PROBABILITY}
-    rivals = _rivals(pairs, prepared)
+    rival_records = _rivals(pairs, prepared)
+
+    def rivals(key: tuple[str, str, tuple[str, str]]) -> int:
+        # Records that are one person (already joined, or scored as one by the model: a card
+        # keyed in twice) are one rival.
+        ys = sorted(rival_records.get(key, ()))
+        root = {y: clusters.find(y) for y in ys}
+        for y, z in combinations(ys, 2):
+            if root[y] != root[z] and ((y, z) in linked_pairs or (z, y) in linked_pairs):
+                old, new = root[z], root[y]
+                root = {k: new if r == old else r for k, r in root.items()}
+        return len(set(root.values()))
     for pair in pairs:
         a, b = pair.a, pair.b
         if clusters.find(a) == clusters.find(b):
@@ -442,30 +454,32 @@ def _weigh_name_commonness(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: 
     pair.weight += new_weight - weight
 
 
-def _rivals(pairs: list[ScoredPair], prepared: dict[str, _Prepared]) -> Counter:
-    """(record, source, name) -> how many records of that source with that name the model
-    links the record to: more than one means it cannot tell which of them it is."""
-    rivals: Counter = Counter()
+def _rivals(pairs: list[ScoredPair], prepared: dict[str, _Prepared]
+            ) -> dict[tuple[str, str, tuple[str, str]], set[str]]:
+    """(record, source, name) -> the records of that source with that name the model links the
+    record to. Held by more than one person, they mean it cannot tell which of them it is."""
+    rivals: dict[tuple[str, str, tuple[str, str]], set[str]] = defaultdict(set)
     for pair in pairs:
         if pair.probability < LINK_PROBABILITY:
             break
         for x, y in ((pair.a, pair.b), (pair.b, pair.a)):
             name = prepared[y].name
             if name is not None:
-                rivals[(x, prepared[y].record.source, name.key)] += 1
+                rivals[(x, prepared[y].record.source, name.key)].add(y)
     return rivals
 
 
 def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
-           model: Model, rivals: Counter | None = None) -> tuple[str, str]:
+           model: Model, rivals: Callable[[tuple[str, str, tuple[str, str]]], int] | None = None
+           ) -> tuple[str, str]:
     """("link" | "candidate" | "none", evidence in words) for a pair the model scored.
 
-    The model's probability decides, under hard guards that protect precision: names that do
-    not agree, or a different first name, link only where the user's data shows names are
+    The model's probability decides, under hard guards that protect precision: a record with no
+    name links only with the same date of birth and address; names that do not agree, or a different first name, link only where the user's data shows names are
     often replaced in it and the birthday and address agree (spouses share a family name, an
     address and often an employer; twins a birthday too); a different family name links only
     with the same date of birth (a married or maiden name); two records of one source need a
-    birthday or a street beyond the name; a name one source holds twice needs other evidence
+    birthday, a street or a postcode that agrees beyond the name; a name one source holds twice needs other evidence
     that fits one of its holders alone; and a common name needs some other agreement.
     `rivals` comes from `_rivals`."""
     evidence = explain(pair)
@@ -473,7 +487,8 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
     labels = {label for label, _ in pair.levels.values()}
     strong = bool(labels & _STRONG_LEVELS)
     disagree_ok = _names_may_disagree(pair, labels, model)
-    if name_level in ("missing", "name differs") and not disagree_ok:
+    if (name_level in ("missing", "name differs") and not disagree_ok
+            and not (name_level == "missing" and _born_and_living_alike(labels))):
         # Without names that agree only a date of birth and an address make one person.
         verdict = "candidate" if pair.probability >= CANDIDATE_PROBABILITY else "none"
         return verdict, evidence + "; the names do not agree"
@@ -485,11 +500,10 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
             and max(stats.per_source[na.key], stats.per_source[nb.key]) > 1):
         # Two people of this name in one source: the name says nothing, and an employer or a
         # mail domain only where it fits one of them alone.
-        rivals = rivals or Counter()
         if not others:
             return "none", evidence + "; several records of one source carry this name"
-        if max(rivals[(a.record.key, rb.source, nb.key)],
-               rivals[(b.record.key, ra.source, na.key)]) > 1:
+        if rivals is not None and max(rivals((a.record.key, rb.source, nb.key)),
+                                      rivals((b.record.key, ra.source, na.key))) > 1:
             return "candidate", evidence + "; fits several people of this name in one source"
     bar = LINK_PROBABILITY
     if (name_level.startswith("full name exact") and ra.source != rb.source
@@ -514,7 +528,9 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
         if not disagree_ok:
             return "candidate", evidence + "; different first names"
         evidence += "; first names differ, everything else agrees"
-    if ra.source == rb.source and ra.names_reliable and rb.names_reliable and not strong:
+    if (ra.source == rb.source and ra.names_reliable and rb.names_reliable
+            and not any(w > 0 for comparison, (_, w) in pair.levels.items()
+                        if comparison in _PERSONAL_COMPARISONS)):
         return "candidate", evidence + "; two records of one source"
     if (stats.is_common(na) or stats.is_common(nb)) and not others:
         return "candidate", evidence + "; a common name and nothing else agrees"
@@ -538,7 +554,10 @@ def _names_may_disagree(pair: ScoredPair, labels: set[str], model: Model) -> boo
     postcode = "same postcode" in labels
     if name_label == "same given name, different family name":
         return street and (postcode or "same date of birth" in labels)     # a married name
-    return "same date of birth" in labels and (street or postcode)
+    # Where names are this unreliable, the other fields are keyed in by the same hand: an
+    # address with a slip in it still agrees.
+    near = bool(labels & {"street address similar", "postcode one slip apart"})
+    return "same date of birth" in labels and (street or postcode or near)
 
 
 def _born_and_living_alike(labels: set[str]) -> bool:
@@ -706,6 +725,16 @@ class SourcePriors:
     pairs: dict[tuple[str, str], float]
     default: float
     estimated: bool
+
+    @property
+    def note(self) -> str:
+        """What `kith rebuild` says about the priors."""
+        if self.estimated:
+            return (f"the chance that two records are one person estimated for each of "
+                    f"{len(self.pairs):,} pairs of sources from the full names they share")
+        return (f"too few records with full names (under {MIN_TRAINING_RECORDS:,}) to estimate the "
+                "chance that two records are one person per pair of sources: "
+                "kith's starting prior is used")
 
     @property
     def highest(self) -> float:

@@ -111,6 +111,8 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bo
     n_people = len(resolution.clusters)
     owner_id = next((person_of[k] for k in sorted(resolution.owner_keys)), None)
     note = _model_note(con, model_id, stored is not None)
+    if note and resolution.priors is not None:
+        note = f"{note}; {resolution.priors.note}"
     con.execute("insert into identity_builds values (?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [build_id, stamp, len(records), n_people, len(resolution.links),
                  len(resolution.candidates), len(resolution.refused),
