@@ -287,8 +287,18 @@ def speed(n_records: int) -> dict:
     return {"records": len(records), "floor": floor, "email_groups": groups,
             "seconds": seconds, "cpu": cpu, "people": len(result.clusters),
             "precision": s["precision"], "recall": s["recall"],
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_mb": peak_mb(),
             "note": model.note if model is not None else ""}
+
+
+def peak_mb() -> float:
+    """This process's own peak resident memory (VmHWM): ru_maxrss would carry a parent's peak
+    across fork + exec."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 _BASELINE_SPEED = """
@@ -296,6 +306,7 @@ import json, sys
 sys.argv = ["identity_world"]
 sys.path.insert(0, {bench!r})
 import identity_world as b
+{peak}
 records, truth = b.synthetic({n})
 started, cpu = b.time.perf_counter(), b.time.process_time()
 result = b.resolve(records)
@@ -304,14 +315,16 @@ predicted = {{k: n for n, cluster in enumerate(result.clusters) for k in cluster
 s = b.score(predicted, truth)
 print(json.dumps({{"seconds": seconds, "cpu": cpu, "people": len(result.clusters),
                   "precision": s["precision"], "recall": s["recall"],
-                  "peak_mb": b.resource.getrusage(b.resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                  "peak_mb": peak_mb()}}))
 """
 
 
 def baseline_speed(checkout: Path, n_records: int) -> dict:
     """The same synthetic population resolved by another checkout's kith (its own bench's
     generator, which must be this one's), in a process of its own."""
-    code = _BASELINE_SPEED.format(bench=str(checkout / "bench"), n=n_records)
+    import inspect
+    code = _BASELINE_SPEED.format(bench=str(checkout / "bench"), n=n_records,
+                                  peak=inspect.getsource(peak_mb))
     out = subprocess.run([str(checkout / ".venv" / "bin" / "python"), "-c", code],
                          cwd=checkout, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
