@@ -287,7 +287,9 @@ def main() -> None:
                    and kith.precision >= ref.precision)
             verdicts.append(f"{data.name}: {'met' if met else 'NOT met'} "
                             f"(kith F1 {kith.f1:.4f} vs {ref.f1:.4f}, "
-                            f"precision {kith.precision:.4f} vs {ref.precision:.4f})")
+                            f"precision {kith.precision:.4f} vs {ref.precision:.4f})"
+                            + (f"; baseline F1 {rows[3][1].f1:.4f}, precision "
+                               f"{rows[3][1].precision:.4f}" if args.baseline else ""))
         for system, s, secs in rows:
             lines.append(f"{data.name:<14} {system:<12} {s.pairs_true:>10,} {s.pairs_pred:>10,} "
                          f"{s.precision:>9.4f} {s.recall:>7.4f} {s.f1:>7.4f} {s.wrong_merges:>12,} "
