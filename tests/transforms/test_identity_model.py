@@ -172,3 +172,44 @@ def test_a_bad_warehouse_rebuilds_without_a_giant_person_and_says_what_it_could_
     else:
         # nothing here is one person twice, except where two cards share an address
         assert biggest <= 2, output
+
+
+def _population(n: int = 1_200, seed: int = 3) -> list[tuple[str, str]]:
+    rng = random.Random(seed)
+    syllables = "ka ri to an el mo su ve da lin or na be go tha ren vi as ko ul".split()
+    families = FAMILY + sorted({"".join(rng.sample(syllables, 3)).capitalize()
+                                for _ in range(2_000)})
+    return rng.sample([(g, f) for g in GIVEN for f in families], n)
+
+
+def test_the_prior_is_estimated_per_pair_of_sources_and_a_job_change_does_not_veto():
+    """A LinkedIn export (one row per person) and mail from 300 of them: 150 at the employer
+    LinkedIn shows, 150 from the one before (a job change). Two LinkedIn rows are almost never
+    one person, a mail correspondent quite often has a LinkedIn row: the priors say so, and the
+    same uncommon full name links across the two sources although the employer differs."""
+    people = _population()
+    orgs = ["Harbor Labs", "Lumen Health", "Quarry Foods", "Tidal Systems", "Alder Works"]
+    records = []
+    for i, (given, family) in enumerate(people):
+        org = orgs[i % len(orgs)]
+        records.append(R(f"li{i}", "linkedin", given_name=given, family_name=family, org=org,
+                         profiles=(f"https://linkedin.com/in/p{i}",)))
+        if i < 300:
+            employer = org if i < 150 else orgs[(i + 1) % len(orgs)]
+            address = f"{given}.{family}@{employer.lower().replace(' ', '')}.example".lower()
+            records.append(R(f"email:{address}", "email", full_name=f"{given} {family}",
+                             emails=(address,), names_seen=(f"{given} {family}",),
+                             names_reliable=False))
+    result = resolve(records)
+    priors = result.priors
+    assert priors.estimated
+    assert priors.of("linkedin", "linkedin") < priors.of("email", "linkedin") / 100
+    together = {tuple(sorted(c)) for c in result.clusters if len(c) == 2}
+    moved = sum((f"li{i}",) == tuple(sorted(c for c in cluster if c.startswith("li")))
+                for i in range(150, 300) for cluster in [next(
+                    c for c in result.clusters if f"li{i}" in c)] if len(cluster) == 2)
+    assert moved >= 140                      # job changes found
+    assert all(len(c) <= 2 for c in result.clusters)
+    assert len(together) >= 290
+    link = next(l for l in result.links if l.rule == "match_model")
+    assert "odds before comparing" in link.evidence and "full name exact" in link.evidence

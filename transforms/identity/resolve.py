@@ -292,7 +292,7 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
     linked_pairs = {(p.a, p.b) for p in pairs if p.probability >= LINK_PROBABILITY}
     rival_records = _rivals(pairs, prepared)
 
-    def rivals(key: tuple[str, str, tuple[str, str]]) -> int:
+    def rivals(key: tuple[str, str]) -> int:
         # Records that are one person (already joined, or scored as one by the model: a card
         # keyed in twice) are one rival.
         ys = sorted(rival_records.get(key, ()))
@@ -455,33 +455,38 @@ def _weigh_name_commonness(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: 
 
 
 def _rivals(pairs: list[ScoredPair], prepared: dict[str, _Prepared]
-            ) -> dict[tuple[str, str, tuple[str, str]], set[str]]:
-    """(record, source, name) -> the records of that source with that name the model links the
-    record to. Held by more than one person, they mean it cannot tell which of them it is."""
-    rivals: dict[tuple[str, str, tuple[str, str]], set[str]] = defaultdict(set)
+            ) -> dict[tuple[str, str], set[str]]:
+    """(record, source) -> the records of that source the model would link the record to, for
+    sources whose names are the person's own (a LinkedIn export, an address book: one row per
+    person). Held by more than one person, they mean it cannot tell which of them it is."""
+    rivals: dict[tuple[str, str], set[str]] = defaultdict(set)
     for pair in pairs:
-        if pair.probability < LINK_PROBABILITY:
+        if pair.probability < EXACT_NAME_LINK_PROBABILITY:
             break
+        exact = pair.levels.get("name", ("", 0.0))[0].startswith("full name exact")
+        if pair.probability < LINK_PROBABILITY and not exact:
+            continue
         for x, y in ((pair.a, pair.b), (pair.b, pair.a)):
-            name = prepared[y].name
-            if name is not None:
-                rivals[(x, prepared[y].record.source, name.key)].add(y)
+            if prepared[y].record.names_reliable:
+                rivals[(x, prepared[y].record.source)].add(y)
     return rivals
 
 
 def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
-           model: Model, rivals: Callable[[tuple[str, str, tuple[str, str]]], int] | None = None
+           model: Model, rivals: Callable[[tuple[str, str]], int] | None = None
            ) -> tuple[str, str]:
     """("link" | "candidate" | "none", evidence in words) for a pair the model scored.
 
     The model's probability decides, under hard guards that protect precision: a record with no
-    name links only with the same date of birth and address; names that do not agree, or a different first name, link only where the user's data shows names are
-    often replaced in it and the birthday and address agree (spouses share a family name, an
-    address and often an employer; twins a birthday too); a different family name links only
-    with the same date of birth (a married or maiden name); two records of one source need a
-    birthday, a street or a postcode that agrees beyond the name; a name one source holds twice needs other evidence
-    that fits one of its holders alone; and a common name needs some other agreement.
-    `rivals` comes from `_rivals`."""
+    name links only with the same date of birth and address; names that do not agree, or a
+    different first name, link only where the user's data shows names are often replaced in it
+    and the birthday and address agree (spouses share a family name, an address and often an
+    employer; twins a birthday too); a different family name links only with the same date of
+    birth (a married or maiden name); two records of one source need a birthday, a street or a
+    postcode that agrees beyond the name; a name one source holds twice needs other evidence; a
+    record the model would link to two people of one source (a list with one row per person)
+    links to neither; and a common name needs some other agreement. `rivals(record, source)`
+    counts those people (see `_rivals`)."""
     evidence = explain(pair)
     name_level = pair.levels.get("name", ("missing", 0.0))[0]
     labels = {label for label, _ in pair.levels.values()}
@@ -502,9 +507,6 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
         # mail domain only where it fits one of them alone.
         if not others:
             return "none", evidence + "; several records of one source carry this name"
-        if rivals is not None and max(rivals((a.record.key, rb.source, nb.key)),
-                                      rivals((b.record.key, ra.source, na.key))) > 1:
-            return "candidate", evidence + "; fits several people of this name in one source"
     bar = LINK_PROBABILITY
     if (name_level.startswith("full name exact") and ra.source != rb.source
             and not any(label.endswith(" differs") for comparison, (label, _) in
@@ -528,6 +530,11 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
         if not disagree_ok:
             return "candidate", evidence + "; different first names"
         evidence += "; first names differ, everything else agrees"
+    if rivals is not None and max(rivals((ra.key, rb.source)) if rb.names_reliable else 0,
+                                  rivals((rb.key, ra.source)) if ra.names_reliable else 0) > 1:
+        # A list with one row per person holds each person once: a record that fits two people
+        # of one list is one of them at most, and the model cannot tell which.
+        return "candidate", evidence + "; fits several people of one source"
     if (ra.source == rb.source and ra.names_reliable and rb.names_reliable
             and not any(w > 0 for comparison, (_, w) in pair.levels.items()
                         if comparison in _PERSONAL_COMPARISONS)):
