@@ -213,3 +213,36 @@ def test_the_prior_is_estimated_per_pair_of_sources_and_a_job_change_does_not_ve
     assert len(together) >= 290
     link = next(l for l in result.links if l.rule == "match_model")
     assert "odds before comparing" in link.evidence and "full name exact" in link.evidence
+
+
+def test_merge_and_split_decisions_and_person_ids_survive_a_rebuild_with_an_estimated_model(
+        address_books):
+    from kith.transforms.runner import build
+
+    folder, _ = address_books
+    db = folder / "big.duckdb"
+    run_import([folder / "work.vcf", folder / "phone.vcf"], db=db)
+    con = connect(db)
+    assert con.execute("select bool_and(is_estimated) from identity_models").fetchone()[0]
+    person = dict(con.execute("select record_key, person_id from person_ids").fetchall())
+    # a pair the model linked (name and employer's mail domain only), and two strangers
+    linked = con.execute("select person_id, record_a, record_b from person_links "
+                         "where rule = 'match_model' order by record_a limit 1").fetchone()
+    stranger_a, stranger_b = "card:uid:w500", "card:uid:w501"
+    con.close()
+    assert linked is not None
+    pid, record_a, record_b = linked
+    cli(db, "split", str(pid), record_b)
+    cli(db, "merge", str(person[stranger_a]), str(person[stranger_b]))
+    con = connect(db)
+    build(con, force=True)
+    after = dict(con.execute("select record_key, person_id from person_ids").fetchall())
+    assert after[record_a] != after[record_b]
+    assert after[stranger_a] == after[stranger_b]
+    moved = {record_b, stranger_a, stranger_b}
+    assert {k: v for k, v in after.items() if k not in moved} == {
+        k: v for k, v in person.items() if k not in moved}
+    assert after[record_a] == pid
+    build(con, force=True)
+    assert dict(con.execute("select record_key, person_id from person_ids").fetchall()) == after
+    con.close()
