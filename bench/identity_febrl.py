@@ -30,7 +30,7 @@ Target: kith's F1 at least 0.99 and at least Splink's minus 0.005, at a precisio
 kith estimates its own model from each data set (transforms/identity/model.py); nothing in it
 is set for FEBRL.
 
-    python bench/identity_febrl.py [--errors 10]
+    python bench/identity_febrl.py [--errors 10] [--baseline ../main]
 """
 
 from __future__ import annotations

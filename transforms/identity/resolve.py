@@ -11,9 +11,12 @@ The resolver links records in three passes, strongest first, with union-find:
    (the owner's addresses, role addresses such as info@, a handle seen on clearly different
    people, a handle too long to be real),
 3. the match model (transforms.identity.model): a Fellegi-Sunter model, estimated from these
-   records by Splink, scores every pair that shares a name, birthday, street or postcode block;
-   pairs above LINK_PROBABILITY are linked, best first, under hard guards (`decide`); pairs
-   above CANDIDATE_PROBABILITY, or stopped by a guard, become merge candidates for the user.
+   records by Splink, scores every pair that shares a name, birthday, street or postcode block,
+   under a prior estimated for each pair of sources (SourcePriors) and with an exact full name
+   weighed by its own commonness (NameStats.name_share); pairs above LINK_PROBABILITY (the same
+   full name in two sources: EXACT_NAME_LINK_PROBABILITY) are linked, best first, under hard
+   guards (`decide`); pairs above CANDIDATE_PROBABILITY, or stopped by a guard, become merge
+   candidates for the user.
 
 Every union is checked first: the user's `kith split` decisions (cannot-link pairs) are never
 crossed, and no person grows past `max_cluster` records (such merges are refused and reported).
@@ -48,12 +51,12 @@ MAX_HANDLE_LENGTH = 254          # RFC 5321's longest address; longer is not an 
 LINK_PROBABILITY = 0.9
 CANDIDATE_PROBABILITY = 0.3
 # Two records of different sources with the same full name link when the model finds that more
-# likely than not. The one way such a pair is two people is a namesake, and the model has priced
-# that from the user's own data: the name's own commonness among their people (NameStats.name_share)
-# and the two sources' overlap (SourcePriors), unless a personal detail disagrees (below). The guards in `decide` still apply (a name a list
-# with one row per person holds twice, a common name with nothing else agreeing). Names that only
-# look alike (Ellen / Elena, Victor / Victoria, Mwangi / Wang) are where a model is confidently
-# wrong, and keep the higher bar.
+# likely than not, unless a birthday or an address differs (below). The one way such a pair is
+# two people is a namesake, and the model has priced that from the user's own data: the name's
+# commonness among their people (NameStats.name_share) and the two sources' overlap
+# (SourcePriors). The guards in `decide` still apply (a record that fits two people of one list,
+# a common name with nothing else agreeing). Names that only look alike (Ellen / Elena, Victor /
+# Victoria, Mwangi / Wang) are where a model is confidently wrong: they keep the higher bar.
 EXACT_NAME_LINK_PROBABILITY = 0.5
 # A date of birth or an address that differs is direct evidence of a namesake: there the usual bar
 # applies. (An employer that differs is not: people change jobs between sources.)
