@@ -282,10 +282,13 @@ def train(con: duckdb.DuckDBPyConnection, table: pa.Table, n_records: int) -> Mo
         except Exception as exc:   # Splink raises plain exceptions when a block has no pairs
             logging.getLogger(__name__).info("EM pass on %s skipped: %s", what, exc)
     if not sources:
-        return Model(base, n_records, False,
-                     f"nothing in these {n_records:,} records to estimate the match model from "
-                     "(no shared addresses, birthdays or postcodes); "
-                     "it uses kith's shipped starting weights")
+        # u needs no pairs of one person: what is common between different people here (one
+        # employer for everyone, one surname) is still learnt from random pairs.
+        return Model(model_settings, n_records, False,
+                     f"nothing in these {n_records:,} records to estimate m (how often one "
+                     "person's records agree) from: no shared addresses, birthdays or "
+                     "postcodes; it uses kith's shipped starting m, with u from random pairs "
+                     "of these records")
     return Model(linker.misc.save_model_to_json(), n_records, True,
                  f"match model estimated from {n_records:,} records: u from random pairs"
                  f"{' (names within one source)' if name_u else ''}, m from "
