@@ -72,10 +72,13 @@ def score(predicted: dict[str, int], truth: dict[str, str]) -> dict:
             "precision": precision, "recall": recall, "f1": f1, "wrong_merges": wrong}
 
 
-def world_quality(workdir: Path, seed: int = 7, checkout: Path = ROOT
-                  ) -> tuple[dict, list[str], dict[str, tuple[int, int]]]:
+def world_quality(workdir: Path, seed: int = 7, checkout: Path = ROOT,
+                  records: dict | None = None
+                  ) -> tuple[dict, list[str], dict[str, tuple[int, int]], dict]:
     """Scores, missed and wrong people in words, and recall per quirk (see `quirks`) of the
-    kith in `checkout` on the world of `seed` (generated into workdir once)."""
+    kith in `checkout` on the world of `seed` (generated into workdir once), and the records.
+    Quirks are read off `records` when given (another run's, so that two resolvers are scored
+    on the same tags), else off this warehouse's."""
     db = synced_world(workdir, seed=seed, checkout=checkout)
     people = load_truth(workdir)
     role_ids = {t for t, p in people.items() if p["kind"] == "role"}
@@ -86,12 +89,14 @@ def world_quality(workdir: Path, seed: int = 7, checkout: Path = ROOT
                           ).fetchone()[0]
     columns = ("record_key", "full_name", "given_name", "family_name", "emails", "phones",
                "profiles", "org", "names_seen")
-    records = {row[0]: dict(zip(columns, row)) for row in con.execute(
-        f"select {', '.join(columns)} from int_identity_records").fetchall()}
+    if records is None:
+        records = {row[0]: dict(zip(columns, row)) for row in con.execute(
+            f"select {', '.join(columns)} from int_identity_records").fetchall()}
     con.close()
     result = score(predicted, truth)
     result["seconds"] = seconds
-    return result, _explain(predicted, truth), quirk_recall(predicted, truth, records)
+    return (result, _explain(predicted, truth), quirk_recall(predicted, truth, records),
+            records)
 
 
 def _explain(predicted, truth, limit=8) -> list[str]:
@@ -355,9 +360,10 @@ def main() -> None:
     for seed in args.seeds:
         per_quirk = {}
         with tempfile.TemporaryDirectory(prefix="kith-identity-") as tmp:
-            scores = {}
+            scores, records = {}, None
             for label, checkout in runs:
-                q, misses, per_quirk[label] = world_quality(Path(tmp), seed, checkout)
+                q, misses, per_quirk[label], records = world_quality(Path(tmp), seed, checkout,
+                                                                     records)
                 scores[label] = q
                 print(f"{seed:>5} {label:<9} {q['records']:>8,} {q['true_pairs']:>10,} "
                       f"{q['pred_pairs']:>10,} {q['precision']:>9.4f} {q['recall']:>7.4f} "
