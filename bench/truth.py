@@ -19,22 +19,28 @@ from kith.profiles import normalize_profile_url  # noqa: E402
 from kith.transforms.identity.resolve import fold_email  # noqa: E402
 
 
-def synced_world(workdir: Path, seed: int = 7, *, chats: bool = True) -> Path:
+def synced_world(workdir: Path, seed: int = 7, *, chats: bool = True,
+                 checkout: Path = ROOT) -> Path:
     """Generate the world into workdir, `kith sync` it, return the warehouse path. Without
-    `chats`, the chat exports are left out of the sync (into a warehouse of its own)."""
+    `chats`, the chat exports are left out of the sync (into a warehouse of its own). With
+    another `checkout` (a kith source tree with its own .venv, e.g. main's), that checkout's
+    kith syncs the same files into a warehouse of its own, for a baseline in the same run."""
     if not (workdir / "truth.json").exists():
         world.generate(workdir, seed=seed)
     config = workdir / "kith.toml"
-    if not chats:
+    db = "world.duckdb" if chats else "world-no-chats.duckdb"
+    if checkout != ROOT:
+        db = db.replace(".duckdb", "-baseline.duckdb")
+    if not chats or checkout != ROOT:
         blocks = config.read_text(encoding="utf-8").split("[[sources]]")
-        kept = [b for b in blocks if '"whatsapp"' not in b and '"telegram"' not in b]
-        config = workdir / "kith-no-chats.toml"
-        config.write_text("[[sources]]".join(kept).replace('"world.duckdb"',
-                                                           '"world-no-chats.duckdb"'),
+        kept = [b for b in blocks
+                if chats or ('"whatsapp"' not in b and '"telegram"' not in b)]
+        config = workdir / db.replace(".duckdb", ".toml")
+        config.write_text("[[sources]]".join(kept).replace('"world.duckdb"', f'"{db}"'),
                           encoding="utf-8")
-    subprocess.run([str(ROOT / ".venv" / "bin" / "kith"), "sync", "--config", str(config)],
+    subprocess.run([str(checkout / ".venv" / "bin" / "kith"), "sync", "--config", str(config)],
                    check=True, capture_output=True)
-    return workdir / ("world.duckdb" if chats else "world-no-chats.duckdb")
+    return workdir / db
 
 
 def load_truth(workdir: Path) -> dict[str, dict]:

@@ -560,6 +560,7 @@ def _csv_value(value):
 def rebuild_command(db: Optional[Path] = DbOption) -> None:
     """Rebuild the views and resolve people again from everything in the warehouse."""
     from kith.flows.review import count_waiting
+    from kith.transforms.identity.model import MAX_BLOCK
     from kith.transforms.identity.store import last_build
     from kith.transforms.runner import build
 
@@ -579,9 +580,12 @@ def rebuild_command(db: Optional[Path] = DbOption) -> None:
     if row["n_refused"]:
         out.print(f"[yellow]{row['n_refused']:,} merges refused: a kith split keeps the records "
                   "apart, or the person would grow past 60 records (see merge_candidates)[/]")
+    if row.get("model_note"):
+        out.print(f"Match model: {escape(row['model_note'])}")
     if row["n_skipped_blocks"]:
-        out.print(f"[yellow]{row['n_skipped_blocks']:,} names are so common that their records "
-                  "were not compared by name[/]")
+        out.print(f"[yellow]{row['n_skipped_blocks']:,} names, birthdays, streets or postcodes "
+                  f"are shared by so many records (over {MAX_BLOCK}) that their records were "
+                  "not compared on them[/]")
 
 
 @app.command("person")
@@ -868,8 +872,7 @@ def _print_person(con, person_id: int) -> None:
         for column in ("record", "record", "rule", "evidence"):
             table.add_column(column, overflow="fold")
         for a, b, rule, evidence, score in links:
-            table.add_row(escape(a), escape(b), rule,
-                          escape(evidence + (f" (score {score:g})" if score is not None else "")))
+            table.add_row(escape(a), escape(b), rule, escape(evidence))
         out.print(table)
     # the pairs still waiting: not those a kith review or kith split has kept apart
     try:
@@ -880,7 +883,7 @@ def _print_person(con, person_id: int) -> None:
     except duckdb.CatalogException:                # built before the view existed
         candidates = []
     for other, score, evidence in candidates:
-        out.print(f"  may also be person {other} (score {score:g}: {escape(evidence)}); "
+        out.print(f"  may also be person {other} ({escape(evidence)}); "
                   f"kith merge {person_id} {other} if so, or decide with kith review")
     if not is_owner:
         _print_timeline(con, person_id)

@@ -8,6 +8,14 @@ import unicodedata
 from functools import lru_cache
 
 from nameparser import HumanName
+from nameparser.config import CONSTANTS
+
+# Words nameparser reads as something other than a plain given or family name (Dr, Jr, van, y):
+# a two-word name holding none of them is split without it (it is slow: half a millisecond a name).
+_NAMEPARSER_WORDS = frozenset().union(*(
+    {w.lower() for w in getattr(CONSTANTS, kind)}
+    for kind in ("titles", "first_name_titles", "suffix_acronyms", "suffix_not_acronyms",
+                 "prefixes", "conjunctions")))
 
 _LIGATURES = str.maketrans({"ß": "ss", "ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe",
                             "Œ": "oe", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ı": "i"})
@@ -33,6 +41,10 @@ def split_full_name(full_name: str | None) -> tuple[str | None, str | None]:
         if len(parts) < 2:
             return None, None
         return " ".join(parts[1:]), parts[0]
+    parts = text.split(" ")
+    if (len(parts) == 2 and all(p.isalpha() and len(p) > 1 for p in parts)
+            and not any(p.lower() in _NAMEPARSER_WORDS for p in parts)):
+        return parts[0], parts[1]
     name = HumanName(text)
     given = " ".join(p for p in (name.first, name.middle) if p) or None
     family = name.last or None

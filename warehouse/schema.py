@@ -432,6 +432,25 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         comment on column loads.status is 'completed; running (a mail file committing chunk by chunk); refused (the file was not read at all, see error); failed (reading or writing broke part-way: nothing of it was written but the chunks a mail load had committed, see error); interrupted (Ctrl-C, or a later load found it still running: only committed chunks were kept)';
         comment on column loads.error is 'Why a refused, failed or interrupted load did not complete';
     """),
+    (10, "identity match model", """
+        create table identity_models (
+            model_id bigint primary key,
+            trained_at timestamptz not null,
+            n_records integer not null,
+            is_estimated boolean not null,
+            model_version varchar not null,
+            note varchar not null,
+            settings json not null
+        );
+        comment on table identity_models is 'One row per match model identity resolution used: estimated from the records of the time, or kith''s starting weights; re-estimated when the records have grown by a quarter';
+        comment on column identity_models.is_estimated is 'true: m and u were estimated from this warehouse''s records; false: kith''s shipped starting weights (too few records)';
+        comment on column identity_models.settings is 'The model as Splink''s settings: every comparison level with its m and u probability';
+
+        alter table identity_builds add column model_id bigint;
+        alter table identity_builds add column model_note varchar;
+        comment on column person_links.score is 'For rule match_model: the match probability of the pair; null for other rules';
+        comment on column merge_candidates.score is 'The match probability of the pair (match model)';
+    """),
     (11, "chat messages, the owner in chats, chat weights", """
         create table raw_chat_messages (
             record_key varchar not null,

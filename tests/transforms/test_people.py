@@ -222,7 +222,8 @@ def test_kith_person_shows_handles_records_and_evidence(con, db_path):
     output = cli(db_path, "person", "jdoe@gmail.com")
     assert "Jane Doe" in output
     assert "+14155550101" in output
-    assert "same_email" in output and "similar_name" in output
+    assert "same_email" in output and "match_model" in output
+    assert "match probability" in output and "same organisation: +" in output
     assert "Relationship: active" in output
 
 
@@ -231,7 +232,9 @@ def test_links_say_which_rule_and_evidence_joined_them(con):
     links = con.execute("select rule, evidence from person_links where person_id = ? "
                         "order by rule, evidence", [jane]).fetchall()
     assert ("same_email", "jdoe@gmail.com") in links
-    assert any(rule == "similar_name" and "same organisation (ACME Inc. / Acme Corp)" in evidence
+    assert any(rule == "match_model" and evidence.startswith("match probability")
+               and "full name exact: +" in evidence
+               and "same organisation: +" in evidence
                for rule, evidence in links)
 
 

@@ -10,9 +10,13 @@ The resolver links records in three passes, strongest first, with union-find:
 2. deterministic: records sharing a handle, except handles that do not identify one human
    (the owner's addresses, role addresses such as info@, a handle seen on clearly different
    people, a handle too long to be real),
-3. fuzzy: records with similar names, and only when other evidence agrees (same organisation,
-   organisation and mail domain, an address that fits the name, birthday, postal address).
-   Pairs with some evidence but not enough become merge candidates for the user.
+3. the match model (transforms.identity.model): a Fellegi-Sunter model, estimated from these
+   records by Splink, scores every pair that shares a name, birthday, street or postcode block,
+   under a prior estimated for each pair of sources (SourcePriors) and with an exact full name
+   weighed by its own commonness (NameStats.name_share); pairs above LINK_PROBABILITY (the same
+   full name in two sources: EXACT_NAME_LINK_PROBABILITY) are linked, best first, under hard
+   guards (`decide`); pairs above CANDIDATE_PROBABILITY, or stopped by a guard, become merge
+   candidates for the user.
 
 Every union is checked first: the user's `kith split` decisions (cannot-link pairs) are never
 crossed, and no person grows past `max_cluster` records (such merges are refused and reported).
@@ -21,23 +25,42 @@ The result is pure data; warehouse/identity tables are written elsewhere (transf
 
 from __future__ import annotations
 
+import math
+import re
+
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from rapidfuzz import fuzz
-from rapidfuzz.distance import JaroWinkler
+import duckdb
+import pyarrow as pa
 
+from kith.organisations import domain_label, is_free_mail, org_key
 from kith.profiles import normalize_profile_url
-from kith.transforms.identity.names import (Name, compatible, family_level, fold, given_initials,
-                                       given_level, parse_name, swapped)
-from kith.organisations import is_free_mail, org_level, org_matches_domain
+from kith.transforms.identity.model import (BLOCKING_KEYS, MAX_BLOCK, MIN_TRAINING_RECORDS, Model,
+                                            ScoredPair, explain, predict, prior_for, train)
+from kith.transforms.identity.names import (Name, _nickname_forms, compatible, family_level, fold,
+                                            given_level, parse_name)
 
 MAX_CLUSTER = 60                 # records per person; a bigger cluster is almost surely wrong
-MAX_BLOCK = 120                  # records compared pairwise within one name block
 MAX_HANDLE_LENGTH = 254          # RFC 5321's longest address; longer is not an identifier
-LINK_SCORE = 8.5                 # fuzzy pairs at or above are linked
-CANDIDATE_SCORE = 5.5            # fuzzy pairs at or above (and below LINK_SCORE) are candidates
+# A link needs the model's match probability at or above this; a candidate, above the other.
+# 0.9 is nine to one for being one person: the hard guards in `decide` stop the known cases where
+# the model is confidently wrong, so the threshold itself need not be extreme.
+LINK_PROBABILITY = 0.9
+CANDIDATE_PROBABILITY = 0.3
+# Two records of different sources with the same full name link when the model finds that more
+# likely than not, unless a birthday or an address differs (below). The one way such a pair is
+# two people is a namesake, and the model has priced that from the user's own data: the name's
+# commonness among their people (NameStats.name_share) and the two sources' overlap
+# (SourcePriors). The guards in `decide` still apply (a record that fits two people of one list,
+# a common name with nothing else agreeing). Names that only look alike (Ellen / Elena, Victor /
+# Victoria, Mwangi / Wang) are where a model is confidently wrong: they keep the higher bar.
+EXACT_NAME_LINK_PROBABILITY = 0.5
+# A date of birth or an address that differs is direct evidence of a namesake: there the usual bar
+# applies. (An employer that differs is not: people change jobs between sources.)
+_PERSONAL_COMPARISONS = frozenset({"birthday", "street", "postcode", "town"})
 
 # Local parts that name a function or a team, not one human.
 ROLE_LOCAL_PARTS = frozenset("""
@@ -131,7 +154,9 @@ class Resolution:
     excluded: list[ExcludedHandle] = field(default_factory=list)
     refused: list[Link] = field(default_factory=list)        # unions refused (split rule, size)
     owner_keys: frozenset[str] = frozenset()
-    n_skipped_blocks: int = 0                       # name blocks too big to compare pairwise
+    n_skipped_blocks: int = 0                       # blocking keys too common to compare pairwise
+    model: Model | None = None                      # the match model used
+    priors: "SourcePriors | None" = None            # its prior per pair of sources
 
 
 def fold_email(address: str) -> str:
@@ -223,10 +248,11 @@ class _Clusters:
 
 def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
             owner_emails: frozenset[str] = frozenset(), owner_records: frozenset[str] = frozenset(),
-            max_cluster: int = MAX_CLUSTER) -> Resolution:
+            max_cluster: int = MAX_CLUSTER, model: Model | None = None) -> Resolution:
     """Group records into persons; see the module docstring for how. The owner is the person
     of every record holding one of `owner_emails`, plus `owner_records` (e.g. their own social
-    profile)."""
+    profile). `model` is a match model to use as is; without one it is estimated from `records`
+    (see `Resolution.model`)."""
     prepared = {r.key: _Prepared(r) for r in records}
     clusters = _Clusters(list(prepared), rules.splits, max_cluster)
     result = Resolution(clusters=[])
@@ -263,19 +289,48 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
         for other in keys[1:]:
             join(Link(keys[0], other, f"same_{kind}", value))
 
-    pairs, result.n_skipped_blocks = _fuzzy_pairs(prepared, clusters, result.owner_keys)
-    for score, a, b, evidence, strong in pairs:
+    stats = NameStats.of(prepared)
+    pairs, result.n_skipped_blocks, result.model, result.priors = _model_pairs(
+        prepared, clusters, result.owner_keys, model, stats)
+    linked_pairs = {(p.a, p.b) for p in pairs if p.probability >= LINK_PROBABILITY}
+    rival_records = _rivals(pairs, prepared)
+
+    def rivals(key: tuple[str, str]) -> int:
+        # Records that are one person (already joined, or scored as one by the model: a card
+        # keyed in twice) are one rival.
+        ys = sorted(rival_records.get(key, ()))
+        root = {y: clusters.find(y) for y in ys}
+        for y, z in combinations(ys, 2):
+            if root[y] != root[z] and ((y, z) in linked_pairs or (z, y) in linked_pairs):
+                old, new = root[z], root[y]
+                root = {k: new if r == old else r for k, r in root.items()}
+        return len(set(root.values()))
+    for pair in pairs:
+        a, b = pair.a, pair.b
         if clusters.find(a) == clusters.find(b):
             continue
-        link = Link(a, b, "similar_name", evidence, round(score, 2))
-        if score >= LINK_SCORE and (strong or _clusters_agree(a, b, prepared, clusters)):
+        verdict, evidence = decide(pair, prepared[a], prepared[b], stats, result.model, rivals)
+        if verdict == "none":
+            continue
+        link = Link(a, b, "match_model", evidence, round(pair.probability, 4))
+        if verdict == "link" and _clusters_agree(a, b, prepared, clusters, linked_pairs):
             join(link)
         else:
             result.candidates.append(link)
 
-    result.candidates = [c for c in result.candidates if clusters.find(c.a) != clusters.find(c.b)]
+    result.candidates = _best_per_pair_of_people(result.candidates, clusters)
     result.clusters = clusters.groups()
     return result
+
+
+def _best_per_pair_of_people(candidates: list[Link], clusters: _Clusters) -> list[Link]:
+    """The strongest candidate link between each two people that stayed apart."""
+    best: dict[tuple[str, str], Link] = {}
+    for c in candidates:
+        ra, rb = sorted((clusters.find(c.a), clusters.find(c.b)))
+        if ra != rb and ((ra, rb) not in best or (c.score or 0) > (best[(ra, rb)].score or 0)):
+            best[(ra, rb)] = c
+    return sorted(best.values(), key=lambda c: (-(c.score or 0), c.a, c.b))
 
 
 def _owner_records(prepared: dict[str, _Prepared], owner_handles: set[str]) -> list[str]:
@@ -320,71 +375,16 @@ def _exclusion(kind: str, value: str, keys: list[str], prepared: dict[str, _Prep
     return None
 
 
-def _blocking_keys(p: _Prepared) -> set[tuple]:
-    keys = set()
-    for name in p.names:
-        if not name.is_full:
-            continue
-        for family in {name.family, name.family_alt}:
-            for initial in given_initials(name.given):
-                keys.add(("family", family, initial))
-        keys.add(("family", name.given, name.family[0]))          # written family-first
-        keys.add(("given", name.given, name.family[0]))           # typos in the family name
-    r = p.record
-    if r.birthday and len(r.birthday) == 10:
-        keys.add(("birthday", r.birthday))
-    if r.street:
-        keys.add(("street", fold(r.street)))
-    if r.postcode and p.name is not None:
-        keys.add(("postcode", fold(r.postcode), (p.name.family or p.name.given)[:1]))
-    return keys
-
-
-def _fuzzy_pairs(prepared: dict[str, _Prepared], clusters: _Clusters,
-                 owner_keys: frozenset[str]) -> tuple[list[tuple], int]:
-    """Scored pairs (best first) of records in different clusters that share a name block."""
-    blocks: dict[tuple, list[str]] = defaultdict(list)
-    for key, p in prepared.items():
-        if key in owner_keys:
-            continue
-        for block in _blocking_keys(p):
-            blocks[block].append(key)
-    stats = NameStats.of(prepared)
-    skipped = 0
-    seen: set[tuple[str, str]] = set()
-    best: dict[tuple[str, str], tuple] = {}
-    for keys in blocks.values():
-        if len(keys) < 2:
-            continue
-        if len(keys) > MAX_BLOCK:
-            skipped += 1
-            continue
-        for a, b in combinations(keys, 2):
-            pair = (a, b) if a < b else (b, a)
-            if pair in seen:
-                continue
-            seen.add(pair)
-            ra, rb = clusters.find(a), clusters.find(b)
-            if ra == rb:
-                continue
-            scored = score_pair(prepared[pair[0]], prepared[pair[1]], stats)
-            if scored is None or scored[0] < CANDIDATE_SCORE:
-                continue
-            roots = (ra, rb) if ra < rb else (rb, ra)
-            if roots not in best or scored[0] > best[roots][0]:
-                best[roots] = (scored[0], pair[0], pair[1], scored[1], scored[2])
-    return sorted(best.values(), key=lambda t: (-t[0], t[1], t[2])), skipped
-
-
 @dataclass
 class NameStats:
-    """How often names occur among the records with real names (cards, platform profiles).
+    """How often names occur among the people of the records with real names (cards, platform
+    profiles).
 
-    `per_source[(given, family)]` is the most records any one source holds of a full name:
-    two LinkedIn connections called John Smith mean a name alone cannot tell them apart.
-    `expected_namesakes(name)` estimates how many other people in the data carry the name by
-    chance, from how often its given and family names occur: Elsa Nguyen is rare even where
-    Nguyen is common, John Smith is not."""
+    `per_source[(given, family)]` is the most records any one source holds of a full name: two
+    LinkedIn connections called John Smith mean a name alone cannot tell them apart.
+    `is_common(name)`: the data's given and family name counts say more than half a person
+    besides this one carries the name by chance (below a thousand records the data says little),
+    or it is a well-known common name (John Smith, Maria Garcia) anywhere."""
     per_source: Counter
     given: Counter
     family: Counter
@@ -392,234 +392,428 @@ class NameStats:
 
     @classmethod
     def of(cls, prepared: dict[str, _Prepared]) -> "NameStats":
-        per_source, given, family = Counter(), Counter(), Counter()
-        n = 0
+        per_source = Counter()
         for p in prepared.values():
             name = p.name
             # one person often writes from several addresses: mail names are left out
             if name is None or not name.is_full or not p.record.names_reliable:
                 continue
             per_source[(p.record.source, name.given, name.family)] += 1
-            given[name.given] += 1
-            family[name.family] += 1
-            n += 1
         worst = Counter()
         for (_, g, f), count in per_source.items():
             worst[(g, f)] = max(worst[(g, f)], count)
-        return cls(worst, given, family, n)
+        # Name parts are counted per person, not per record: a name on a card, a LinkedIn
+        # connection and a phone-book entry is one person's (as many as one source holds).
+        given, family = Counter(), Counter()
+        for (g, f), people in worst.items():
+            given[g] += people
+            family[f] += people
+        return cls(worst, given, family, sum(worst.values()))
 
-    def expected_namesakes(self, name: Name) -> float:
+    def name_share(self, key: tuple[str, str]) -> float:
+        """The chance that one other person carries the full name `key`: the share of people
+        with its given name times the share with its family name. The person it is being asked
+        for is left out of the counts and one person added to each (Laplace), so a name seen
+        once counts once: 1/n of the people for each part."""
+        n = max(self.n, 1)
+        given, family = key
+        return max(self.given[given], 1) * max(self.family[family], 1) / (n * n)
+
+    def is_common(self, name: Name | None) -> bool:
+        if name is None or not name.is_full:
+            return False
         if name.given in COMMON_GIVEN_NAMES and name.family in COMMON_FAMILY_NAMES:
-            return 1.0                               # John Smith, Maria Garcia: common anywhere
-        # Below a thousand records the data says little about how common a name is.
-        return self.given[name.given] * self.family[name.family] / max(self.n, 1000)
+            return True
+        return self.given[name.given] * self.family[name.family] / max(self.n, 1000) >= 0.5
 
 
-_GIVEN_POINTS = {"exact": 3.0, "nickname": 2.5, "typo": 2.0, "similar": 1.0, "initial": 1.0,
-                 "missing": 0.0, "different": -2.0}
-_FAMILY_POINTS = {"exact": 3.0, "partial": 2.0, "typo": 2.0, "similar": 1.0, "missing": 0.0,
-                  "different": -3.0}
+# Levels of the model's comparisons that say something beyond a name about the person.
+_STRONG_LEVELS = frozenset({"same date of birth", "same street address",
+                            "street address nearly the same"})
 
 
-def score_pair(a: _Prepared, b: _Prepared, stats: NameStats) -> tuple[float, str, bool] | None:
-    """Evidence that two records are one person, as (points, explanation, strong); None when
-    there is nothing to compare. Names score -5 to 6; each other agreement adds points, a
-    conflict takes. A name part that disagrees is only outweighed by a matching birthday.
-    `strong` says the birthday agrees exactly (identity evidence beyond names)."""
-    name_points, name_text, names, parts = _best_name_match(a, b)
-    if name_points is None:
-        return None
+def _weigh_name_commonness(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
+                           model: Model) -> None:
+    """Give an exact full name the weight of its own commonness among the user's people.
+
+    The level's u is the chance that two different people share *some* full name; for one name
+    it is the chance that another person carries this one (NameStats.name_share): Elber Cohen is
+    rare even where Cohen is common, John Smith is not. Counted over distinct people (not
+    Splink's term-frequency adjustment, whose counts over all records include the very
+    duplicates being sought)."""
+    label, weight = pair.levels.get("name", ("", 0.0))
+    name = a.name if a.record.names_reliable or b.name is None else b.name
+    if label != "full name exact" or name is None or not name.is_full \
+            or stats.n < MIN_TRAINING_RECORDS // 2:
+        return
+    m, u = model.level("name", label)
+    if not (m and u):
+        return
+    new_weight = math.log2(m / stats.name_share(name.key))
+    if abs(new_weight - weight) >= 1.0:       # half or twice as likely: worth saying
+        words = "rare" if new_weight > weight else "common"
+        label = f"full name exact, {words} among your contacts"
+    pair.levels["name"] = (label, new_weight)
+    pair.weight += new_weight - weight
+
+
+def _rivals(pairs: list[ScoredPair], prepared: dict[str, _Prepared]
+            ) -> dict[tuple[str, str], set[str]]:
+    """(record, source) -> the records of that source the model would link the record to, for
+    sources whose names are the person's own (a LinkedIn export, an address book: one row per
+    person). Held by more than one person, they mean it cannot tell which of them it is."""
+    rivals: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for pair in pairs:
+        if pair.probability < EXACT_NAME_LINK_PROBABILITY:
+            break
+        exact = pair.levels.get("name", ("", 0.0))[0].startswith("full name exact")
+        if pair.probability < LINK_PROBABILITY and not exact:
+            continue
+        for x, y in ((pair.a, pair.b), (pair.b, pair.a)):
+            if prepared[y].record.names_reliable:
+                rivals[(x, prepared[y].record.source)].add(y)
+    return rivals
+
+
+def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
+           model: Model, rivals: Callable[[tuple[str, str]], int] | None = None
+           ) -> tuple[str, str]:
+    """("link" | "candidate" | "none", evidence in words) for a pair the model scored.
+
+    The model's probability decides, under hard guards that protect precision: a record with no
+    name links only with the same date of birth and address; names that do not agree, or a
+    different first name, link only where the user's data shows names are often replaced in it
+    and the birthday and address agree (spouses share a family name, an address and often an
+    employer; twins a birthday too); a different family name links only with the same date of
+    birth (a married or maiden name); two records of one source need a birthday, a street or a
+    postcode that agrees beyond the name; a name one source holds twice needs other evidence; a
+    record the model would link to two people of one source (a list with one row per person)
+    links to neither; and a common name needs some other agreement. `rivals(record, source)`
+    counts those people (see `_rivals`)."""
+    evidence = explain(pair)
+    name_level = pair.levels.get("name", ("missing", 0.0))[0]
+    labels = {label for label, _ in pair.levels.values()}
+    strong = bool(labels & _STRONG_LEVELS)
+    disagree_ok = _names_may_disagree(pair, labels, model)
+    if (name_level in ("missing", "name differs") and not disagree_ok
+            and not (name_level == "missing" and _born_and_living_alike(labels))):
+        # Without names that agree only a date of birth and an address make one person.
+        verdict = "candidate" if pair.probability >= CANDIDATE_PROBABILITY else "none"
+        return verdict, evidence + "; the names do not agree"
     ra, rb = a.record, b.record
-    if "different" in parts and not (ra.birthday and rb.birthday):
-        return None              # a different first or family name is never even a candidate
-    evidence = [name_text]
-    birthday = _birthday_points(ra.birthday, rb.birthday, evidence)
-    address = _address_points(ra, rb, evidence)
-    if parts[1] == "different" and parts[0] != "different" and birthday >= 5:
-        # Same first name, same date of birth, another family name: a married or maiden name,
-        # not another person (twins differ in their first names).
-        name_points -= _FAMILY_POINTS["different"]
-        parts = (parts[0], "changed")
-        evidence.append("family name changed")
-    score = name_points + birthday + address
-    ambiguous = False
-    na, nb = names
-    # Two records of one source with one name are two people, unless a birthday or a postal
-    # address says they are one person entered twice.
-    if birthday <= 0 and address < 3 and na.is_full and nb.is_full:
-        namesakes = max(stats.expected_namesakes(na), stats.expected_namesakes(nb))
-        if max(stats.per_source[(na.given, na.family)], stats.per_source[(nb.given, nb.family)]) > 1:
-            # Two people of this name: an employer or a mail domain cannot tell which is which.
-            ambiguous = True
-            score -= 3.0
-            evidence.append("several records of one source carry this name")
-        elif namesakes >= 0.5:
-            score -= 1.5 if name_points >= 6 else 1.0
-            evidence.append("common name")
-        elif (name_points >= 6 and birthday == 0 and namesakes < 0.2
-              and ra.names_reliable and rb.names_reliable):
-            # An uncommon exact name, and no source holds two people of it.
-            score += 2.5
-            evidence.append("uncommon name no source holds twice")
-
-    org = org_level(ra.org, rb.org) if ra.org and rb.org else None
-    if org == "same":
-        score += 4.0
-        evidence.append(f"same organisation ({ra.org} / {rb.org})")
-    elif org == "partial":
-        score += 2.0
-        evidence.append(f"organisations agree in part ({ra.org} / {rb.org})")
-    else:
-        domain_match = _org_domain(ra.org, b.domains) or _org_domain(rb.org, a.domains)
-        shared = {d for d in a.domains & b.domains if not is_free_mail(d)}
-        if domain_match:
-            score += 4.0
-            evidence.append(f"organisation and mail domain agree ({domain_match})")
-        elif shared:
-            score += 3.0
-            evidence.append(f"same mail domain ({min(shared)})")
-    if ra.platform and ra.platform == rb.platform and ra.source != rb.source:
-        # a connection and a profile in messages (not two connections: those are two people)
-        score += 3.0 if name_points >= 6 else 1.5
-        evidence.append(f"both on {ra.platform}")
-    # A mail display name is only what the sender's client said; an address spelled from the
-    # name (jdoe@ for Jane Doe) shows it is the person's own.
-    fits = ((not ra.names_reliable and _address_fits_name(a, nb))
-            or (not rb.names_reliable and _address_fits_name(b, na)))
-    if fits:
-        score += 3.0 if name_points >= 6 else 1.5
-        evidence.append(f"address {fits}@ fits the name")
-    if ra.title and rb.title and fold(ra.title) == fold(rb.title):
-        score += 1.0
-        evidence.append("same title")
-    if ((ambiguous or (ra.source == rb.source and ra.names_reliable))
-            and birthday <= 0 and address < 3):
-        # One source holds a person once (a LinkedIn export, a card stack), unless a birthday
-        # or an address says a card was entered twice; so a name two records of one source
-        # carry, or two records of one source, only make a candidate.
-        score = min(score, LINK_SCORE - 0.5)
-    if parts[0] == "different" or ("different" in parts and birthday <= 0):
-        # Spouses share a family name, an address and often an employer, twins a birthday too:
-        # a different first name never links, a different family name only with a birthday.
-        score = min(score, LINK_SCORE - 0.5)
-    strong = bool(ra.birthday) and ra.birthday == rb.birthday and len(ra.birthday) == 10
-    return score, "; ".join(evidence), strong
+    na, nb = a.name, b.name
+    others = any(w > 0 for comparison, (_, w) in pair.levels.items()
+                 if comparison not in ("name", "title"))
+    if (not strong and na is not None and nb is not None
+            and max(stats.per_source[na.key], stats.per_source[nb.key]) > 1):
+        # Two people of this name in one source: the name says nothing, and an employer or a
+        # mail domain only where it fits one of them alone.
+        if not others:
+            return "none", evidence + "; several records of one source carry this name"
+    bar = LINK_PROBABILITY
+    if (name_level.startswith("full name exact") and ra.source != rb.source
+            and not any(label.endswith(" differs") for comparison, (label, _) in
+                        pair.levels.items() if comparison in _PERSONAL_COMPARISONS)):
+        bar = EXACT_NAME_LINK_PROBABILITY
+    verdict = ("link" if pair.probability >= bar
+               else "candidate" if pair.probability >= CANDIDATE_PROBABILITY else "none")
+    if verdict != "link":
+        return verdict, evidence
+    if (name_level == "same given name, different family name"
+            or (na is not None and nb is not None and na.is_full and nb.is_full
+                and name_level != "given and family name written the other way round"
+                and family_level(na, nb) is None)):
+        if "same date of birth" not in labels and not disagree_ok:
+            return "candidate", evidence + "; different family names"
+        evidence += "; family name changed"
+    if (name_level == "same family name, different given name"
+            or (na is not None and nb is not None and na.is_full and nb.is_full
+                and name_level != "given and family name written the other way round"
+                and given_level(na.given, nb.given) is None)):
+        if not disagree_ok:
+            return "candidate", evidence + "; different first names"
+        evidence += "; first names differ, everything else agrees"
+    if rivals is not None and max(rivals((ra.key, rb.source)) if rb.names_reliable else 0,
+                                  rivals((rb.key, ra.source)) if ra.names_reliable else 0) > 1:
+        # A list with one row per person holds each person once: a record that fits two people
+        # of one list is one of them at most, and the model cannot tell which.
+        return "candidate", evidence + "; fits several people of one source"
+    if (ra.source == rb.source and ra.names_reliable and rb.names_reliable
+            and not any(w > 0 for comparison, (_, w) in pair.levels.items()
+                        if comparison in _PERSONAL_COMPARISONS)):
+        return "candidate", evidence + "; two records of one source"
+    if (stats.is_common(na) or stats.is_common(nb)) and not others:
+        return "candidate", evidence + "; a common name and nothing else agrees"
+    return "link", evidence
 
 
-def _part_level(level: str | None, a: str, b: str) -> str:
-    if level is not None:
-        return level
-    return "missing" if not a or not b else "different"
+# Names that disagree (another first name, another family name, no agreement at all) link only
+# where the user's own data shows that at least this share of one person's record pairs disagree
+# that way (the level's m-probability as estimated: lists keyed in by hand, with names
+# replaced or garbled), and the date of birth and the address agree as well. The starting value
+# of these levels is half of it, and contact data (names copied from the person's own profile or
+# signature, nicknames handled by their own level) has not been seen to reach it.
+NAMES_UNRELIABLE_M = 0.02
 
 
-def _best_name_match(a: _Prepared, b: _Prepared) -> tuple[float | None, str, tuple, tuple]:
-    """The best-agreeing pair of names of two records, both ways round, with points per part."""
-    best: tuple[float | None, str, tuple, tuple] = (None, "", (), ())
-    for na in a.names:
-        for nb in b.names:
-            for other, order in ((nb, ""), (swapped(nb), ", other order")):
-                if other is None:
+def _names_may_disagree(pair: ScoredPair, labels: set[str], model: Model) -> bool:
+    name_label = pair.levels.get("name", ("missing", 0.0))[0]
+    if name_label == "missing" or model.m("name", name_label) < NAMES_UNRELIABLE_M:
+        return False
+    street = bool(labels & {"same street address", "street address nearly the same"})
+    postcode = "same postcode" in labels
+    if name_label == "same given name, different family name":
+        return street and (postcode or "same date of birth" in labels)     # a married name
+    # Where names are this unreliable, the other fields are keyed in by the same hand: an
+    # address with a slip in it still agrees.
+    near = bool(labels & {"street address similar", "postcode one slip apart"})
+    return "same date of birth" in labels and (street or postcode or near)
+
+
+def _born_and_living_alike(labels: set[str]) -> bool:
+    return "same date of birth" in labels and bool(
+        labels & {"same street address", "street address nearly the same", "same postcode"})
+
+
+def _features(prepared: dict[str, _Prepared], clusters: _Clusters,
+              skip: frozenset[str]) -> tuple[pa.Table, int]:
+    """One row per record for the match model, and how many blocking keys were dropped for
+    holding more than MAX_BLOCK records (so common that comparing their records pairwise
+    would cost too much and say little). `k_known_person` is the person a record already
+    belongs to through shared handles or the user's merges (None when alone): the pairs the
+    model's m-probabilities are estimated from."""
+    families = {p.name.family for p in prepared.values()
+                if p.name is not None and p.name.is_full and p.record.names_reliable}
+    rows = []
+    for key, p in prepared.items():
+        if key in skip:
+            continue
+        r = p.record
+        name = p.name or _name_from_address(p, families)
+        given = name.given if name else ""
+        family = name.family if name else ""
+        domains = sorted(d for d in p.domains if not is_free_mail(d) and "@" not in d)
+        labels = sorted({domain_label(d).replace("-", "") for d in domains} - {""})
+        org = org_key(r.org).replace(" ", "") if r.org else ""
+        birthday = r.birthday or ""
+        rows.append({
+            "record_key": key, "source": r.source, "reliable": r.names_reliable,
+            "given": given[:100], "family": family[:100],
+            "family_alt": (name.family_alt if name else "")[:100],
+            "given_forms": sorted(_nickname_forms(given))[:50] if len(given) > 1 else [],
+            "k_known_person": (clusters.find(key)
+                               if len(clusters.members[clusters.find(key)]) > 1 else None),
+            "org": org[:200], "org_domains": _org_domain_forms(r.org),
+            "mail_domains": domains, "mail_labels": [x for x in labels if len(x) >= 3],
+            "birthday": birthday,
+            "street": fold(r.street)[:200], "postcode": fold(r.postcode).replace(" ", "")[:20],
+            "locality": fold(r.locality).replace(" ", "")[:100], "title": fold(r.title)[:200],
+            "k_family": family or None,
+            "k_family_initial": f"{family}|{given[:1]}" if family else None,
+            "k_given_family_initial": f"{given}|{family[:1]}" if given and family else None,
+            "k_birthday": birthday if len(birthday) == 10 else None,
+            "k_street": fold(r.street) or None,
+            "k_given": given if len(given) > 1 else None,
+            "k_postcode": fold(r.postcode) or None,
+            "k_postcode_initial": (f"{fold(r.postcode)}|{(family or given)[:1]}"
+                                   if r.postcode and (family or given) else None),
+        })
+    dropped = 0
+    for column in BLOCKING_KEYS:
+        sizes = Counter(row[column] for row in rows if row[column])
+        big = {k for k, n in sizes.items() if n > MAX_BLOCK}
+        dropped += len(big)
+        for row in rows:
+            if row[column] in big:
+                row[column] = None
+    return pa.Table.from_pylist(rows, schema=_FEATURE_SCHEMA), dropped
+
+
+_FEATURE_SCHEMA = pa.schema(
+    [("record_key", pa.string()), ("source", pa.string()), ("reliable", pa.bool_()),
+     ("given", pa.string()), ("family", pa.string()), ("family_alt", pa.string()),
+     ("given_forms", pa.list_(pa.string())), ("k_known_person", pa.string()),
+     ("org", pa.string()), ("org_domains", pa.list_(pa.string())),
+     ("mail_domains", pa.list_(pa.string())), ("mail_labels", pa.list_(pa.string())),
+     ("birthday", pa.string()), ("street", pa.string()), ("postcode", pa.string()),
+     ("locality", pa.string()), ("title", pa.string())]
+    + [(k, pa.string()) for k in BLOCKING_KEYS])
+
+
+def _org_domain_forms(org: str | None) -> list[str]:
+    """The mail-domain labels an organisation's name would have (see org_matches_domain):
+    'Blue Bottle Coffee' -> bluebottlecoffee, blue, bluebot, bluebott, ..."""
+    key = org_key(org) if org else ""
+    if not key:
+        return []
+    compact = key.replace(" ", "")
+    forms = {compact, key.split()[0]} | {compact[:n] for n in range(6, len(compact))}
+    return sorted(f for f in forms if len(f) >= 3)[:60]
+
+
+_LOCAL_SEPARATORS = re.compile(r"[._-]+")
+
+
+def _name_from_address(p: _Prepared, families: set[str]) -> Name | None:
+    """Name tokens spelled by an address's local part, for a record with no name:
+    maria.lopez@ -> Maria Lopez, lopez.m@ -> M. Lopez, and mlopez@ -> M. Lopez when Lopez is a
+    family name some card or profile in the data carries. Role addresses spell none."""
+    for address in p.record.emails:
+        if is_role_address(address):
+            continue
+        local = fold_email(address).rpartition("@")[0] if "@" in address else ""
+        local = local.split("+", 1)[0].rstrip("0123456789")
+        if "gmail.com" in address:     # Gmail's folding drops the dots: read the address as given
+            local = address.lower().rpartition("@")[0].split("+", 1)[0].rstrip("0123456789")
+        tokens = [t for t in _LOCAL_SEPARATORS.split(local) if t.isalpha()]
+        if len(tokens) == 2:
+            first, second = tokens
+            if len(second) == 1 and len(first) > 1:
+                first, second = second, first          # lopez.m: family first
+            if len(second) > 1:
+                return Name(first, (), second, second)
+        elif len(tokens) == 1 and tokens[0][1:] in families and len(tokens[0]) >= 4:
+            # mlopez: an initial and a family name is the commonest one-word form
+            return Name(tokens[0][0], (), tokens[0][1:], tokens[0][1:])
+    return None
+
+
+def _model_pairs(prepared: dict[str, _Prepared], clusters: _Clusters,
+                 owner_keys: frozenset[str], model: Model | None, stats: "NameStats"
+                 ) -> tuple[list[ScoredPair], int, Model | None, "SourcePriors | None"]:
+    """Pairs the match model scored, best first, each under the prior of its two sources and
+    with an exact full name weighed by the name's own commonness; the number of dropped
+    blocking keys; the model used (trained here when none was given); the priors."""
+    table, dropped = _features(prepared, clusters, owner_keys)
+    if table.num_rows < 2:
+        return [], dropped, model, None
+    con = duckdb.connect()      # Splink's working tables stay out of the user's warehouse
+    try:
+        if model is None:
+            model = train(con, table, table.num_rows)
+        priors = SourcePriors.estimate(prepared, stats, model, table.num_rows)
+        pairs = predict(con, table, model, prior=priors.highest)
+    finally:
+        con.close()
+    for pair in pairs:
+        a, b = prepared[pair.a], prepared[pair.b]
+        prior = _odds(priors.of(a.record.source, b.record.source))
+        pair.weight += prior - _odds(priors.highest)
+        # The weights in words add up to the probability: the prior is the first of them.
+        pair.levels["prior"] = ("odds before comparing, for records of these two sources"
+                                if a.record.source != b.record.source
+                                else "odds before comparing, for two records of one source", prior)
+        if model.trained:
+            _weigh_name_commonness(pair, a, b, stats, model)
+        pair.probability = 1.0 / (1.0 + 2.0 ** -pair.weight)
+    pairs.sort(key=lambda s: (-s.probability, s.a, s.b))
+    return pairs, dropped, model, priors
+
+
+def _odds(probability: float) -> float:
+    """log2 of the odds of a probability: a prior as a match weight."""
+    return math.log2(probability / (1.0 - probability))
+
+
+@dataclass
+class SourcePriors:
+    """The prior of the match model, the chance that two records are one person before any field
+    is compared, for each pair of sources, estimated from the data rather than set by hand.
+
+    Two records of one list with one row per person (a LinkedIn export) are almost never one
+    person, while a phone-book entry is quite likely to have a LinkedIn connection of its own: one
+    prior for all pairs of records would be far too high for the first and far too low for the
+    second. So, per pair of sources s and t: of the pairs of their records that carry the same
+    full name, some are one person and some are two people sharing a name by chance; the second
+    are expected at (records of s) x (records of t) x (how common the name is among distinct
+    people, see NameStats.name_share), the rest are one person, and divided by the share of one
+    person's record pairs that carry the same full name (the model's m of that level) they
+    estimate how many pairs of the two sources are one person. One such pair is added to every
+    source pair (at the overall rate) so that none is certain to hold none and small sources stay
+    near the overall rate. Below MIN_TRAINING_RECORDS records with
+    full names there is too little to count, and every pair takes the model's starting prior."""
+    pairs: dict[tuple[str, str], float]
+    default: float
+    estimated: bool
+
+    @property
+    def note(self) -> str:
+        """What `kith rebuild` says about the priors."""
+        if self.estimated:
+            return (f"the chance that two records are one person estimated for each of "
+                    f"{len(self.pairs):,} pairs of sources from the full names they share")
+        return (f"too few records with full names (under {MIN_TRAINING_RECORDS:,}) to estimate the "
+                "chance that two records are one person per pair of sources: "
+                "kith's starting prior is used")
+
+    @property
+    def highest(self) -> float:
+        return max([self.default, *self.pairs.values()])
+
+    def of(self, s: str, t: str) -> float:
+        return self.pairs.get((s, t) if s <= t else (t, s), self.default)
+
+    @classmethod
+    def estimate(cls, prepared: dict[str, _Prepared], stats: "NameStats", model: Model,
+                 n_records: int) -> "SourcePriors":
+        default = prior_for(n_records)
+        named = Counter()                                  # source -> records with a full name
+        by_name: dict[tuple[str, str], Counter] = defaultdict(Counter)
+        for p in prepared.values():
+            if p.name is not None and p.name.is_full:
+                named[p.record.source] += 1
+                by_name[p.name.key][p.record.source] += 1
+        m_exact = model.m("name", "full name exact")
+        if sum(named.values()) < MIN_TRAINING_RECORDS or stats.n < MIN_TRAINING_RECORDS // 2 \
+                or not m_exact:
+            return cls({}, default, False)
+        observed, expected = Counter(), Counter()
+        for key, per_source in by_name.items():
+            share = stats.name_share(key)
+            for s, n_s in per_source.items():
+                for t, n_t in per_source.items():
+                    if s < t:
+                        observed[(s, t)] += n_s * n_t
+                    elif s == t:
+                        observed[(s, s)] += n_s * (n_s - 1) // 2
+                for t, total in named.items():
+                    if s < t or s == t:
+                        expected[(s, t)] += n_s * (total if s != t else (total - 1) / 2) * share
+        priors, ones, all_pairs = {}, Counter(), Counter()
+        sources = sorted(named)
+        for i, s in enumerate(sources):
+            for t in sources[i:]:
+                n_pairs = named[s] * named[t] if s != t else named[s] * (named[s] - 1) / 2
+                if n_pairs < 1:
                     continue
-                g = _part_level(given_level(na.given, other.given), na.given, other.given)
-                f = _part_level(family_level(na, other), na.family, other.family)
-                if {g, f} <= {"missing", "different"}:
-                    continue                         # nothing of the name agrees
-                points = _GIVEN_POINTS[g] + _FAMILY_POINTS[f] - (0.5 if order else 0.0)
-                if best[0] is None or points > best[0]:
-                    text = (f"names {na.given} {na.family} / {nb.given} {nb.family} "
-                            f"({g} given name, {f} family name{order})")
-                    best = (points, text, (na, nb), (g, f))
-    return best
+                ones[(s, t)] = max(observed[(s, t)] - expected[(s, t)], 0.0) / m_exact
+                all_pairs[(s, t)] = n_pairs
+        overall = min((sum(ones.values()) + 1.0) / (sum(all_pairs.values()) + 1.0), 0.5)
+        for key, n_pairs in all_pairs.items():
+            # Shrunk towards the overall rate by one pair's worth of it: a pair of small sources
+            # (a dozen conference cards, thirty LinkedIn chats) says little on its own.
+            priors[key] = min((ones[key] + 1.0) / (n_pairs + 1.0 / overall), 0.5)
+        return cls(priors, overall, True)
 
 
-def _org_domain(org: str | None, domains: set[str]) -> str | None:
-    for domain in sorted(domains):
-        if org_matches_domain(org, domain):
-            return f"{org} / {domain}"
-    return None
-
-
-def _address_fits_name(p: _Prepared, name: Name) -> str | None:
-    """The local part of one of p's addresses spelled from `name`: jane.doe, jdoe, doe.j ..."""
-    given, family = name.given, name.family.replace(" ", "")
-    if len(family) < 2 or len(given) < 2:
-        return None
-    forms = {f"{given}.{family}", f"{given}{family}", f"{given[0]}{family}",
-             f"{given[0]}.{family}", f"{family}.{given}", f"{family}{given}",
-             f"{family}.{given[0]}", f"{family}{given[0]}"}
-    for local in sorted(p.locals):
-        bare = local.rstrip("0123456789.").replace("_", ".").replace("-", ".")
-        if bare in forms or bare.replace(".", "") in {f.replace(".", "") for f in forms}:
-            return local
-    return None
-
-
-def _birthday_points(a: str | None, b: str | None, evidence: list[str]) -> float:
-    if not a or not b:
-        return 0.0
-    if a == b:
-        evidence.append(f"same birthday ({a})")
-        return 5.0 if len(a) == 10 else 2.0
-    if a[-5:] == b[-5:]:
-        evidence.append(f"same day and month of birth ({a[-5:]})")
-        return 2.0
-    if len(a) == 10 and len(b) == 10:
-        if _one_slip(a.replace("-", ""), b.replace("-", "")) or (
-                a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]):
-            evidence.append(f"birthdays nearly agree ({a} / {b})")
-            return 2.0
-        evidence.append(f"different birthdays ({a} / {b})")
-        return -4.0
-    return 0.0
-
-
-def _one_slip(a: str, b: str) -> bool:
-    """One digit wrong, or two neighbouring digits swapped (19941127 / 19941217)."""
-    diff = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
-    return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
-                              and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
-
-
-def _address_points(a: IdentityRecord, b: IdentityRecord, evidence: list[str]) -> float:
-    """Street (typos and split words forgiven), postcode (one slip forgiven), town: up to 5."""
-    points = 0.0
-    parts = []
-    if a.street and b.street:
-        sa, sb = fold(a.street), fold(b.street)
-        if sa and sb and (sa == sb or fuzz.token_sort_ratio(sa, sb) >= 90
-                          or fuzz.ratio(sa.replace(" ", ""), sb.replace(" ", "")) >= 88):
-            points += 3.0
-            parts.append("street")
-    if a.postcode and b.postcode:
-        pa, pb = fold(a.postcode).replace(" ", ""), fold(b.postcode).replace(" ", "")
-        if pa == pb:
-            points += 2.0
-            parts.append("postcode")
-        elif len(pa) >= 4 and _one_slip(pa, pb):
-            points += 1.0
-            parts.append("postcode (one slip)")
-    if a.locality and b.locality:
-        la, lb = fold(a.locality).replace(" ", ""), fold(b.locality).replace(" ", "")
-        if la == lb or (min(len(la), len(lb)) >= 4
-                        and JaroWinkler.normalized_similarity(la, lb) >= 0.92):
-            points += 1.0
-            parts.append("town")
-    if parts:
-        evidence.append("same " + ", ".join(parts))
-    return min(points, 5.0)
-
-
-def _clusters_agree(a: str, b: str, prepared: dict[str, _Prepared],
-                    clusters: _Clusters) -> bool:
-    """A fuzzy link joins two whole clusters: refuse it when any reliable full names of the two
-    clusters clearly belong to different people (guards against chains A~B~C)."""
+def _clusters_agree(a: str, b: str, prepared: dict[str, _Prepared], clusters: _Clusters,
+                    linked_pairs: set[tuple[str, str]]) -> bool:
+    """A model link joins two whole clusters: refuse it when a record of one and a record of
+    the other carry full names that clearly belong to different people, unless the model itself
+    scored those two records as one person (guards against chains A~B~C)."""
     ra, rb = clusters.find(a), clusters.find(b)
     names_a = _cluster_names(ra, prepared, clusters)
     names_b = _cluster_names(rb, prepared, clusters)
-    return all(compatible(x, y) for x in names_a for y in names_b)
+    for x, name_x in names_a:
+        for y, name_y in names_b:
+            if (not compatible(name_x, name_y) and (x, y) not in linked_pairs
+                    and (y, x) not in linked_pairs):
+                return False
+    return True
 
 
-def _cluster_names(root: str, prepared: dict[str, _Prepared], clusters: _Clusters) -> set[Name]:
-    return {prepared[k].name for k in clusters.members[root]
+def _cluster_names(root: str, prepared: dict[str, _Prepared],
+                   clusters: _Clusters) -> list[tuple[str, Name]]:
+    return [(k, prepared[k].name) for k in clusters.members[root]
             if prepared[k].record.names_reliable and prepared[k].name is not None
-            and prepared[k].name.is_full}
+            and prepared[k].name.is_full]

@@ -5,6 +5,10 @@ resolves, and rewrites person_ids, person_links, merge_candidates and excluded_h
 inside the caller's transaction (transforms.runner.build) and does nothing when its inputs have
 not changed since the last run.
 
+The match model (transforms.identity.model) is kept in identity_models and used as is until the
+records have grown by RETRAIN_GROWTH since it was estimated (or kith's comparisons changed); then
+it is estimated again from all records. A rebuild after a small import therefore only scores pairs.
+
 Stable ids: each new cluster keeps the id most of its records had before (ties: the oldest id);
 a cluster with no earlier id gets a new one, never a reused one. An id that stops existing, or a
 record that leaves its person, is written to person_id_changes with where the records went.
@@ -13,16 +17,20 @@ record that leaves its person, is written to person_id_changes with where the re
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections import Counter
 
 import duckdb
 import pyarrow as pa
 
+from kith.transforms.identity.model import MIN_TRAINING_RECORDS, MODEL_VERSION, Model
 from kith.transforms.identity.resolve import IdentityRecord, Resolution, Rules, resolve
 
 # Bump when the resolver's logic changes, so that the next build resolves again.
-RESOLVER_VERSION = "1"
+RESOLVER_VERSION = "2"
+# The model is estimated again once the records have grown by this factor since it was.
+RETRAIN_GROWTH = 1.25
 
 _RECORD_FIELDS = [f for f in IdentityRecord.__dataclass_fields__]
 
@@ -89,8 +97,12 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bo
 
     records = read_records(con)
     owner_emails, owner_records = owner_inputs(con)
+    stored_id, stored = stored_model(con, len(records))
     resolution = resolve(records, rules=read_rules(con), owner_emails=owner_emails,
-                         owner_records=owner_records)
+                         owner_records=owner_records, model=stored)
+    model_id = stored_id
+    if resolution.model is not None and resolution.model is not stored:
+        model_id = _store_model(con, resolution.model)
     build_id = con.execute("select coalesce(max(build_id), 0) + 1 "
                            "from identity_builds").fetchone()[0]
     person_of, max_id = _assign_ids(con, resolution, build_id)
@@ -98,11 +110,52 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bo
     seconds = time.perf_counter() - started
     n_people = len(resolution.clusters)
     owner_id = next((person_of[k] for k in sorted(resolution.owner_keys)), None)
-    con.execute("insert into identity_builds values (?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    note = _model_note(con, model_id, stored is not None)
+    if note and resolution.priors is not None:
+        note = f"{note}; {resolution.priors.note}"
+    con.execute("insert into identity_builds values (?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [build_id, stamp, len(records), n_people, len(resolution.links),
                  len(resolution.candidates), len(resolution.refused),
-                 resolution.n_skipped_blocks, max_id, owner_id, seconds])
+                 resolution.n_skipped_blocks, max_id, owner_id, seconds, model_id, note])
     return True
+
+
+def stored_model(con: duckdb.DuckDBPyConnection, n_records: int) -> tuple[int | None, Model | None]:
+    """The latest stored model and its id, or (None, None) when it should be estimated again:
+    none yet, kith's comparisons changed, the records grew by RETRAIN_GROWTH (or shrank by as
+    much), or it holds the starting weights and there are now enough records to estimate."""
+    row = con.execute("""
+        select model_id, n_records, is_estimated, model_version, note, settings
+        from identity_models order by model_id desc limit 1
+    """).fetchone()
+    if row is None:
+        return None, None
+    model_id, n_then, estimated, version, note, settings = row
+    grown = n_records >= n_then * RETRAIN_GROWTH or n_records * RETRAIN_GROWTH <= n_then
+    if (version != MODEL_VERSION or (grown and (estimated or n_records >= MIN_TRAINING_RECORDS))
+            or (not estimated and n_records >= MIN_TRAINING_RECORDS)):
+        return None, None
+    return model_id, Model(json.loads(settings), n_then, estimated, note)
+
+
+def _store_model(con: duckdb.DuckDBPyConnection, model: Model) -> int:
+    model_id = con.execute("select coalesce(max(model_id), 0) + 1 from identity_models"
+                           ).fetchone()[0]
+    con.execute("insert into identity_models values (?, now(), ?, ?, ?, ?, ?)",
+                [model_id, model.n_records, model.trained, MODEL_VERSION, model.note,
+                 json.dumps(model.settings)])
+    return model_id
+
+
+def _model_note(con: duckdb.DuckDBPyConnection, model_id: int | None, reused: bool) -> str | None:
+    """What `kith rebuild` says about the model: estimated now, reused, or the starting weights."""
+    if model_id is None:
+        return None
+    trained_at, note = con.execute("select trained_at, note from identity_models "
+                                   "where model_id = ?", [model_id]).fetchone()
+    if reused:
+        return f"{note} (on {trained_at:%Y-%m-%d}; re-estimated when the records grow by a quarter)"
+    return note
 
 
 def _assign_ids(con: duckdb.DuckDBPyConnection, resolution: Resolution,

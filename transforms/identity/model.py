@@ -1,0 +1,376 @@
+"""The match model: a Fellegi-Sunter model, run by Splink on DuckDB, that scores how likely two
+records are one person.
+
+Each pair of records is compared field by field; each comparison has levels (full name exact,
+same family name and a nickname, ...) and each level a weight: log2(m / u), where m is how often
+the level is seen on records of one person and u how often on records of two people. Both are
+estimated from the user's own records (`train`), so the weights are their data's, not fitted to
+one world. A warehouse too small to estimate from (fewer than MIN_TRAINING_RECORDS records)
+uses the starting m and u written beside each level below: set by hand from what the levels
+mean, in orders of magnitude (an exact full name is shared by about one pair of different
+people in 100,000; a date of birth by one in 3,000), and checked on the FEBRL data sets and
+generated worlds (bench/).
+
+Splink is the field's standard Fellegi-Sunter implementation on DuckDB; kith gives it one row of
+prepared fields per record (transforms.identity.resolve builds them) and reads back the scored
+pairs with each level's weight. Splink works in its own in-memory DuckDB, so its working
+tables never appear in the user's warehouse.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
+
+MODEL_VERSION = "2"              # bump when comparisons change: a stored model is then retrained
+MIN_TRAINING_RECORDS = 1_000     # below this there are too few pairs of one person to learn from
+MAX_BLOCK = 120                  # records sharing one blocking key before the key is dropped
+MIN_KNOWN_PAIRS = 50             # pairs known to be one person needed to estimate m from them
+PREDICT_FLOOR = 0.05             # pairs scored below this probability are not kept at all
+
+# (label, sql, m, u): the starting m and u of each level, and the shipped priors for a small
+# warehouse. m sums to about 1 over a comparison's levels, as u does.
+_NAME_LEVELS = [
+    ("full name exact",
+     "given_l <> '' and family_l <> '' and given_l = given_r and family_l = family_r",
+     0.70, 0.00001),
+    ("same family name, nickname or short form of the given name",
+     "(family_l = family_r or family_alt_l = family_alt_r) and (given_l = given_r "
+     "or list_contains(given_forms_l, given_r) or list_contains(given_forms_r, given_l) "
+     "or (length(given_l) >= 3 and length(given_r) >= 3 "
+     "and (starts_with(given_l, given_r) or starts_with(given_r, given_l))))",
+     0.08, 0.000005),
+    ("same family name, given name spelled slightly differently",
+     "(family_l = family_r or family_alt_l = family_alt_r) and length(given_l) > 1 "
+     "and length(given_r) > 1 and jaro_winkler_similarity(given_l, given_r) >= 0.88",
+     0.05, 0.00002),
+    ("same given name, family name spelled slightly differently or in part",
+     "given_l = given_r and (jaro_winkler_similarity(family_l, family_r) >= 0.88 "
+     "or (length(family_l) >= 3 and length(family_r) >= 3 and (contains(family_l, family_r) "
+     "or contains(family_r, family_l))))", 0.05, 0.00002),
+    ("given and family name written the other way round",
+     "given_l <> '' and family_l <> '' "
+     "and jaro_winkler_similarity(given_l, family_r) >= 0.88 "
+     "and jaro_winkler_similarity(family_l, given_r) >= 0.88", 0.01, 0.000001),
+    ("same family name, an initial for the given name",
+     "(family_l = family_r or family_alt_l = family_alt_r) "
+     "and (length(given_l) = 1 or length(given_r) = 1) and left(given_l, 1) = left(given_r, 1)",
+     0.03, 0.0001),
+    ("both names similar",
+     "jaro_winkler_similarity(given_l, given_r) >= 0.88 "
+     "and jaro_winkler_similarity(family_l, family_r) >= 0.88", 0.03, 0.0005),
+    ("same family name, no given name on one side",
+     "(family_l = family_r or family_alt_l = family_alt_r) and (given_l = '' or given_r = '')",
+     0.01, 0.0005),
+    ("same family name, different given name",
+     "family_l = family_r or family_alt_l = family_alt_r", 0.01, 0.002),
+    ("same given name, different family name",
+     "given_l = given_r", 0.02, 0.02),
+]
+
+_NAME_NULL = ("((given_l = '' and family_l = '') or (given_r = '' and family_r = ''))")
+
+_SIMPLE = {
+    "organisation": [
+        ("same organisation", "org_l <> '' and org_l = org_r", 0.30, 0.005),
+        ("organisation agrees with mail domain",
+         "list_has_any(org_domains_l, mail_labels_r) or list_has_any(org_domains_r, mail_labels_l)",
+         0.20, 0.002),
+        ("same work mail domain", "list_has_any(mail_domains_l, mail_domains_r)", 0.15, 0.005),
+        ("organisation similar",
+         "org_l <> '' and org_r <> '' and (starts_with(org_l, org_r) or starts_with(org_r, org_l) "
+         "or jaro_winkler_similarity(org_l, org_r) >= 0.92)", 0.05, 0.003),
+    ],
+    "birthday": [
+        ("same date of birth", "length(birthday_l) = 10 and birthday_l = birthday_r", 0.87, 0.0003),
+        ("same day and month of birth", "right(birthday_l, 5) = right(birthday_r, 5)", 0.08, 0.003),
+        ("date of birth off by one slip",
+         "length(birthday_l) = 10 and length(birthday_r) = 10 "
+         "and damerau_levenshtein(birthday_l, birthday_r) <= 1", 0.045, 0.01),
+    ],
+    "street": [
+        ("same street address", "street_l = street_r", 0.6, 0.0005),
+        ("street address nearly the same", "jaro_winkler_similarity(street_l, street_r) >= 0.9",
+         0.2, 0.002),
+        ("street address similar", "jaro_winkler_similarity(street_l, street_r) >= 0.8",
+         0.05, 0.02),
+    ],
+    "postcode": [
+        ("same postcode", "postcode_l = postcode_r", 0.7, 0.002),
+        ("postcode one slip apart", "damerau_levenshtein(postcode_l, postcode_r) <= 1",
+         0.1, 0.01),
+    ],
+    "town": [
+        ("same town", "locality_l = locality_r", 0.75, 0.01),
+        ("town spelled similarly", "jaro_winkler_similarity(locality_l, locality_r) >= 0.9",
+         0.1, 0.01),
+    ],
+    "title": [
+        ("same job title", "title_l = title_r", 0.3, 0.02),
+    ],
+}
+
+# What "missing" means per comparison: either side lacks the field.
+_NULLS = {
+    "organisation": "(org_l = '' and len(mail_domains_l) = 0) or (org_r = '' and len(mail_domains_r) = 0)",
+    "birthday": "birthday_l = '' or birthday_r = ''",
+    "street": "street_l = '' or street_r = ''",
+    "postcode": "postcode_l = '' or postcode_r = ''",
+    "town": "locality_l = '' or locality_r = ''",
+    "title": "title_l = '' or title_r = ''",
+}
+
+# Organisations: people change employers, and sources (a card from a conference three years ago,
+# a LinkedIn profile today) are years apart; EM on a few thousand records learns that
+# "organisation differs" almost never happens to one person and then vetoes every job change
+# (the pairs the data already ties together share an address, so an employer too). So its m is
+# fixed at this share (roughly how many contacts change employer between sources). EM blocked on
+# the name cannot tell it either: with the name fixed the organisation is the only evidence left,
+# and EM takes "organisation agrees" for "one person". Job titles change with jobs and are written
+# many ways: their m stays at the prior (a third of one person's records agree).
+ORG_DIFFERS_M = 0.25
+
+_FULL_NAME_RULE = "l.given = r.given and l.family = r.family and l.given <> '' and l.family <> ''"
+
+BLOCKING_KEYS = ("k_family", "k_family_initial", "k_given", "k_given_family_initial",
+                 "k_birthday", "k_street", "k_postcode", "k_postcode_initial")
+
+
+def _levels(comparison: str, levels: list[tuple[str, str, float, float]],
+            null_sql: str) -> list[dict]:
+    out = [{"sql_condition": null_sql, "label_for_charts": "missing", "is_null_level": True}]
+    for label, sql, m, u in levels:
+        out.append({"sql_condition": sql, "label_for_charts": label,
+                    "m_probability": m, "u_probability": u})
+    rest_m = max(1e-3, 1 - sum(m for _, _, m, _ in levels))
+    rest_u = max(1e-3, 1 - sum(u for _, _, _, u in levels))
+    else_level = {"sql_condition": "ELSE", "label_for_charts": f"{comparison} differs",
+                  "m_probability": rest_m, "u_probability": rest_u}
+    if comparison == "organisation":
+        else_level.update(m_probability=ORG_DIFFERS_M, fix_m_probability=True)
+    out.append(else_level)
+    if comparison == "title":
+        for level in out[1:]:
+            level["fix_m_probability"] = True
+    return out
+
+
+def settings(prior: float = 1e-4) -> dict:
+    """Splink settings with every comparison, starting (prior) m and u, and the blocking rules."""
+    comparisons = [{"output_column_name": "name", "comparison_description": "name",
+                    "comparison_levels": _levels("name", _NAME_LEVELS, _NAME_NULL)}]
+    for name, levels in _SIMPLE.items():
+        comparisons.append({"output_column_name": name, "comparison_description": name,
+                            "comparison_levels": _levels(name, levels, _NULLS[name])})
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "record_key",
+        "probability_two_random_records_match": prior,
+        "comparisons": comparisons,
+        "blocking_rules_to_generate_predictions": [
+            {"blocking_rule": f"l.{k} = r.{k}"} for k in BLOCKING_KEYS
+        ] + [{"blocking_rule": "l.given = r.family and l.family = r.given and l.given <> ''"}],
+        "retain_matching_columns": True,
+        "retain_intermediate_calculation_columns": True,
+        "additional_columns_to_retain": ["source", "reliable"],
+    }
+
+
+@dataclass
+class ScoredPair:
+    a: str
+    b: str
+    probability: float
+    weight: float
+    levels: dict[str, tuple[str, float]]     # comparison -> (level label, match weight)
+
+
+@dataclass
+class Model:
+    """A trained (or prior) model as Splink's settings dict, with how it came about."""
+    settings: dict
+    n_records: int
+    trained: bool
+    note: str
+
+    def m(self, comparison: str, label: str) -> float:
+        """The share of one person's record pairs that fall in a level (its m-probability)."""
+        return self.level(comparison, label)[0]
+
+    def level(self, comparison: str, label: str) -> tuple[float, float]:
+        """(m, u) of a comparison level; zeros when there is no such level."""
+        for c in self.settings["comparisons"]:
+            if c["output_column_name"] == comparison:
+                for level in c["comparison_levels"]:
+                    if level.get("label_for_charts") == label:
+                        return (float(level.get("m_probability") or 0.0),
+                                float(level.get("u_probability") or 0.0))
+        return 0.0, 0.0
+
+
+def _level_labels(model_settings: dict) -> dict[str, dict[int, str]]:
+    """comparison -> gamma value -> level label, as Splink numbers the levels (else = 0)."""
+    out = {}
+    for comparison in model_settings["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        n = len(levels)
+        out[comparison["output_column_name"]] = {
+            n - 1 - i: lv.get("label_for_charts", "") for i, lv in enumerate(levels)}
+    return out
+
+
+def train(con: duckdb.DuckDBPyConnection, table: pa.Table, n_records: int) -> Model:
+    """Estimate the model's weights from `table` (see `features`); the priors when the data is
+    too small or holds nothing to learn m from.
+
+    u (how often a level occurs between two different people) comes from random pairs of
+    records, except for the name comparison: random pairs over all records include the very
+    duplicates being sought (the same name twice is often the same person), which makes a
+    matching name look common. Its u comes from random pairs within the largest source whose
+    names are reliable (a LinkedIn export, an address book: one row per human) where there is one.
+
+    m (how often a level occurs between one person's records) comes from the records the user's
+    data already ties together: those sharing an e-mail address, phone or profile, or joined by
+    `kith merge` (column `k_known_person`); and from EM over pairs that share a date of birth,
+    then (where most records have a birthday or postcode) a full name (each EM pass trains the
+    comparisons its blocking does not use; Splink takes the median over the estimates)."""
+    from splink import DuckDBAPI, Linker, block_on
+
+    base = settings(prior=prior_for(n_records))
+    if n_records < MIN_TRAINING_RECORDS:
+        return Model(base, n_records, False,
+                     f"{n_records:,} records are too few to estimate the match model from; "
+                     "it uses kith's shipped starting weights")
+    db = DuckDBAPI(connection=con)
+    max_pairs = min(2e6, 100.0 * n_records)   # 100 pairs a record, up to 2 million
+    linker = Linker(db.register(table), base, log_level=logging.ERROR)
+    _quiet()
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=1)
+    model_settings = linker.misc.save_model_to_json()
+    name_u = _name_u_within_one_source(db, table, base, max_pairs)
+    if name_u:
+        for level in model_settings["comparisons"][0]["comparison_levels"]:
+            if level.get("label_for_charts") in name_u:
+                level["u_probability"] = name_u[level["label_for_charts"]]
+    sources = []
+    linker = Linker(db.register(table), model_settings, log_level=logging.ERROR)
+    _quiet()
+    known = Counter(k for k in table.column("k_known_person").to_pylist() if k)
+    n_known_pairs = sum(n * (n - 1) // 2 for n in known.values())
+    if n_known_pairs >= MIN_KNOWN_PAIRS:
+        linker.training.estimate_m_from_label_column("k_known_person")
+        sources.append(f"{n_known_pairs:,} pairs of records that share an address or phone")
+    passes = [(block_on("k_birthday"), "a date of birth")]
+    personal = sum(1 for b, p in zip(table.column("birthday").to_pylist(),
+                                     table.column("postcode").to_pylist()) if b or p)
+    if personal >= table.num_rows / 2:
+        # Not a postcode: neighbours share a town and often a street, and EM blocked on the
+        # postcode takes them for one person. Within a full name the birthday and the address
+        # are evidence of their own; where most records lack them, the employer would be the
+        # only evidence left and EM would take "same employer" for "one person".
+        passes.append((_FULL_NAME_RULE, "a full name"))
+    for rule, what in passes:
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True)
+            sources.append(f"EM over records sharing {what}")
+        except Exception as exc:   # Splink raises plain exceptions when a block has no pairs
+            logging.getLogger(__name__).info("EM pass on %s skipped: %s", what, exc)
+    if not sources:
+        # u needs no pairs of one person: what is common between different people here (one
+        # employer for everyone, one surname) is still learnt from random pairs.
+        return Model(model_settings, n_records, False,
+                     f"nothing in these {n_records:,} records to estimate m (how often one "
+                     "person's records agree) from: no shared addresses, birthdays or "
+                     "postcodes; it uses kith's shipped starting m, with u from random pairs "
+                     "of these records")
+    return Model(linker.misc.save_model_to_json(), n_records, True,
+                 f"match model estimated from {n_records:,} records: u from random pairs"
+                 f"{' (names within one source)' if name_u else ''}, m from "
+                 + " and ".join(sources))
+
+
+def _name_u_within_one_source(db, table: pa.Table, base: dict, max_pairs: float
+                              ) -> dict[str, float]:
+    """The name comparison's u-probabilities among the records of the largest source with
+    reliable names, or {} when no source has enough records."""
+    from splink import Linker
+
+    sources = Counter(s for s, ok in zip(table.column("source").to_pylist(),
+                                         table.column("reliable").to_pylist()) if ok)
+    if not sources:
+        return {}
+    source, n = sources.most_common(1)[0]
+    if n < MIN_TRAINING_RECORDS // 2:
+        return {}
+    mask = pa.compute.and_(pa.compute.equal(table.column("source"), source),
+                           table.column("reliable"))
+    linker = Linker(db.register(table.filter(mask)), base, log_level=logging.ERROR)
+    _quiet()
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=1)
+    trained = linker.misc.save_model_to_json()
+    return {level["label_for_charts"]: level["u_probability"]
+            for level in trained["comparisons"][0]["comparison_levels"]
+            if not level.get("is_null_level") and level.get("u_probability")}
+
+
+def prior_for(n_records: int) -> float:
+    """The chance two random records are one person. Duplicates grow with the records, pairs
+    with their square: about one duplicate pair per record gives 2/n; below 10,000 records it
+    is held at 2/10,000 so that a small address book does not make every pair likely."""
+    return 2.0 / max(n_records, 10_000)
+
+
+def predict(con: duckdb.DuckDBPyConnection, table: pa.Table, model: Model,
+            prior: float | None = None) -> list[ScoredPair]:
+    """Every blocked pair of records with its match probability (under `prior`, by default
+    `_prior`) and each comparison's level."""
+    from splink import DuckDBAPI, Linker
+
+    db = DuckDBAPI(connection=con)
+    model_settings = dict(model.settings)
+    model_settings["probability_two_random_records_match"] = prior or prior_for(table.num_rows)
+    # The settings are kith's own and were validated when the model was estimated.
+    linker = Linker(db.register(table), model_settings, log_level=logging.ERROR,
+                    validate_settings=False)
+    _quiet()
+    frame = linker.inference.predict(threshold_match_probability=PREDICT_FLOOR)
+    labels = _level_labels(model_settings)
+    names = list(labels)
+    columns = ", ".join(["record_key_l", "record_key_r", "match_probability", "match_weight"]
+                        + [f"gamma_{c}" for c in names] + [f"mw_{c}" for c in names])
+    rows = con.execute(f"select {columns} from {frame.physical_name}").fetchall()
+    frame.drop_table_from_database_and_remove_from_cache()
+    pairs = []
+    for row in rows:
+        a, b, probability, weight = row[:4]
+        gammas, weights = row[4:4 + len(names)], row[4 + len(names):]
+        levels = {}
+        for name, gamma, w in zip(names, gammas, weights):
+            if gamma is None or gamma < 0:
+                continue
+            levels[name] = (labels[name].get(gamma, ""), float(w or 0.0))
+        pairs.append(ScoredPair(a, b, probability, weight, levels))
+    return pairs
+
+
+def _quiet() -> None:
+    for name in ("splink", "splink.internals"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def explain(pair: ScoredPair) -> str:
+    """Each comparison that counted, in words with its match weight (bits), strongest first;
+    the prior, when the resolver set one, before them: together they add up to the probability."""
+    parts = sorted(((w, label) for comparison, (label, w) in pair.levels.items()
+                    if comparison != "prior" and abs(w) >= 0.05), key=lambda t: -abs(t[0]))
+    if "prior" in pair.levels:
+        label, w = pair.levels["prior"]
+        parts.insert(0, (w, label))
+    words = "; ".join(f"{label}: {w:+.1f}" for w, label in parts)
+    return f"match probability {pair.probability:.3f} ({words})"
