@@ -70,9 +70,10 @@ def explain_error(exc: BaseException) -> str:
 
     import duckdb
 
-    from kith.warehouse.connection import NotAWarehouse, WarehouseBusy, WarehouseOutOfMemory
+    from kith.warehouse.connection import (BadSetting, NotAWarehouse, WarehouseBusy,
+                                           WarehouseOutOfMemory)
 
-    if isinstance(exc, (WarehouseBusy, NotAWarehouse, WarehouseOutOfMemory)):
+    if isinstance(exc, (WarehouseBusy, NotAWarehouse, WarehouseOutOfMemory, BadSetting)):
         return str(exc)
     text = " ".join(str(exc).split())
     if isinstance(exc, OSError):
@@ -599,6 +600,10 @@ def person_command(
     con = _read_only(db, "person")
     try:
         found = find_people(con, query)
+        if not query.strip():
+            err.print("[red]kith person:[/] say whom: a person id, e-mail address, phone "
+                      "number or name")
+            raise typer.Exit(1)
         if not found:
             err.print(f"[red]kith person:[/] nobody matches {escape(query)!r}")
             raise typer.Exit(1)

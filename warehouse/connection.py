@@ -54,6 +54,10 @@ class NotAWarehouse(ValueError):
     """The file given as the warehouse is not one (not a DuckDB file, or not kith's)."""
 
 
+class BadSetting(ValueError):
+    """An environment setting kith reads (a memory limit) has a value it cannot use."""
+
+
 def resolve_db_path(db: str | os.PathLike | None = None) -> Path:
     """The warehouse path: the `--db` argument, else `KITH_DB`, else ./kith.duckdb."""
     return Path(db or os.environ.get("KITH_DB") or DEFAULT_DB).expanduser()
@@ -68,9 +72,16 @@ def connect(db: str | os.PathLike | None = None, *, read_only: bool = False,
     A new file (and its WAL) is created readable by its owner only.
     Raises FileNotFoundError for a missing file opened read-only or with `create=False` (commands
     that change an existing warehouse: rebuild, merge, split), WarehouseBusy on timeout,
-    NotAWarehouse for a file that is not a DuckDB database (or, read-only, not kith's).
+    NotAWarehouse for a file that is not a DuckDB database (or, read-only, not kith's),
+    BadSetting (before touching the file) when opened for writing with a memory limit in
+    $KITH_MEMORY_LIMIT or $KITH_BUILD_MEMORY_LIMIT that is not a size.
     """
     path = resolve_db_path(db)
+    if not read_only:
+        # Checked before anything is written, so that a bad value stops the command at once
+        # rather than failing each file of an import, or the rebuild after it.
+        _checked_size(LOAD_MEMORY_LIMIT, "KITH_MEMORY_LIMIT")
+        _checked_size(BUILD_MEMORY_LIMIT, "KITH_BUILD_MEMORY_LIMIT")
     if (read_only or not create) and not path.exists():
         raise FileNotFoundError(f"no warehouse at {path}: run `kith import` first, or pass --db")
     if not read_only:
@@ -140,5 +151,5 @@ def memory_limit(con: duckdb.DuckDBPyConnection, limit: str, setting: str) -> It
 def _checked_size(text: str, setting: str) -> str:
     value = text.strip()
     if not value[:-2].replace(".", "", 1).isdigit() or value[-2:].upper() not in ("KB", "MB", "GB"):
-        raise ValueError(f"{setting}={text!r}: give a size such as 256MB or 2GB")
+        raise BadSetting(f"{setting}={text!r} is not a size: give one such as 256MB or 2GB")
     return value

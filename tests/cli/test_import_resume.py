@@ -153,6 +153,19 @@ def test_a_rebuild_running_out_of_memory_is_one_sentence_and_keeps_the_import(tm
     assert loads(db) == [("completed", 200, 200)]
 
 
+def test_a_memory_setting_that_is_not_a_size_stops_the_command_before_the_warehouse(tmp_path):
+    mbox = tmp_path / "All mail.mbox"
+    write_mbox(mbox, 20)
+    db = tmp_path / "kith.duckdb"
+    for setting in ("KITH_MEMORY_LIMIT", "KITH_BUILD_MEMORY_LIMIT"):
+        proc = run_kith("import", mbox, "--db", db, check=False, env={setting: "lots"})
+        output = " ".join((proc.stdout + proc.stderr).split())
+        assert proc.returncode == 1
+        assert f"{setting}='lots' is not a size: give one such as 256MB or 2GB" in output
+        assert "Traceback" not in output and "bug" not in output
+        assert not db.exists()
+
+
 def test_progress_reports_messages_read_then_the_rebuild(tmp_path):
     from kith.flows.importing import run_import
     mbox = tmp_path / "All mail.mbox"

@@ -244,6 +244,14 @@ def test_kith_person_lists_several_matches(con, db_path):
     assert "2 people match" in output
 
 
+def test_kith_person_with_an_empty_query_asks_whom_rather_than_listing_everyone(con, db_path):
+    con.close()
+    for query in ("", "   "):
+        result = CliRunner().invoke(app, ["person", query, "--db", str(db_path)])
+        assert result.exit_code == 1
+        assert "say whom" in result.output and "people match" not in result.output
+
+
 def test_owner_addresses_are_suggested_from_sent_mail(tmp_path):
     mbox = tmp_path / "Sent.mbox"
     mbox.write_text(dedent("""\

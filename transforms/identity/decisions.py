@@ -23,6 +23,8 @@ def find_people(con: duckdb.DuckDBPyConnection, query: str) -> list[int]:
     """Person ids matching a person id, a record key, an e-mail address, a phone number or a
     (part of a) name, best matches first."""
     text = query.strip()
+    if not text:
+        return []
     if re.fullmatch(r"\d{1,9}", text):
         rows = con.execute("select person_id from people where person_id = ?",
                            [int(text)]).fetchall()
