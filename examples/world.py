@@ -539,7 +539,7 @@ class World:
             if self.chance(0.12):
                 spells = False
                 domain = self.unlike_domain(word, kind) + tld
-            if domain in self.company_domains:
+            if domain in self.company_domains and spells:
                 domain = local_word(word) + local_word(kind) + tld
             if domain in self.company_domains:
                 domain = domain.replace(".", f"{len(self.companies)}.", 1)
@@ -794,7 +794,7 @@ class World:
         if p.mail_style == "last_first":
             return f"{family}, {p.given if not p.ascii_mail else fold_ascii(p.given)}"
         if p.mail_style == "formal":
-            return p.formal_name
+            return fold_ascii(p.formal_name, german=True) if p.ascii_mail else p.formal_name
         return f"{given} {family}"
 
     def owner_calls(self, p: Person) -> str:
@@ -2484,7 +2484,8 @@ END:VTIMEZONE"""
             add("job change (mail from the old employer)", old,
                 profile + emails(p.work_email) + [u for u in uids() if u not in old])
         if p.nick_initial:
-            add("nickname vs given name + middle initial", profile + uids("initial"), mail)
+            shows_initial = profile if p.li_first.endswith(".") else []
+            add("nickname vs given name + middle initial", shows_initial + uids("initial"), mail)
         if fold_ascii(p.formal_name + p.nickname) != p.formal_name + p.nickname:
             dropped = (mail if p.ascii_mail else []) + uids("no diacritics")
             add("diacritics dropped in one source", dropped,
