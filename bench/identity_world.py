@@ -9,12 +9,20 @@
    (truth kind `role`) and unmapped records are left out. Pairwise precision, recall and F1 over
    every pair of records kith put in one person, and wrong merges (people holding records of
    more than one true person), for each seed given (7, 8 and 9 by default). Target: precision
-   >= 0.995, recall >= 0.98 on every world. Recall is also given per quirk: each true pair is
-   tagged, from its two records alone, with what makes it hard (no shared handle, an address with
-   no name, a nickname, a middle name or initial, diacritics, an organisation that differs, a
-   Gmail variant, a name another person shares...). With `--baseline CHECKOUT` (another kith
-   source tree with its own .venv, e.g. main) that kith syncs the same worlds and resolves the
-   same population in the same run, printed beside this one.
+   >= 0.995, recall >= 0.98 on every world. Three quirk tables follow. (a) Recall per quirk the
+   generator recorded in truth.json (`quirks`: an address with no name, a job change with mail
+   from the old employer, a nickname against the given name and a middle initial, diacritics
+   dropped in one source, a Gmail variant, an organisation whose domain does not spell it): a
+   true pair carries the quirk when one of its records holds the identifiers the quirk concerns
+   and the other does not. (b) People who must stay apart (two of one common name at one
+   employer, a shared family phone): how many pairs of their records were merged, each a wrong
+   merge. (c) Recall per quirk read off the two records alone (no shared handle, no name, a
+   nickname, a middle name or initial, diacritics, organisations that differ, a Gmail variant,
+   a name another person shares...), tags that apply to any world. With several seeds, the
+   pooled precision and recall and the tables summed over them close the run. With
+   `--baseline CHECKOUT` (another kith source tree with its own .venv, e.g. main) that kith
+   syncs the same worlds and resolves the same population in the same run, printed beside
+   this one.
 2. Speed. A synthetic population of about 100,000 records (names from the world's lists, each
    person on one to four sources with the same variations) resolved in memory by
    `transforms.identity.resolve.resolve` (estimating its match model from them, then scoring),
@@ -48,6 +56,7 @@ import duckdb  # noqa: E402
 
 import world  # noqa: E402
 from truth import load_truth, record_truth, synced_world  # noqa: E402
+from kith.profiles import normalize_profile_url  # noqa: E402
 from kith.transforms.identity.resolve import IdentityRecord, fold_email, resolve  # noqa: E402
 
 
@@ -68,17 +77,19 @@ def score(predicted: dict[str, int], truth: dict[str, str]) -> dict:
     recall = hit / len(true) if true else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     wrong = sum(1 for g in by_pred.values() if len({truth[k] for k in g}) > 1)
-    return {"records": len(keys), "true_pairs": len(true), "pred_pairs": len(pred),
+    return {"records": len(keys), "true_pairs": len(true), "pred_pairs": len(pred), "hits": hit,
             "precision": precision, "recall": recall, "f1": f1, "wrong_merges": wrong}
 
 
 def world_quality(workdir: Path, seed: int = 7, checkout: Path = ROOT,
                   records: dict | None = None
-                  ) -> tuple[dict, list[str], dict[str, tuple[int, int]], dict]:
-    """Scores, missed and wrong people in words, and recall per quirk (see `quirks`) of the
-    kith in `checkout` on the world of `seed` (generated into workdir once), and the records.
-    Quirks are read off `records` when given (another run's, so that two resolvers are scored
-    on the same tags), else off this warehouse's."""
+                  ) -> tuple[dict, list[str], dict[str, dict[str, tuple[int, int]]], dict]:
+    """Scores, missed and wrong people in words, the quirk tables and the records of the kith
+    in `checkout` on the world of `seed` (generated into workdir once). Quirk tables: "world",
+    recall per quirk the generator recorded in truth.json (`world_quirk_recall`); "apart",
+    wrong merges among people who must stay apart (`kept_apart`); "records", recall per quirk
+    read off the records (`quirk_recall`). Quirks are read off `records` when given (another
+    run's, so that two resolvers are scored on the same tags), else off this warehouse's."""
     db = synced_world(workdir, seed=seed, checkout=checkout)
     people = load_truth(workdir)
     role_ids = {t for t, p in people.items() if p["kind"] == "role"}
@@ -95,8 +106,10 @@ def world_quality(workdir: Path, seed: int = 7, checkout: Path = ROOT,
     con.close()
     result = score(predicted, truth)
     result["seconds"] = seconds
-    return (result, _explain(predicted, truth), quirk_recall(predicted, truth, records),
-            records)
+    tables = {"world": world_quirk_recall(predicted, truth, records, people),
+              "apart": kept_apart(predicted, truth, people),
+              "records": quirk_recall(predicted, truth, records)}
+    return result, _explain(predicted, truth), tables, records
 
 
 def _explain(predicted, truth, limit=8) -> list[str]:
@@ -132,7 +145,8 @@ def _record_name(r: dict) -> str:
     name = r["full_name"] or " ".join(x for x in (r["given_name"], r["family_name"]) if x)
     if not name and r["names_seen"]:
         name = r["names_seen"][0]
-    return name or ""
+    # A calendar guest with no name is written with the address as its name: no name.
+    return "" if not name or "@" in name else name
 
 
 def _org_words(r: dict) -> set[str]:
@@ -204,6 +218,71 @@ def quirk_recall(predicted: dict, truth: dict, records: dict) -> dict[str, tuple
             for tag in ["all"] + quirks(records[a], records[b], name_holders):
                 out[tag][0] += found
                 out[tag][1] += 1
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+# -- the generator's own quirks (truth.json `quirks`) -------------------------------------------
+
+def _handles(key: str, r: dict) -> set[str]:
+    """The identifiers a record holds, spelt as truth.json's quirks spell them."""
+    found = {f"email:{e.lower()}" for e in r["emails"] or []}
+    found |= {f"phone:{p}" for p in r["phones"] or []}
+    found |= {f"profile:{normalize_profile_url(u) or u}" for u in r["profiles"] or []}
+    if key.startswith("card:uid:"):
+        found.add("uid:" + key.removeprefix("card:uid:"))
+    return found
+
+
+def _quirk_side(handles: list[str]) -> set[str]:
+    return {"profile:" + (normalize_profile_url(h[8:]) or h[8:]) if h.startswith("profile:")
+            else h for h in handles}
+
+
+def world_quirk_recall(predicted: dict, truth: dict, records: dict,
+                       people: dict[str, dict]) -> dict[str, tuple[int, int]]:
+    """quirk -> (true pairs found, true pairs) for the quirks the generator recorded: a true
+    pair carries a quirk when one record holds one of its `handles` and the other holds none of
+    them but one of its `versus` (any record, when `versus` is empty)."""
+    by_true = defaultdict(list)
+    for k, t in truth.items():
+        if k in records and k in predicted:
+            by_true[t].append(k)
+    out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for t, keys in by_true.items():
+        sides = [(q["quirk"], _quirk_side(q["handles"]), _quirk_side(q["versus"]))
+                 for q in people[t].get("quirks", []) if "handles" in q]
+        if not sides:
+            continue
+        held = {k: _handles(k, records[k]) for k in keys}
+        for a, b in combinations(sorted(keys), 2):
+            found = predicted[a] == predicted[b]
+            for quirk, handles, versus in sides:
+                if any(held[x] & handles and not held[y] & handles
+                       and (not versus or held[y] & versus) for x, y in ((a, b), (b, a))):
+                    out[quirk][0] += found
+                    out[quirk][1] += 1
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def kept_apart(predicted: dict, truth: dict,
+               people: dict[str, dict]) -> dict[str, tuple[int, int]]:
+    """quirk -> (pairs merged, pairs) over the pairs of records of two people the generator
+    says must stay apart (`with`: the same name at the same employer, a shared family phone).
+    Every merged pair is a wrong merge."""
+    by_true = defaultdict(list)
+    for k, t in truth.items():
+        if k in predicted:
+            by_true[t].append(k)
+    out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for t, p in people.items():
+        for q in p.get("quirks", []):
+            for other in q.get("with", []):
+                if other < t:
+                    continue                 # each pair of people once
+                for a in by_true[t]:
+                    for b in by_true[other]:
+                        out[q["quirk"]][0] += predicted[a] == predicted[b]
+                        out[q["quirk"]][1] += 1
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
@@ -340,6 +419,29 @@ def baseline_speed(checkout: Path, n_records: int) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+QUIRK_TABLES = [
+    ("world", "recall per quirk the generator recorded (truth.json; true pairs found / true "
+              "pairs)"),
+    ("apart", "people who must stay apart (truth.json; pairs of their records merged, each a "
+              "wrong merge / pairs)"),
+    ("records", "recall per quirk read off the two records (true pairs found / true pairs)")]
+
+
+def print_quirks(per_quirk: dict, with_baseline: bool) -> None:
+    """The three quirk tables of one world or of several summed, kith beside the baseline."""
+    for table, title in QUIRK_TABLES:
+        rows = per_quirk["kith"].get(table, {})
+        print(f"      {title}{'; kith, then baseline' if with_baseline else ''}:")
+        if not rows:
+            print("        (none in this world)")
+        for tag, (found, n) in sorted(rows.items(), key=lambda t: (-t[1][1], t[0])):
+            line = f"        {tag:<44} {found:>5}/{n:<5} {found / n if n else 1:>6.3f}"
+            if with_baseline:
+                bf, bn = per_quirk["baseline"].get(table, {}).get(tag, (0, 0))
+                line += f"   {bf:>5}/{bn:<5} {bf / bn if bn else 1:>6.3f}"
+            print(line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=100_000,
@@ -357,6 +459,10 @@ def main() -> None:
     print(f"{'seed':>5} {'resolver':<9} {'records':>8} {'true_pairs':>10} {'pred_pairs':>10} "
           f"{'precision':>9} {'recall':>7} {'f1':>7} {'wrong_merges':>12} {'seconds':>8}")
     all_met, at_least_baseline = True, True
+    # resolver -> table -> tag -> [found, n], and resolver -> [hits, pred_pairs, true_pairs],
+    # summed over the seeds
+    totals = {label: defaultdict(lambda: defaultdict(lambda: [0, 0])) for label, _ in runs}
+    pooled = {label: [0, 0, 0] for label, _ in runs}
     for seed in args.seeds:
         per_quirk = {}
         with tempfile.TemporaryDirectory(prefix="kith-identity-") as tmp:
@@ -365,6 +471,13 @@ def main() -> None:
                 q, misses, per_quirk[label], records = world_quality(Path(tmp), seed, checkout,
                                                                      records)
                 scores[label] = q
+                for table, tags in per_quirk[label].items():
+                    for tag, (found, n) in tags.items():
+                        totals[label][table][tag][0] += found
+                        totals[label][table][tag][1] += n
+                pooled[label][0] += q["hits"]
+                pooled[label][1] += q["pred_pairs"]
+                pooled[label][2] += q["true_pairs"]
                 print(f"{seed:>5} {label:<9} {q['records']:>8,} {q['true_pairs']:>10,} "
                       f"{q['pred_pairs']:>10,} {q['precision']:>9.4f} {q['recall']:>7.4f} "
                       f"{q['f1']:>7.4f} {q['wrong_merges']:>12} {q['seconds']:>8.2f}")
@@ -375,14 +488,14 @@ def main() -> None:
         all_met &= q["precision"] >= 0.995 and q["recall"] >= 0.98
         if "baseline" in scores:
             at_least_baseline &= q["recall"] >= scores["baseline"]["recall"]
-        print(f"      recall per quirk (true pairs found / true pairs"
-              f"{'; kith vs baseline' if args.baseline else ''}):")
-        for tag, (found, n) in sorted(per_quirk["kith"].items(), key=lambda t: -t[1][1]):
-            line = f"        {tag:<40} {found:>5}/{n:<5} {found / n:>6.3f}"
-            if "baseline" in per_quirk:
-                bf, bn = per_quirk["baseline"].get(tag, (0, 0))
-                line += f"   {bf:>5}/{bn:<5} {bf / bn if bn else 1:>6.3f}"
-            print(line)
+        print_quirks(per_quirk, args.baseline is not None)
+    if len(args.seeds) > 1:
+        print(f"All {len(args.seeds)} worlds together (seeds {' '.join(map(str, args.seeds))}):")
+        for label, (hit, pred, true) in pooled.items():
+            print(f"      {label:<9} precision {hit / pred if pred else 1:.4f}  recall "
+                  f"{hit / true if true else 1:.4f}  ({hit:,} of {pred:,} merged pairs right, "
+                  f"{hit:,} of {true:,} true pairs found)")
+        print_quirks(totals, args.baseline is not None)
     if args.seeds:
         print(f"target precision >= 0.995 and recall >= 0.98 on every world: "
               f"{'met' if all_met else 'NOT met'}")

@@ -51,7 +51,26 @@ employer and its mail domain), `used_by` (for a shared identifier: who shows it)
 companies the owner reaches only through someone who works with them, circle `introduced`),
 `n_sent` / `n_received` (mail, LinkedIn and chat messages from / to the owner), `n_meetings` (small
 meetings held), `first_interaction_at`, `last_interaction_at`, `last_sent_at`,
-`last_received_at` (UTC) and `notes` on what makes them hard to match.
+`last_received_at` (UTC), `notes` on what makes them hard to match, and `quirks`: each of
+those that a matcher must see through, with the identifiers it concerns (see `Writer.quirks`).
+
+**Quirks**, at rates like real address books', each recorded in `quirks`:
+- an address with no name anywhere (their client sets none, the owner's address book has none,
+  the calendar shows the address): only the local part spells the name (maria.lopez@,
+  mlopez@, lopez.m@, maria@), for about 7% of the people known only by mail;
+- a job change: mail from the old employer's domain, LinkedIn (and later cards or mail) at
+  the new one; some moved after the last mail, so every mail is from the old domain;
+- a nickname in mail and the given name with a middle initial on LinkedIn and cards ("Bob
+  Miller" / "Robert J. Miller"), besides nicknames and middle names anywhere;
+- diacritics dropped in one source (José / Jose in mail or on the phone, Müller / Mueller /
+  Muller in names and addresses), kept on LinkedIn;
+- Gmail dots and +tags: one mailbox written several ways;
+- organisations whose mail domain does not spell their name (initials, a former brand, the
+  words reordered), for about 12% of companies;
+- two different people of one common name at one employer, both on LinkedIn (`with`);
+- a family landline on two people's phone-book cards, one card showing nothing else (`with`);
+- plus three John Smiths and two Maria Garcias at different places, a maiden name on LinkedIn,
+  typos on phone-book cards, shared role addresses (info@, sales@) and a switchboard number.
 """
 
 from __future__ import annotations
@@ -160,7 +179,12 @@ COMPANY_KINDS = ["Logistics", "Health", "Capital", "Software", "Labs", "Partners
                  "Bank", "Insurance", "Media", "Design", "Ventures", "Pharma", "Learning",
                  "Security", "Data", "Cloud", "Retail", "Mobility", "Bio", "Legal"]
 LEGAL_SUFFIXES = ["", "", "", "", " Inc.", " LLC", ", Inc.", " Ltd", " GmbH", " Co."]
-EMAIL_PATTERNS = ["{f}.{l}", "{f}.{l}", "{f}{l}", "{fi}{l}", "{f}", "{f}_{l}", "{fi}.{l}"]
+EMAIL_PATTERNS = ["{f}.{l}", "{f}.{l}", "{f}{l}", "{fi}{l}", "{f}", "{f}_{l}", "{fi}.{l}",
+                  "{l}.{fi}", "{l}{fi}"]
+# Common names that two people at one employer can both have.
+COMMON_NAMES = [("David", "Kim"), ("Wei", "Chen"), ("Michael", "Brown"), ("Jennifer", "Lee"),
+                ("Priya", "Patel"), ("Carlos", "Rodríguez"), ("Anna", "Nowak"),
+                ("James", "Smith"), ("Mohammed", "Khan"), ("Sarah", "Johnson")]
 
 TITLES = """Software Engineer,Senior Software Engineer,Staff Engineer,Engineering Manager,
 Product Manager,Senior Product Manager,Director of Product,VP Engineering,CTO,CEO,COO,CFO,
@@ -237,8 +261,8 @@ def fold_ascii(text: str, german: bool = False) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
-def local_word(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", fold_ascii(text).lower())
+def local_word(text: str, german: bool = False) -> str:
+    return re.sub(r"[^a-z0-9]", "", fold_ascii(text, german).lower())
 
 
 def folded_email(address: str) -> str:
@@ -259,6 +283,7 @@ class Company:
     name: str                 # as LinkedIn and cards show it
     domain: str
     pattern: str
+    spells_domain: bool = True    # False: the domain is an acronym, an old brand, reordered
 
 
 @dataclass(eq=False)
@@ -288,6 +313,10 @@ class Person:
     mobile: str = ""          # E.164
     mail_style: str = "plain"  # plain | last_first | bare | formal | nick
     ascii_mail: bool = False  # their mail client writes their name without diacritics
+    nameless: bool = False    # every mail and invitation shows their address with no name
+    nick_initial: bool = False  # the nickname in mail; given name + middle initial on LinkedIn
+    namesake: str = ""        # truth id of another person of the same name at the same employer
+    home_line: Person | None = None   # a family landline their card shares with others
     typo_in_phone: bool = False
     slug: str = ""            # LinkedIn profile
     li_first: str = ""        # the name their LinkedIn profile shows
@@ -304,6 +333,9 @@ class Person:
     sources: list[str] = field(default_factory=list)
     names_seen: list[str] = field(default_factory=list)
     used_by: list[str] = field(default_factory=list)
+    mail_emails: list[str] = field(default_factory=list)   # addresses in mail or the calendar
+    # card UIDs by what the card shows: "old employer", "no diacritics", "initial"
+    marked_uids: dict[str, list[str]] = field(default_factory=dict)
     knows: list[str] = field(default_factory=list)   # truth ids of people they know (truth.json)
     n_sent: int = 0
     n_received: int = 0
@@ -449,6 +481,7 @@ class World:
         self.events: list[Event] = []
         self.companies: list[Company] = []
         self.company_names: set[str] = set()
+        self.company_domains: set[str] = set()
         self.mixer_day = today - timedelta(days=self.rng.randint(12, 24))
         self.conference_day = self.mixer_day - timedelta(days=self.rng.randint(55, 65))
         self.mixer_tag = f"Chamber mixer {self.mixer_day.isoformat()}"
@@ -493,6 +526,7 @@ class World:
 
     def company(self, name: str | None = None, domain: str | None = None,
                 pattern: str | None = None) -> Company:
+        spells = True
         if name is None:
             while True:
                 word, kind = self.rng.choice(COMPANY_WORDS), self.rng.choice(COMPANY_KINDS)
@@ -502,11 +536,32 @@ class World:
             name = base + self.rng.choice(LEGAL_SUFFIXES)
             tld = ".test" if self.chance(0.15) else ".example"
             domain = local_word(word) + (local_word(kind) if self.chance(0.6) else "") + tld
+            if self.chance(0.12):
+                spells = False
+                domain = self.unlike_domain(word, kind) + tld
+            if domain in self.company_domains and spells:
+                domain = local_word(word) + local_word(kind) + tld
+            if domain in self.company_domains:
+                domain = domain.replace(".", f"{len(self.companies)}.", 1)
         self.company_names.add(name.split(",")[0].removesuffix(" Inc.").removesuffix(" LLC"))
         co = Company(name, domain or local_word(name) + ".example",
-                     pattern or self.rng.choice(EMAIL_PATTERNS))
+                     pattern or self.rng.choice(EMAIL_PATTERNS), spells)
+        self.company_domains.add(co.domain)
         self.companies.append(co)
         return co
+
+    def unlike_domain(self, word: str, kind: str) -> str:
+        """A mail domain that does not spell the organisation's name, as many do not: initials
+        (Silver Lake Capital at slc.), the brand it had before a rename, or the words
+        reordered (School of Fine Art at fineartschool.)."""
+        r = self.rng.random()
+        if r < 0.45:
+            return "".join(w[0] for w in f"{word} {kind}".lower().split()) + \
+                self.rng.choice(["", "", "hq", "group"])
+        if r < 0.8:
+            old = self.rng.choice([w for w in COMPANY_WORDS if w != word])
+            return local_word(old) + local_word(kind)
+        return local_word(kind) + local_word(word)
 
     def pick_company(self) -> Company:
         if len(self.companies) < 140 or self.chance(0.3):
@@ -522,6 +577,10 @@ class World:
                 return given, family
         raise RuntimeError("ran out of names")
 
+    def common_name(self) -> tuple[str, str]:
+        """A common name nobody in the world has yet."""
+        return self.rng.choice([n for n in COMMON_NAMES if " ".join(n) not in self.full_names])
+
     def person(self, tier: str, circle: str = "", *, given: str | None = None,
                family: str | None = None, kind: str = "person", formal: float = 0.3,
                **attrs) -> Person:
@@ -536,6 +595,10 @@ class World:
             if "middle" not in attrs and self.chance(0.2):
                 p.middle = self.rng.choice(GIVEN) if self.chance(0.5) else \
                     self.rng.choice("ABCDEFGHJKLMNPRSTW") + "."
+            if p.nickname and "middle" not in attrs and self.chance(0.3):
+                # "Bob Miller" in mail, "Robert J. Miller" on LinkedIn and cards.
+                p.nick_initial = True
+                p.middle = p.middle or self.rng.choice("ABCDEFGHJKLMNPRSTW") + "."
         self.people.append(p)
         return p
 
@@ -552,9 +615,13 @@ class World:
     def free(self, address: str) -> bool:
         return folded_email(address) not in self.reserved
 
+    def umlauts_spelt_out(self, p: Person) -> bool:
+        """Whether an address spells Müller as mueller (else muller)."""
+        return fold_ascii(p.family, german=True) != fold_ascii(p.family) and self.chance(0.5)
+
     def alloc_work_email(self, p: Person, co: Company) -> str:
         f, l = local_word(p.nickname if p.nickname and self.chance(0.3) else p.given), \
-            local_word(p.family)
+            local_word(p.family, self.umlauts_spelt_out(p))
         local = co.pattern.format(f=f, l=l, fi=f[:1])
         for n in range(2, 100):
             address = f"{local}@{co.domain}"
@@ -564,7 +631,7 @@ class World:
         raise RuntimeError(address)
 
     def alloc_personal_email(self, p: Person, gmail: float = 0.6) -> str:
-        f, l = local_word(p.given), local_word(p.family)
+        f, l = local_word(p.given), local_word(p.family, self.umlauts_spelt_out(p))
         n = local_word(p.nickname) if p.nickname else f
         choices = [f"{f}{l}", f"{n}{l}", f"{f[:1]}{l}", f"{l}{f[:1]}", f"{n}.{l}", f"{f}{l[:1]}"]
         domain = "gmail.com" if self.chance(gmail) else self.rng.choice(PERSONAL_DOMAINS)
@@ -646,6 +713,8 @@ class World:
                                   f"{holder.truth_id if holder else 'nobody'}")
         if address.lower() not in p.emails:
             p.emails.append(address.lower())
+        if source in (MBOX, CALENDAR) and address.lower() not in p.mail_emails:
+            p.mail_emails.append(address.lower())
         self.seen(p, source)
         return address
 
@@ -718,22 +787,28 @@ class World:
         given, family = p.nickname or p.given, p.family
         if p.ascii_mail:
             given, family = fold_ascii(given, german=True), fold_ascii(family, german=True)
-        if p.mail_style == "bare":
+        if p.mail_style == "bare" or p.nameless:
             return ""
+        if p.nick_initial:
+            return f"{given} {family}"
         if p.mail_style == "last_first":
             return f"{family}, {p.given if not p.ascii_mail else fold_ascii(p.given)}"
         if p.mail_style == "formal":
-            return p.formal_name
+            return fold_ascii(p.formal_name, german=True) if p.ascii_mail else p.formal_name
         return f"{given} {family}"
 
     def owner_calls(self, p: Person) -> str:
         """How the owner's address book names a person in the mail the owner writes."""
         if p.kind != "person":
             return p.label if self.chance(0.5) else ""
-        if self.chance(0.15):
+        if self.chance(0.15) or p.nameless:
             return ""
         if p.family_title and self.chance(0.5):
             return p.family_title
+        if p.nick_initial:
+            return p.name
+        if p.ascii_mail:             # the owner's client took the name from their mail
+            return self.own_name(p) or fold_ascii(p.name, german=True)
         if p.in_phone_book:
             return p.name
         return f"{p.given} {p.family}" if self.chance(0.5) else p.name
@@ -949,6 +1024,9 @@ class World:
 
 US_ZONES = ["America/New_York"] * 6 + ["America/Chicago", "America/Denver",
                                        "America/Los_Angeles", "America/Los_Angeles"]
+# Whose address can appear with no name at all: people the owner knows only by mail.
+NAMELESS_CIRCLES = {"external", "card", "vendor", "recruiter", "prospect", "introduced",
+                    "linkedin"}
 WORLD_ZONES = US_ZONES + ["Europe/London", "Europe/Berlin", "Europe/Paris", "Asia/Kolkata",
                           "Asia/Tokyo", "Australia/Sydney", "America/Sao_Paulo"]
 
@@ -987,6 +1065,8 @@ class Plan:
         first = p.nickname if p.nickname and w.chance(0.25) else p.given
         if p.middle and w.chance(0.4):
             first = f"{first} {p.middle[0]}."
+        if p.nick_initial:
+            first = f"{p.given} {p.middle[0]}."
         p.li_first, p.li_last = first, p.maiden or p.family
         w.alloc_slug(p, p.given, p.li_last)
         if p.gmail_tagged and w.chance(0.5):
@@ -1015,11 +1095,27 @@ class Plan:
         p.notes.append(f"changed job {when.date().isoformat()}: {p.old_company.name} -> "
                        f"{p.company.name}")
 
+    def moved_after_mail(self, p: Person, last: float) -> None:
+        """`p` changed jobs after the last mail (`last` days ago): their LinkedIn shows the new
+        employer, every mail the old one."""
+        self.change_job(p, self.w.at(self.rng.uniform(3, max(4.0, last - 10))))
+        p.notes.append("LinkedIn shows the new employer; all mail came from the old one")
+
+    def namesakes(self, a: Person, b: Person) -> None:
+        """Two people of one name at one employer: never one person."""
+        a.namesake, b.namesake = b.truth_id, a.truth_id
+        for p in (a, b):
+            p.notes.append(f"same name and employer as {p.namesake}")
+
     def mail_style(self, p: Person, corporate: bool = False) -> None:
         styles = ["plain"] * 6 + ["formal", "bare"] + (["last_first"] * 3 if corporate else [])
         p.mail_style = self.rng.choice(styles)
         if fold_ascii(p.name) != p.name and self.w.chance(0.5):
             p.ascii_mail = True
+        if p.circle in NAMELESS_CIRCLES and self.w.chance(0.07):
+            # No name in their own client, none in the owner's address book: only the
+            # address's local part spells who they are.
+            p.nameless = True
 
     def in_window(self, p: Person, days_lo: float, days_hi: float) -> datetime | None:
         """A time inside p's planned two-way period (None when it is too short)."""
@@ -1070,8 +1166,8 @@ class Plan:
     def colleagues(self) -> None:
         w, rng = self.w, self.rng
 
-        def colleague(tier: str, title: str | None = None) -> Person:
-            p = w.person(tier, "colleague")
+        def colleague(tier: str, title: str | None = None, **kw) -> Person:
+            p = w.person(tier, "colleague", **kw)
             self.at_work(p, self.harbor, title)
             p.tz = rng.choice(US_ZONES)
             self.mail_style(p, corporate=True)
@@ -1089,7 +1185,11 @@ class Plan:
             w.history(p, "personal", rng.randint(300, 500), rng.uniform(3, 30), 60, work=False)
             p.notes.append("writes from work and from a personal address")
 
-        self.active_colleagues = [colleague("active") for _ in range(12)]
+        # Two colleagues of one common name: one the owner works with, one only in the
+        # all-hands; both on LinkedIn at Harborlight (addresses first.last@, first.last2@).
+        given, family = w.common_name()
+        namesake = colleague("active", given=given, family=family, nickname="", middle="")
+        self.active_colleagues = [namesake] + [colleague("active") for _ in range(11)]
         for i, p in enumerate(self.active_colleagues):
             w.history(p, "work", rng.randint(150, 700), rng.uniform(2, 70), rng.uniform(18, 40))
             if i < 9:
@@ -1108,6 +1208,10 @@ class Plan:
                 self.phone(p)
 
         self.other_colleagues = [colleague("list_only") for _ in range(180)]
+        twin = colleague("list_only", given=given, family=family, nickname="",
+                         middle=rng.choice("ABCDEFGHJKLMNPRSTW") + ".")
+        self.namesakes(namesake, twin)
+        self.other_colleagues.insert(1, twin)
         self.ceo = self.other_colleagues[0]
         self.ceo.title = "CEO"
         for i, p in enumerate(self.other_colleagues):
@@ -1138,6 +1242,15 @@ class Plan:
         js.notes.append("one of several John Smiths")
         self.john_smith = js
         self.active_externals.append(js)
+        # Another common name the owner mails at work, shared by a LinkedIn connection at the
+        # same employer whom the owner never wrote to.
+        given, family = w.common_name()
+        known = external("active", given=given, family=family, nickname="", middle="")
+        self.active_externals.insert(8, known)
+        twin = w.person("list_only", "linkedin", given=given, family=family, nickname="",
+                        middle="")
+        self.at_work(twin, known.company)
+        self.namesakes(known, twin)
         for i, p in enumerate(self.active_externals):
             w.history(p, "work", rng.randint(100, 650), rng.uniform(2, 80), rng.uniform(14, 35))
             if i < 13:
@@ -1148,6 +1261,7 @@ class Plan:
                 p.notes.append("writes from work and from a personal address")
             if 4 <= i < 7:
                 self.phone(p)
+        self.connect(twin, 200, 3000)
 
         self.cooling_externals = [external("cooling") for _ in range(10)]
         for i, p in enumerate(self.cooling_externals):
@@ -1160,6 +1274,8 @@ class Plan:
                 w.history(p, "work", (first + last) / 2 - 5, last, rng.uniform(15, 30))
             else:
                 w.history(p, "work", first, last, rng.uniform(15, 30))
+            if i in (2, 3):
+                self.moved_after_mail(p, last)
             if i < 8:
                 self.connect(p, 450, 2500)
             if i == 8:
@@ -1167,7 +1283,10 @@ class Plan:
 
         self.dormant_externals = [external("dormant") for _ in range(5)]
         for i, p in enumerate(self.dormant_externals):
-            w.history(p, "work", rng.randint(620, 720), rng.uniform(400, 560), rng.uniform(25, 45))
+            last = rng.uniform(400, 560)
+            w.history(p, "work", rng.randint(620, 720), last, rng.uniform(25, 45))
+            if i < 2:
+                self.moved_after_mail(p, last)
             if i < 4:
                 self.connect(p, 600, 3000)
 
@@ -1188,6 +1307,7 @@ class Plan:
         mother = friend("inner_circle", "family", family="Rivera", given=rng.choice(GIVEN),
                         family_title="Mom")
         mother.notes.append("phone-book card says Mom; shares the family landline")
+        mother.home_line = self.landline
         sister_family = rng.choice(FAMILY)
         sister = friend("inner_circle", "family", family=sister_family, given=rng.choice(GIVEN),
                         maiden="Rivera")
@@ -1206,6 +1326,7 @@ class Plan:
         dad = w.person("list_only", "family", given=rng.choice(GIVEN), family="Rivera",
                        family_title="Dad", middle="")
         self.phone(dad)
+        dad.home_line = self.landline
         dad.notes.append("phone-book card only (mobile and the family landline); never mails")
         self.mother, self.dad = mother, dad
 
@@ -1461,6 +1582,8 @@ class Plan:
             if w.chance(0.7):
                 w.thread(p, w.at(rng.uniform(last + 2, first - 2)), rng.randint(2, 3), True,
                          "work", w.at(last))
+                if sum(q.old_company is not None for q in self.li_active) < 2:
+                    self.moved_after_mail(p, last)
             self.li_active.append(p)
         a, b = self.li_active[:2]
         start = w.at(rng.uniform(max(w.days_ago(w.window[a.truth_id][1]),
@@ -1739,6 +1862,20 @@ class Plan:
         js3.company = Company("Smith & Sons Plumbing", "smithsons.example", "{f}")
         js3.notes.append("one of several John Smiths; phone-book card with only a phone")
         self.phone(js3)
+        # A couple whose cards both show their home landline; one card shows nothing else.
+        family = rng.choice(FAMILY)
+        line = w.person("role", "landline", kind="role", label=f"{family} family landline")
+        line.mobile = w.alloc_phone(line)
+        couple = [w.person("list_only", "acquaintance", given=given, family=family)
+                  for given in rng.sample(GIVEN, 2)]
+        self.phone(couple[0])
+        if w.chance(0.5):
+            self.personal(couple[0])
+        couple[1].in_phone_book = True
+        w.phone_book.append(couple[1])
+        for p in couple:
+            p.home_line = line
+            p.notes.append("phone-book card shares the family landline with their partner")
         target = 250 - len(w.phone_book)
         for i in range(target):
             country = "US" if w.chance(0.94) else rng.choice(["GB", "FR", "AU"])
@@ -1915,6 +2052,7 @@ class Writer:
         out = []
         for p in cards:
             lines = ["BEGIN:VCARD", "VERSION:3.0", "PRODID:-//Apple Inc.//iPhone OS 17.5.1//EN"]
+            folded = False
             if p.kind == "business":
                 lines += ["N:;;;;", f"FN:{vtext(p.label)}", f"ORG:{vtext(p.label)};",
                           "X-ABShowAs:COMPANY"]
@@ -1925,6 +2063,7 @@ class Writer:
                 family = p.family
                 if fold_ascii(given + family) != given + family and w.chance(0.5):
                     given, family = fold_ascii(given), fold_ascii(family)
+                    folded = True
                 if p.typo_in_phone:
                     if w.chance(0.5):
                         given = self.typo(given)
@@ -1967,8 +2106,8 @@ class Writer:
                 w.use_phone(p, p.mobile, PHONE_BOOK)
                 kind = "WORK" if p.kind == "business" else rng.choice(["CELL", "CELL", "IPHONE"])
                 lines.append(f"TEL;type={kind};type=VOICE;type=pref:{self.phone_text(p.mobile)}")
-            if p is self.plan.mother or p is self.plan.dad:
-                landline = self.plan.landline
+            if p.home_line is not None:
+                landline = p.home_line
                 w.use_phone(landline, landline.mobile, PHONE_BOOK)
                 if p.truth_id not in landline.used_by:
                     landline.used_by.append(p.truth_id)
@@ -1984,6 +2123,8 @@ class Writer:
                 lines.append(f"X-SOCIALPROFILE;type=linkedin;x-user={p.slug}:{url}")
             uid = w.use_uid(p, str(uuid.UUID(int=rng.getrandbits(128), version=4)).upper(),
                             PHONE_BOOK)
+            if folded:
+                p.marked_uids.setdefault("no diacritics", []).append(uid)
             lines += [f"UID:{uid}", f"REV:{rev.strftime('%Y-%m-%dT%H:%M:%SZ')}", "END:VCARD"]
             out.extend(fold(line) for line in lines)
         return "\r\n".join(out) + "\r\n"
@@ -1998,11 +2139,15 @@ class Writer:
             co = p.org_at(when)
             title = p.old_title if co is p.old_company and p.old_company else p.title
             given = p.nickname if p.nickname and w.chance(0.3) else p.given
+            middle = ""
+            if p.nick_initial:
+                given, middle = p.given, p.middle[0] + "."
             prodid = ("-//INTSIG//CamCard 7.4//EN" if scanned
                       else "-//Apple Inc.//iPhone OS 17.5.1//EN")
+            shown = " ".join(x for x in (given, middle, p.family) if x)
             lines = ["BEGIN:VCARD", "VERSION:3.0", f"PRODID:{prodid}",
-                     f"N:{vtext(p.family)};{vtext(given)};;;",
-                     f"FN:{vtext(given)} {vtext(p.family)}",
+                     f"N:{vtext(p.family)};{vtext(given)};{vtext(middle)};;",
+                     f"FN:{vtext(shown)}",
                      f"ORG:{vtext(co.name)};", f"TITLE:{vtext(title)}"]
             w.seen(p, file, f"{given} {p.family}")
             if not extra.get("only_role_email"):
@@ -2026,9 +2171,13 @@ class Writer:
                 role = extra["role_phone"]
                 w.use_phone(role, role.mobile, file)
                 lines.append(f"TEL;TYPE=WORK,VOICE:{self.phone_text(role.mobile)}")
+            uid = w.use_uid(p, w.uuid(), file)
+            if co is p.old_company:
+                p.marked_uids.setdefault("old employer", []).append(uid)
+            if middle:
+                p.marked_uids.setdefault("initial", []).append(uid)
             lines += [f"URL;TYPE=WORK:https://www.{co.domain}",
-                      f"NOTE:{vtext('Met at ' + tag)}",
-                      f"UID:{w.use_uid(p, w.uuid(), file)}",
+                      f"NOTE:{vtext('Met at ' + tag)}", f"UID:{uid}",
                       f"REV:{when.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}", "END:VCARD"]
             out.extend(fold(line) for line in lines)
         return "\r\n".join(out) + "\r\n"
@@ -2161,7 +2310,10 @@ END:VTIMEZONE"""
         cn = a.person.label if a.person.kind in ("role",) else (
             w.own_name(a.person) if a.person.kind == "person" else a.person.name)
         cn = cn or a.person.name
-        w.seen(a.person, CALENDAR, cn)
+        if a.person.nameless:
+            cn = a.email                  # as Google Calendar writes a guest it has no name for
+        else:
+            w.seen(a.person, CALENDAR, cn)
         return fold(f"{prop};CN={param(cn)}{extra}:mailto:{a.email}")
 
     def calendar(self) -> str:
@@ -2295,8 +2447,62 @@ END:VTIMEZONE"""
                 "last_received_at": stamp(p.last_received_at),
                 "notes": p.notes + (["writes their name without diacritics in mail"]
                                     if p.ascii_mail and p.n_received else []),
+                "quirks": self.quirks(p),
             })
         return json.dumps(people, ensure_ascii=False, indent=1) + "\n"
+
+    def quirks(self, p: Person) -> list[dict]:
+        """What makes p hard to resolve, as the identifiers it concerns: a record holding one of
+        `handles` and another of p's records holding none of them (but one of `versus`, when
+        that is not empty) are the pair the quirk makes hard; `with` names other people whose
+        records must stay apart from p's."""
+        out = []
+
+        def add(quirk: str, handles: list[str], versus: list[str] | None = None) -> None:
+            if not handles:
+                return
+            if versus is not None:
+                versus = sorted(set(versus) - set(handles))
+                if not versus:
+                    return
+            out.append({"quirk": quirk, "handles": sorted(set(handles)),
+                        "versus": versus or []})
+
+        def emails(*addresses: str) -> list[str]:
+            return [f"email:{e.lower()}" for e in addresses if e and e.lower() in p.emails]
+
+        def uids(kind: str | None = None) -> list[str]:
+            chosen = p.card_uids if kind is None else p.marked_uids.get(kind, [])
+            return [f"uid:{u}" for u in chosen]
+
+        profile = [f"profile:{u}" for u in p.profiles]
+        mail = [f"email:{e}" for e in p.mail_emails]
+        if p.nameless:
+            add("address with no name", mail)
+        if p.old_work_email:
+            old = emails(p.old_work_email) + uids("old employer")
+            add("job change (mail from the old employer)", old,
+                profile + emails(p.work_email) + [u for u in uids() if u not in old])
+        if p.nick_initial:
+            shows_initial = profile if p.li_first.endswith(".") else []
+            add("nickname vs given name + middle initial", shows_initial + uids("initial"), mail)
+        if fold_ascii(p.formal_name + p.nickname) != p.formal_name + p.nickname:
+            dropped = (mail if p.ascii_mail else []) + uids("no diacritics")
+            add("diacritics dropped in one source", dropped,
+                profile + [u for u in uids() if u not in dropped]
+                + ([] if p.ascii_mail else mail))
+        add("Gmail dots or +tag variant", emails(p.gmail_variant, p.gmail_tagged),
+            emails(p.personal_email))
+        for co in (c for c in (p.company, p.old_company) if c is not None):
+            if not co.spells_domain:
+                add("organisation name does not spell its domain", profile + uids(),
+                    [e for e in mail if e.endswith("@" + co.domain)])
+        if p.namesake:
+            out.append({"quirk": "same name, same employer", "with": [p.namesake]})
+        if p.home_line is not None:
+            out.append({"quirk": "shared family phone",
+                        "with": [t for t in p.home_line.used_by if t != p.truth_id]})
+        return out
 
 
 # ---------------------------------------------------------------------------------------------

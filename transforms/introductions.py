@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from kith.emails import normalize_email
-from kith.organisations import org_key, org_matches_domain
+from kith.organisations import domain_label, org_key, org_matches_domain
 
 # Organisations listed when a target is too broad or matches nothing.
 MAX_CHOICES = 10
@@ -58,12 +58,17 @@ def find_target(con: duckdb.DuckDBPyConnection, text: str) -> Target:
             "select organisation_key, handle from organisation_handles where kind = 'name'"
         ).fetchall() if org_key(name).replace(" ", "") == compact})
         if not keys:
-            # an organisation kith knows only by its mail domain: Acme Corp and acme.com
-            keys = sorted({key for key, domain in con.execute("""
+            # an organisation kith knows only by its mail domain: Acme Corp and acme.com; a
+            # domain that spells the whole name (clearwaterhealth.com) before one that spells
+            # its first word (clearwater.com, another company)
+            found = [(key, domain) for key, domain in con.execute("""
                 select organisation_key, handle from organisation_handles
                 where kind = 'domain' and organisation_key not in (
                     select organisation_key from organisation_handles where kind = 'name')
-            """).fetchall() if org_matches_domain(text, domain)})
+            """).fetchall() if org_matches_domain(text, domain)]
+            whole = {key for key, domain in found
+                     if domain_label(domain).replace("-", "") == compact}
+            keys = sorted(whole or {key for key, _ in found})
         if keys:
             return _organisation(con, text, keys)
     # an address or a person id is looked up in person_ids first: `people` costs seconds on a

@@ -137,6 +137,46 @@ def test_no_two_truth_entries_share_an_identifier(truth):
     assert clashes == []
 
 
+QUIRKS = {"address with no name", "job change (mail from the old employer)",
+          "nickname vs given name + middle initial", "diacritics dropped in one source",
+          "Gmail dots or +tag variant", "organisation name does not spell its domain",
+          "same name, same employer", "shared family phone"}
+
+
+def test_the_world_holds_every_quirk_of_issue_11(truth):
+    assert {q["quirk"] for p in truth for q in p["quirks"]} == QUIRKS
+
+
+def test_a_quirk_names_only_its_persons_own_identifiers(truth):
+    wrong = []
+    for p in truth:
+        own = ({f"email:{e}" for e in p["emails"]} | {f"phone:{n}" for n in p["phones"]}
+               | {f"uid:{u}" for u in p["card_uids"]}
+               | ({f"profile:{p['linkedin_url']}"} if p["linkedin_url"] else set()))
+        for q in p["quirks"]:
+            named = set(q.get("handles", [])) | set(q.get("versus", []))
+            if not named <= own or set(q.get("handles", [])) & set(q.get("versus", [])):
+                wrong.append((p["truth_id"], q["quirk"]))
+    assert wrong == []
+
+
+def test_people_to_keep_apart_share_a_name_and_employer_or_a_phone(truth):
+    people = {p["truth_id"]: p for p in truth}
+    pairs = {(p["truth_id"], other, q["quirk"]) for p in truth for q in p["quirks"]
+             for other in q.get("with", [])}
+    wrong = []
+    for a, b, quirk in pairs:
+        pa, pb = people[a], people[b]
+        if quirk == "same name, same employer":
+            ok = (pa["name"], pa["org"]) == (pb["name"], pb["org"])
+        else:                       # the line is a truth entry of its own that both use
+            ok = any({a, b} <= set(r["used_by"]) and r["phones"] for r in truth
+                     if r["circle"] == "landline")
+        if not ok or (b, a, quirk) not in pairs:
+            wrong.append((a, b, quirk))
+    assert wrong == []
+
+
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _ID_LINE = re.compile(r"^(Message-ID|In-Reply-To|References|UID):", re.I)
 

@@ -270,3 +270,29 @@ def test_several_people_of_a_name_ask_for_an_id(con):
     with pytest.raises(TargetTooBroad) as exc:
         find_target(con, "an")          # a part of several names
     assert exc.value.n_matches > 1 and all(re.search(r"\(\d+\)$", c) for c in exc.value.choices)
+
+
+def test_a_domain_spelling_the_whole_name_wins_over_one_spelling_its_first_word(tmp_path):
+    # Clearwater Health and Clearwater Security, both known only by their mail domains:
+    # "Clearwater Health" names the first, whose domain spells all of it.
+    mbox = "".join(render(f"""From {who} Mon Jan  5 10:00:00 2026
+Message-ID: <m{n}@home.example>
+Date: {{ago:{n + 2}}}
+From: {who}
+To: Me Owner <{ME}>
+Subject: hello
+
+Body.
+
+""") for n, who in enumerate(["ana@clearwaterhealth.example", "bo@clearwater.example"]))
+    (tmp_path / "mail.mbox").write_text(mbox, encoding="utf-8")
+    db = tmp_path / "kith.duckdb"
+    con = connect(db)
+    con.execute("insert into owner_addresses values (?, now())", [ME])
+    con.close()
+    run_import([tmp_path / "mail.mbox"], db=db)
+    with connect(db, read_only=True) as con:
+        target = find_target(con, "Clearwater Health")
+        (address,) = con.execute("select emails[1] from people where person_id = ?",
+                                 [target.person_ids[0]]).fetchone()
+    assert (len(target.person_ids), address) == (1, "ana@clearwaterhealth.example")
