@@ -102,3 +102,14 @@ def test_owner_organising_counts_as_accepted(con):
     build(con)
     assert con.execute("select is_owner_organizer, owner_partstat from stg_calendar__events"
                        ).fetchone() == (True, "ACCEPTED")
+
+
+def test_an_address_written_as_the_name_is_no_name(con):
+    # Google Calendar writes CN=<address> for a guest it knows no name for
+    load_records(con, "ics", FILE, [occurrence("m", PAST, [
+        person(ME, "ACCEPTED"), person("ann@acme.example", "ACCEPTED", name="ann@acme.example"),
+        person("bo@acme.example", "ACCEPTED", name="Bo Lind")], organizer=person(ME))])
+    build(con)
+    assert con.execute("select email, display_name from stg_calendar__attendees "
+                       "where not is_owner order by email").fetchall() == [
+        ("ann@acme.example", None), ("bo@acme.example", "Bo Lind")]

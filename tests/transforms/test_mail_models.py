@@ -102,3 +102,12 @@ def test_addresses_become_handles_with_the_names_they_were_seen_with(con):
     row = con.execute("select display_names, n_messages, n_sent_by, is_owner "
                       "from stg_mail__addresses where email = 'ann@acme.example'").fetchone()
     assert row == (["Ann Lee"], 4, 2, False)
+
+
+def test_an_address_written_as_the_display_name_is_no_name(con):
+    load_records(con, "mbox", "file:///more.mbox", [
+        msg("13@x", "kim@acme.example", to=[ME], sender_name="'kim@acme.example'"),
+        msg("14@x", "kim@acme.example", to=[ME], sender_name="Kim Berg")])
+    build(con)
+    assert con.execute("select display_names from stg_mail__addresses "
+                       "where email = 'kim@acme.example'").fetchone() == (["Kim Berg"],)

@@ -14,7 +14,10 @@ final as (
     select
         record_key as occurrence_key,
         person.normalized as email,
-        any_value(nullif(trim(person.name), '')) as display_name,
+        -- an address written where the name goes (Google Calendar's CN=<address>, mail
+        -- clients' "a@b.example" <a@b.example>) is no name
+        any_value(nullif(trim(person.name), '')) filter (where not contains(person.name, '@'))
+            as display_name,
         bool_or(is_organizer) as is_organizer,
         -- the organiser's own line decides when both are there
         coalesce(max(upper(person.partstat)) filter (where not is_organizer),

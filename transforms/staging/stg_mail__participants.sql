@@ -20,7 +20,10 @@ final as (
         record_key as message_key,
         role,
         mailbox.normalized as email,
-        any_value(nullif(trim(mailbox.name), '')) as display_name,
+        -- an address written where the name goes (Google Calendar's CN=<address>, mail
+        -- clients' "a@b.example" <a@b.example>) is no name
+        any_value(nullif(trim(mailbox.name), '')) filter (where not contains(mailbox.name, '@'))
+            as display_name,
         email in (select address from owner_addresses) as is_owner
     from roles
     where mailbox.normalized is not null
