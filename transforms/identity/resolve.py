@@ -248,12 +248,16 @@ class _Clusters:
 
 def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
             owner_emails: frozenset[str] = frozenset(), owner_records: frozenset[str] = frozenset(),
-            max_cluster: int = MAX_CLUSTER, model: Model | None = None) -> Resolution:
+            max_cluster: int = MAX_CLUSTER, model: Model | None = None,
+            focus: frozenset[str] | None = None) -> Resolution:
     """Group records into persons; see the module docstring for how. The owner is the person
     of every record holding one of `owner_emails`, plus `owner_records` (e.g. their own social
     profile). `model` is a match model to use as is; without one it is estimated from `records`
-    (see `Resolution.model`)."""
-    prepared = {r.key: _Prepared(r) for r in records}
+    (see `Resolution.model`). With `focus` (see `touched`), only those records are grouped;
+    the others still count towards how common a name is, how big a block or a source is and
+    which handles are excluded, so that the focus is grouped as among all records."""
+    everyone = {r.key: _Prepared(r) for r in records}
+    prepared = everyone if focus is None else {k: p for k, p in everyone.items() if k in focus}
     clusters = _Clusters(list(prepared), rules.splits, max_cluster)
     result = Resolution(clusters=[])
 
@@ -276,22 +280,19 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
         join(Link(a, b, "owner", "holds one of the owner's addresses"))
     result.owner_keys = frozenset(owner_keys)
 
-    by_handle: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for key, p in prepared.items():
-        for handle in dict.fromkeys(p.handles):
-            by_handle[handle].append(key)
-    for (kind, value), keys in sorted(by_handle.items()):
-        reason = _exclusion(kind, value, keys, prepared, owner_handles)
+    for (kind, value), keys in sorted(_by_handle(everyone).items()):
+        reason = _exclusion(kind, value, keys, everyone, owner_handles)
         if reason:
             if len(keys) > 1 or reason != "too long to be an identifier":
                 result.excluded.append(ExcludedHandle(kind, value, reason, len(keys)))
             continue
+        keys = [k for k in keys if k in prepared]
         for other in keys[1:]:
             join(Link(keys[0], other, f"same_{kind}", value))
 
-    stats = NameStats.of(prepared)
+    stats = NameStats.of(everyone)
     pairs, result.n_skipped_blocks, result.model, result.priors = _model_pairs(
-        prepared, clusters, result.owner_keys, model, stats)
+        prepared, clusters, result.owner_keys, model, stats, everyone)
     linked_pairs = {(p.a, p.b) for p in pairs if p.probability >= LINK_PROBABILITY}
     rival_records = _rivals(pairs, prepared)
 
@@ -321,6 +322,65 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
     result.candidates = _best_per_pair_of_people(result.candidates, clusters)
     result.clusters = clusters.groups()
     return result
+
+
+def _by_handle(prepared: dict[str, _Prepared]) -> dict[tuple[str, str], list[str]]:
+    by_handle: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for key, p in prepared.items():
+        for handle in dict.fromkeys(p.handles):
+            by_handle[handle].append(key)
+    return by_handle
+
+
+def touched(records: list[IdentityRecord], changed: set[str], person_of: dict[str, int],
+            always: set[str] = frozenset()) -> frozenset[str]:
+    """The records to group again when the records `changed` are new, changed or gone (the
+    others as they were grouped into people, `person_of`): those, the records the match model
+    would compare them with (sharing a blocking key) or that share a handle with them, every
+    record of the people these belong to, and of the people sharing a handle with those (so
+    that a handle's records are all in, or all out). `always` (e.g. the owner's records) is in.
+    Pass it to `resolve(..., focus=)`: the people outside it stay as they were."""
+    everyone = {r.key: _Prepared(r) for r in records}
+    keys_of: dict[tuple[str, str], set[str]] = defaultdict(set)
+    table, _ = _features(everyone, _Clusters([], [], MAX_CLUSTER), frozenset())
+    columns = {name: table.column(name).to_pylist() for name in
+               ("record_key", "given", "family", *BLOCKING_KEYS)}
+    for i, key in enumerate(columns["record_key"]):
+        for name in BLOCKING_KEYS:
+            if columns[name][i]:
+                keys_of[(name, columns[name][i])].add(key)
+        if columns["given"][i]:
+            # the model's blocking rule for a name written family name first
+            keys_of[("swap", f"{columns['given'][i]}|{columns['family'][i]}")].add(key)
+    blocks: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for block, keys in keys_of.items():
+        for key in keys:
+            blocks[key].append(block)
+    handles = _by_handle(everyone)
+    focus = set(changed) | set(always)
+    for key in changed & everyone.keys():
+        for kind, value in blocks[key]:
+            if kind == "swap":
+                given, _, family = value.partition("|")
+                focus |= keys_of.get(("swap", f"{family}|{given}"), set())
+            else:
+                focus |= keys_of[(kind, value)]
+        for handle in everyone[key].handles:
+            focus.update(handles[handle])
+    members: dict[int, list[str]] = defaultdict(list)
+    for key, person in person_of.items():
+        members[person].append(key)
+    while True:
+        grown = set(focus)
+        for key in focus:
+            if key in person_of:
+                grown.update(members[person_of[key]])
+            if key in everyone:
+                for handle in everyone[key].handles:
+                    grown.update(handles[handle])
+        if grown == focus:
+            return frozenset(focus)
+        focus = grown
 
 
 def _best_per_pair_of_people(candidates: list[Link], clusters: _Clusters) -> list[Link]:
@@ -576,12 +636,14 @@ def _born_and_living_alike(labels: set[str]) -> bool:
 
 
 def _features(prepared: dict[str, _Prepared], clusters: _Clusters,
-              skip: frozenset[str]) -> tuple[pa.Table, int]:
+              skip: frozenset[str], keep: dict[str, _Prepared] | None = None
+              ) -> tuple[pa.Table, int]:
     """One row per record for the match model, and how many blocking keys were dropped for
     holding more than MAX_BLOCK records (so common that comparing their records pairwise
     would cost too much and say little). `k_known_person` is the person a record already
     belongs to through shared handles or the user's merges (None when alone): the pairs the
-    model's m-probabilities are estimated from."""
+    model's m-probabilities are estimated from. With `keep`, only the rows of those records
+    are returned (the blocks are sized over all)."""
     families = {p.name.family for p in prepared.values()
                 if p.name is not None and p.name.is_full and p.record.names_reliable}
     rows = []
@@ -601,8 +663,8 @@ def _features(prepared: dict[str, _Prepared], clusters: _Clusters,
             "given": given[:100], "family": family[:100],
             "family_alt": (name.family_alt if name else "")[:100],
             "given_forms": sorted(_nickname_forms(given))[:50] if len(given) > 1 else [],
-            "k_known_person": (clusters.find(key)
-                               if len(clusters.members[clusters.find(key)]) > 1 else None),
+            "k_known_person": (clusters.find(key) if key in clusters.parent
+                               and len(clusters.members[clusters.find(key)]) > 1 else None),
             "org": org[:200], "org_domains": _org_domain_forms(r.org),
             "mail_domains": domains, "mail_labels": [x for x in labels if len(x) >= 3],
             "birthday": birthday,
@@ -626,6 +688,8 @@ def _features(prepared: dict[str, _Prepared], clusters: _Clusters,
         for row in rows:
             if row[column] in big:
                 row[column] = None
+    if keep is not None:
+        rows = [row for row in rows if row["record_key"] in keep]
     return pa.Table.from_pylist(rows, schema=_FEATURE_SCHEMA), dropped
 
 
@@ -679,19 +743,23 @@ def _name_from_address(p: _Prepared, families: set[str]) -> Name | None:
 
 
 def _model_pairs(prepared: dict[str, _Prepared], clusters: _Clusters,
-                 owner_keys: frozenset[str], model: Model | None, stats: "NameStats"
+                 owner_keys: frozenset[str], model: Model | None, stats: "NameStats",
+                 everyone: dict[str, _Prepared]
                  ) -> tuple[list[ScoredPair], int, Model | None, "SourcePriors | None"]:
-    """Pairs the match model scored, best first, each under the prior of its two sources and
-    with an exact full name weighed by the name's own commonness; the number of dropped
-    blocking keys; the model used (trained here when none was given); the priors."""
-    table, dropped = _features(prepared, clusters, owner_keys)
+    """Pairs the match model scored among `prepared` (sized and weighed among `everyone`),
+    best first, each under the prior of its two sources and with an exact full name weighed by
+    the name's own commonness; the number of dropped blocking keys; the model used (trained
+    here when none was given); the priors."""
+    table, dropped = _features(everyone, clusters, owner_keys,
+                               None if prepared is everyone else prepared)
     if table.num_rows < 2:
         return [], dropped, model, None
+    n_records = len(everyone) - len(owner_keys)
     con = duckdb.connect()      # Splink's working tables stay out of the user's warehouse
     try:
         if model is None:
             model = train(con, table, table.num_rows)
-        priors = SourcePriors.estimate(prepared, stats, model, table.num_rows)
+        priors = SourcePriors.estimate(everyone, stats, model, n_records)
         pairs = predict(con, table, model, prior=priors.highest)
     finally:
         con.close()
