@@ -86,6 +86,19 @@ def discover(models_dir: Path = MODELS_DIR) -> list[Model]:
     return [models[name] for name in TopologicalSorter(graph).static_order()]
 
 
+def _upstream(models: list[Model], name: str) -> set[str]:
+    """The models `name` reads, directly or through others."""
+    by_name = {m.name: m for m in models}
+    found, todo = set(), [name]
+    while todo:
+        model = by_name.get(todo.pop())
+        for other in (model.words & by_name.keys()) - {model.name} if model else ():
+            if other not in found:
+                found.add(other)
+                todo.append(other)
+    return found
+
+
 def _strip_comments(sql: str) -> str:
     return re.sub(r"--[^\n]*", "", sql)
 
@@ -126,9 +139,10 @@ def _build(con: duckdb.DuckDBPyConnection, models: list[Model], force: bool,
                 if model.grain:
                     con.execute(f"comment on view {model.name} is {_quote(model.grain)}")
         fingerprints = _Fingerprints(con, models, tables, force)
-        # Staging tables read only what was loaded; identity resolution reads them, and the
-        # rest read the people it resolves.
-        staging = [m for m in models if m.layer == "staging"]
+        # Staging tables read only what was loaded; identity resolution reads them and the
+        # tables under int_identity_records, and the rest read the people it resolves.
+        before = _upstream(models, "int_identity_records")
+        staging = [m for m in models if m.layer == "staging" or m.name in before]
         fingerprints.make_tables(staging, on_step)
         on_step("people")
         with fingerprints.people_moved():
@@ -138,7 +152,7 @@ def _build(con: duckdb.DuckDBPyConnection, models: list[Model], force: bool,
         fingerprints.tables_written()
         fingerprints.make_tables([m for m in models if m not in staging], on_step)
         on_step("tier changes")
-        snapshot_tiers(con)
+        fingerprints.snapshot(snapshot_tiers)
         fingerprints.close()
         con.execute("commit")
     except Exception:
@@ -250,6 +264,23 @@ class _Fingerprints:
                 insert or replace into model_builds values (?, ?, now(), ?)
             """, [model.name, stamp, how])
         self.built[model.name] = stamp
+
+    def snapshot(self, snapshot_tiers: Callable[..., int]) -> None:
+        """Snapshot the tiers (transforms.relationships) of everyone, of the people whose
+        records moved, or of no one, as `relationships` would have changed (its fingerprint is
+        kept as tier_snapshots')."""
+        other, identity = self.fingerprint(self.models["relationships"])
+        stamp, last = f"{other}:{identity}", self.stored.get("tier_snapshots")
+        if self.force or last is None or last.split(":")[0] != other or not self.people_known:
+            snapshot_tiers(self.con)
+            how = "full"
+        elif last != stamp:
+            snapshot_tiers(self.con, among="_kith_people_moved")
+            how = "people"
+        else:
+            return
+        self.con.execute("insert or replace into model_builds values ('tier_snapshots', ?, now(), ?)",
+                         [stamp, how])
 
     def _make_for_people(self, model: Model) -> None:
         """Compute the model again for the people in _kith_people_moved only: their rows are

@@ -5,7 +5,7 @@ resolves, and rewrites person_ids, person_links, merge_candidates and excluded_h
 inside the caller's transaction (transforms.runner.build) and does nothing when its inputs have
 not changed since the last run.
 
-After a small import only the people it touched are resolved again (`resolve.touched`: the
+After a small import only the people it touched are resolved again (`resolve._touched`: the
 new, changed and gone records, the records the model would compare them with, and their
 people), with the stored model; everyone else stays as they were. The records are recognised
 by a hash of each (identity_record_hashes) that also covers the user's rules, the owner's
@@ -33,7 +33,7 @@ import duckdb
 import pyarrow as pa
 
 from kith.transforms.identity.model import MIN_TRAINING_RECORDS, MODEL_VERSION, Model
-from kith.transforms.identity.resolve import IdentityRecord, Resolution, Rules, resolve, touched
+from kith.transforms.identity.resolve import IdentityRecord, Previous, Resolution, Rules, resolve
 
 # Bump when the resolver's logic changes, so that the next build resolves again.
 RESOLVER_VERSION = "2"
@@ -112,9 +112,10 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bo
     rules = read_rules(con)
     hashes = _record_hashes(records, (RESOLVER_VERSION, stored_id, rules, sorted(owner_emails),
                                       sorted(owner_records)))
-    focus = None if force or stored is None else _focus(con, records, hashes)
+    previous = None if force or stored is None else _previous(con, hashes)
     resolution = resolve(records, rules=rules, owner_emails=owner_emails,
-                         owner_records=owner_records, model=stored, focus=focus)
+                         owner_records=owner_records, model=stored, previous=previous)
+    focus = resolution.focus
     model_id = stored_id
     if resolution.model is not None and resolution.model is not stored:
         model_id = _store_model(con, resolution.model)
@@ -133,7 +134,7 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bo
                (select count(*) from merge_candidates)""").fetchone()
     if focus is None:
         n_links, n_candidates = len(resolution.links), len(resolution.candidates)
-    # the owner's records are always in the focus (see _focus)
+    # the owner's records are always in the focus (see _previous)
     owner_id = next((person_of[k] for k in sorted(resolution.owner_keys)), None)
     seconds = time.perf_counter() - started
     note = _model_note(con, model_id, stored is not None)
@@ -152,9 +153,9 @@ def _record_hashes(records: list[IdentityRecord], context: tuple) -> dict[str, s
     return {r.key: hashlib.sha256(salt + repr(r).encode()).hexdigest()[:16] for r in records}
 
 
-def _focus(con: duckdb.DuckDBPyConnection, records: list[IdentityRecord],
-           hashes: dict[str, str]) -> frozenset[str] | None:
-    """The records to resolve again (see the module docstring), or None for all of them."""
+def _previous(con: duckdb.DuckDBPyConnection, hashes: dict[str, str]) -> Previous | None:
+    """What the last resolution made and what changed since, or None to resolve everyone (see
+    the module docstring)."""
     before = dict(con.execute("select record_key, record_hash from identity_record_hashes"
                               ).fetchall())
     if not before:
@@ -165,8 +166,8 @@ def _focus(con: duckdb.DuckDBPyConnection, records: list[IdentityRecord],
     person_of = dict(con.execute("select record_key, person_id from person_ids").fetchall())
     owner = con.execute("select owner_person_id from identity_builds "
                         "order by build_id desc limit 1").fetchone()
-    owner_keys = {k for k, p in person_of.items() if owner and p == owner[0]}
-    return touched(records, changed, person_of, owner_keys)
+    owner_keys = frozenset(k for k, p in person_of.items() if owner and p == owner[0])
+    return Previous(person_of, frozenset(changed), owner_keys)
 
 
 def stored_model(con: duckdb.DuckDBPyConnection, n_records: int) -> tuple[int | None, Model | None]:
