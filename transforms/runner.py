@@ -11,8 +11,10 @@ those kinds of records only (record keys 'email:...', 'social:...'), so that a c
 known person leaves it as it was. A model also marked `-- incremental: person_id` promises that
 its rows for a person come from that person's `person_ids` rows alone (and from inputs not kept
 per person): when nothing but identity resolution changed under it, only the rows of the people
-whose records moved are computed again. `build(con, force=True)` (`kith rebuild`) computes
-everything from scratch."""
+whose records moved are computed again. A view marked `-- materialized: for the build`
+(`relationships`) is computed once per build into a temporary table, when a table model that
+reads it is computed. `build(con, force=True)` (`kith rebuild`) computes everything from
+scratch."""
 
 from __future__ import annotations
 
@@ -55,6 +57,12 @@ class Model:
         """A `-- materialized: table` line makes the model a table that every build computes
         once, for costly models that many others read; the rest are views."""
         return "\n-- materialized: table\n" in "\n" + self.sql
+
+    @property
+    def is_kept_for_build(self) -> bool:
+        """A `-- materialized: for the build` line: a view that several steps of a build read
+        (and costs seconds) is computed once per build into a temporary table of its name."""
+        return "\n-- materialized: for the build\n" in "\n" + self.sql
 
     @property
     def is_per_person(self) -> bool:
@@ -183,6 +191,7 @@ class _Fingerprints:
         self.built: dict[str, str] = {}
         self._stamps: dict[str, tuple] = {}
         self.people_known = False      # _kith_people_moved holds every person whose records moved
+        self.kept: set[str] = set()    # views computed once for this build (is_kept_for_build)
 
     def tables_written(self) -> None:
         """Forget the tables' states: a step has written some."""
@@ -238,11 +247,22 @@ class _Fingerprints:
             if model.is_table:
                 self._make(model, on_step)
 
+    def _keep_views_under(self, model: Model) -> None:
+        for word in sorted(model.words & self.models.keys() - {model.name}):
+            other = self.models[word]
+            if not other.is_table:
+                self._keep_views_under(other)
+                if other.is_kept_for_build and word not in self.kept:
+                    self.con.execute(f"create temp table {word} as select * from {word}")
+                    self.kept.add(word)
+
     def _make(self, model: Model, on_step: Callable[[str], None]) -> None:
         other, identity = self.fingerprint(model)
         stamp = f"{other}:{identity}"
         last = self.stored.get(model.name)
         exists = model.name in self.tables
+        if not (exists and not self.force and last == stamp):
+            self._keep_views_under(model)
         if exists and not self.force and last == stamp:
             how = None
         elif (exists and not self.force and model.is_per_person and self.people_known
@@ -322,6 +342,8 @@ class _Fingerprints:
 
 
     def close(self) -> None:
+        for name in self.kept:
+            self.con.execute(f"drop table temp.{name}")
         self.con.execute("drop view if exists _kith_moved_person_ids")
         self.con.execute("drop table if exists _kith_people_moved")
 
