@@ -235,7 +235,7 @@ class _Fingerprints:
         """Hashes of what the model reads: everything but identity resolution's tables, and
         those."""
         tables, upstream, clock = self._inputs(model)
-        hour = datetime.now(timezone.utc).strftime("%Y-%m-%d %H") if clock else ""
+        hour = clock_hour() if clock else ""
         other = (model.sql, hour, [(t, self._stamp(t)) for t in sorted(tables - IDENTITY_TABLES)],
                  [(m, self.built.get(m, self.stored.get(m))) for m in sorted(upstream)])
         identity = [(t, self._stamp(t, model.record_kinds if t == "person_ids" else None))
@@ -346,6 +346,11 @@ class _Fingerprints:
             self.con.execute(f"drop table temp.{name}")
         self.con.execute("drop view if exists _kith_moved_person_ids")
         self.con.execute("drop table if exists _kith_people_moved")
+
+
+def clock_hour() -> str:
+    """The hour a model that reads the clock was computed in (its fingerprint holds it)."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H")
 
 
 def _kinds_filter(kinds: tuple[str, ...]) -> str:

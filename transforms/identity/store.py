@@ -110,9 +110,11 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bo
     owner_emails, owner_records = owner_inputs(con)
     stored_id, stored = stored_model(con, len(records))
     rules = read_rules(con)
-    hashes = _record_hashes(records, (RESOLVER_VERSION, stored_id, rules, sorted(owner_emails),
-                                      sorted(owner_records)))
-    previous = None if force or stored is None else _previous(con, hashes)
+
+    def hashes(model_id: int | None) -> dict[str, str]:
+        return _record_hashes(records, (RESOLVER_VERSION, model_id, rules, sorted(owner_emails),
+                                        sorted(owner_records)))
+    previous = None if force or stored is None else _previous(con, hashes(stored_id))
     resolution = resolve(records, rules=rules, owner_emails=owner_emails,
                          owner_records=owner_records, model=stored, previous=previous)
     focus = resolution.focus
@@ -124,8 +126,9 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bo
     person_of, max_id = _assign_ids(con, resolution, build_id, focus)
     _write(con, resolution, person_of, focus)
     con.execute("delete from identity_record_hashes")
-    con.register("_hashes", pa.table({"record_key": list(hashes),
-                                      "record_hash": list(hashes.values())}))
+    seen = hashes(model_id)            # under the model used, estimated now or stored
+    con.register("_hashes", pa.table({"record_key": list(seen),
+                                      "record_hash": list(seen.values())}))
     con.execute("insert into identity_record_hashes select * from _hashes")
     con.unregister("_hashes")
     n_people, n_links, n_candidates = con.execute("""
