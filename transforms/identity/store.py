@@ -114,7 +114,8 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bo
     def hashes(model_id: int | None) -> dict[str, str]:
         return _record_hashes(records, (RESOLVER_VERSION, model_id, rules, sorted(owner_emails),
                                         sorted(owner_records)))
-    previous = None if force or stored is None else _previous(con, hashes(stored_id))
+    seen = hashes(stored_id)
+    previous = None if force or stored is None else _previous(con, seen)
     resolution = resolve(records, rules=rules, owner_emails=owner_emails,
                          owner_records=owner_records, model=stored, previous=previous)
     focus = resolution.focus
@@ -126,7 +127,8 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bo
     person_of, max_id = _assign_ids(con, resolution, build_id, focus)
     _write(con, resolution, person_of, focus)
     con.execute("delete from identity_record_hashes")
-    seen = hashes(model_id)            # under the model used, estimated now or stored
+    if model_id != stored_id:
+        seen = hashes(model_id)        # under the model used: estimated now
     con.register("_hashes", pa.table({"record_key": list(seen),
                                       "record_hash": list(seen.values())}))
     con.execute("insert into identity_record_hashes select * from _hashes")
