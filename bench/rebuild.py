@@ -43,10 +43,13 @@ commit's bench/rebuild.py on the same --db.
                  `kith intro` (find_target + find_paths) for the organisation with the most
                  people: the issue's target is under 1 s. Not in the verdict.
 
-The verdict adds the slower of the two builds to the three queries.
+The verdict adds the slower of the two builds to the three queries. `--steps build,cards`
+runs only those steps (a full build, then the 100-card import into it): the rebuild after an
+import recomputes only what the cards changed (transforms.runner), so it needs a warehouse built
+by the same code.
 
     python bench/rebuild.py [--messages 1000000] [--occurrences 100000] [--contacts 50000]
-                            [--db PATH] [--fresh] [--keep] [--timeout 900]
+                            [--db PATH] [--fresh] [--keep] [--timeout 900] [--steps A,B]
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ import itertools
 import json
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -823,12 +827,16 @@ def duckdb_default_limit() -> str:
     return duckdb.connect().execute("select current_setting('memory_limit')").fetchone()[0]
 
 
-def series(cache: Path, workdir: Path, memory_limit: str, timeout: float) -> list[dict]:
+STEPS = ("floor_count", "floor_unnest", "floor_copy", "build", "rebuild", *QUERIES, *MARTS,
+         "intro", "cards")
+
+
+def series(cache: Path, workdir: Path, memory_limit: str, timeout: float,
+           steps: tuple[str, ...] = STEPS) -> list[dict]:
     db = workdir / f"rebuild-{memory_limit or 'connect'}.duckdb".replace(" ", "")
     shutil.copyfile(cache, db)
     results = []
-    for kind in ("floor_count", "floor_unnest", "floor_copy", "build", "rebuild", *QUERIES,
-                 *MARTS, "intro", "cards"):
+    for kind in steps:
         if kind == QUERIES_FIRST and all("error" in r for r in results[-2:]):
             # no build fitted: build once with DuckDB's default (not timed), so that the
             # queries can still be measured under this limit
@@ -863,6 +871,8 @@ def _print_row(r: dict) -> None:
 def _sum_target(results: list[dict]) -> tuple[float | None, str]:
     """Seconds of the slower build plus the three queries; None when a step failed."""
     by = {r["kind"]: r for r in results}
+    if not {"build", "rebuild", *QUERIES} <= by.keys():
+        return None, "not all of its steps were run (--steps)"
     steps = [max(by["build"], by["rebuild"], key=lambda r: r.get("seconds", 0)),
              *(by[k] for k in QUERIES)]
     failed = [LABELS[r["kind"]] + f" ({r['error']})" for r in steps if "error" in r]
@@ -884,6 +894,9 @@ def main() -> None:
     parser.add_argument("--limit", action="append", help="run the series with this DuckDB "
                         "memory_limit ('kith': kith's own settings; 'duckdb': DuckDB's default); "
                         "repeat for more (default: kith, duckdb)")
+    parser.add_argument("--steps", help="only these steps, comma-separated, in the series' "
+                        f"order (of {', '.join(STEPS)}); e.g. build,cards: a full build, then "
+                        "the 100-card import into it")
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -919,7 +932,8 @@ def main() -> None:
     verdicts = []
     try:
         for limit in limits:
-            results = series(cache, workdir, limit, args.timeout)
+            steps = tuple(s for s in STEPS if s in args.steps.split(",")) if args.steps else STEPS
+            results = series(cache, workdir, limit, args.timeout, steps)
             shown = next((r["memory_limit"] for r in results if "error" not in r), limit)
             verdicts.append((shown, *_sum_target(results),
                              max((r.get("rss_mb", 0) for r in results), default=0)))

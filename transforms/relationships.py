@@ -94,12 +94,13 @@ def validate_settings(settings: dict) -> dict:
     return values
 
 
-def snapshot_tiers(con: duckdb.DuckDBPyConnection) -> int:
+def snapshot_tiers(con: duckdb.DuckDBPyConnection, among: str | None = None) -> int:
     """Record the tier of every person whose tier differs from the latest snapshot (everyone,
     the first time) as a new snapshot in `tier_snapshots`; record nothing when no tier changed.
-    Returns how many people changed tier. Runs in the caller's transaction, after the views
-    are built."""
-    rows = con.execute("""
+    `among` names a table of person_ids to look at only (the others known unchanged). Returns
+    how many people changed tier. Runs in the caller's transaction, after the views are built."""
+    only = f"where r.person_id in (select person_id from {among})" if among else ""
+    rows = con.execute(f"""
         insert into tier_snapshots
         with latest as (
             select person_id, tier
@@ -108,7 +109,7 @@ def snapshot_tiers(con: duckdb.DuckDBPyConnection) -> int:
         )
         select (select coalesce(max(snapshot_id), 0) + 1 from tier_snapshots), now(),
                r.person_id, r.tier, l.tier
-        from relationships as r
+        from (select * from relationships as r {only}) as r
         left join latest as l on l.person_id = r.person_id
         where l.tier is distinct from r.tier
         returning person_id

@@ -520,6 +520,24 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         comment on table organisation_handles is 'One row per organisation name as written on a card, or mail domain: the organisation it belongs to (rewritten by every build)';
         comment on column organisation_handles.kind is 'name (as written on a card) or domain (of an e-mail address)';
     """),
+    # 17, not 16: 16 may be taken by work on other branches at the same time.
+    (17, "what each table model was last built from", """
+        create table model_builds (
+            model varchar primary key,
+            fingerprint varchar not null,
+            built_at timestamptz not null,
+            how varchar not null
+        );
+        comment on table model_builds is 'One row per table model (`-- materialized: table`): a fingerprint of what it was last computed from, so that a rebuild recomputes only the models whose inputs changed';
+        comment on column model_builds.fingerprint is 'Hash of the model''s SQL and of the state of every table it reads (directly or through views): row count and latest load id, or a hash of the rows; the hour for models that read the clock';
+        comment on column model_builds.how is 'full (computed from scratch) or people (only the rows of the people whose records changed were computed again)';
+
+        create table identity_record_hashes (
+            record_key varchar not null,
+            record_hash varchar not null
+        );
+        comment on table identity_record_hashes is 'One row per identity record as the last identity resolution saw it: a hash of the record and of the rules, owner addresses and model it was resolved under, so that the next resolution finds what changed';
+    """),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

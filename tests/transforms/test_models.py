@@ -25,6 +25,7 @@ MODEL_KEYS = {
     "stg_chat__messages": ["chat_message_key"],
     "stg_social__invitations": ["invitation_key"],
     "int_identity_records": ["record_key"],
+    "int_address_records": ["record_key"],
     "people": ["person_id"],
     "interactions": ["person_id", "source_key"],
     "relationships": ["person_id"],

@@ -157,6 +157,7 @@ class Resolution:
     n_skipped_blocks: int = 0                       # blocking keys too common to compare pairwise
     model: Model | None = None                      # the match model used
     priors: "SourcePriors | None" = None            # its prior per pair of sources
+    focus: frozenset[str] | None = None             # the records grouped (None: all of them)
 
 
 def fold_email(address: str) -> str:
@@ -248,14 +249,23 @@ class _Clusters:
 
 def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
             owner_emails: frozenset[str] = frozenset(), owner_records: frozenset[str] = frozenset(),
-            max_cluster: int = MAX_CLUSTER, model: Model | None = None) -> Resolution:
+            max_cluster: int = MAX_CLUSTER, model: Model | None = None,
+            previous: Previous | None = None) -> Resolution:
     """Group records into persons; see the module docstring for how. The owner is the person
     of every record holding one of `owner_emails`, plus `owner_records` (e.g. their own social
     profile). `model` is a match model to use as is; without one it is estimated from `records`
-    (see `Resolution.model`)."""
-    prepared = {r.key: _Prepared(r) for r in records}
+    (see `Resolution.model`). With `previous` and a `model`, only the records the changes
+    touch are grouped again (`Resolution.focus`, see `_touched`); the others still count
+    towards how common a name is, how big a block or a source is and which handles are
+    excluded, so that the focus is grouped as among all records."""
+    everyone = {r.key: _Prepared(r) for r in records}
+    prepared = everyone
+    if previous is not None and model is not None:
+        focus = _touched(everyone, previous)
+        prepared = {k: p for k, p in everyone.items() if k in focus}
+    result_focus = None if prepared is everyone else focus
     clusters = _Clusters(list(prepared), rules.splits, max_cluster)
-    result = Resolution(clusters=[])
+    result = Resolution(clusters=[], focus=result_focus)
 
     def join(link: Link) -> None:
         reason = clusters.why_not(link.a, link.b)
@@ -276,22 +286,19 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
         join(Link(a, b, "owner", "holds one of the owner's addresses"))
     result.owner_keys = frozenset(owner_keys)
 
-    by_handle: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for key, p in prepared.items():
-        for handle in dict.fromkeys(p.handles):
-            by_handle[handle].append(key)
-    for (kind, value), keys in sorted(by_handle.items()):
-        reason = _exclusion(kind, value, keys, prepared, owner_handles)
+    for (kind, value), keys in sorted(_by_handle(everyone).items()):
+        reason = _exclusion(kind, value, keys, everyone, owner_handles)
         if reason:
             if len(keys) > 1 or reason != "too long to be an identifier":
                 result.excluded.append(ExcludedHandle(kind, value, reason, len(keys)))
             continue
+        keys = [k for k in keys if k in prepared]
         for other in keys[1:]:
             join(Link(keys[0], other, f"same_{kind}", value))
 
-    stats = NameStats.of(prepared)
+    stats = NameStats.of(everyone)
     pairs, result.n_skipped_blocks, result.model, result.priors = _model_pairs(
-        prepared, clusters, result.owner_keys, model, stats)
+        prepared, clusters, result.owner_keys, model, stats, everyone)
     linked_pairs = {(p.a, p.b) for p in pairs if p.probability >= LINK_PROBABILITY}
     rival_records = _rivals(pairs, prepared)
 
@@ -321,6 +328,66 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
     result.candidates = _best_per_pair_of_people(result.candidates, clusters)
     result.clusters = clusters.groups()
     return result
+
+
+def _by_handle(prepared: dict[str, _Prepared]) -> dict[tuple[str, str], list[str]]:
+    by_handle: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for key, p in prepared.items():
+        for handle in dict.fromkeys(p.handles):
+            by_handle[handle].append(key)
+    return by_handle
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The people the last resolution made (record key -> person id) and the records new,
+    changed or gone since (`always`: records to group again anyway, e.g. the owner's)."""
+    person_of: dict[str, int]
+    changed: frozenset[str]
+    always: frozenset[str] = frozenset()
+
+
+def _touched(everyone: dict[str, _Prepared], previous: Previous) -> frozenset[str]:
+    """The records to group again: the changed ones, the records the match model would compare
+    them with (sharing a blocking key) or that share a handle with them, every record of the
+    people these belong to, and of the people sharing a handle with those (so that a handle's
+    records are all in, or all out). The people outside stay as they were."""
+    rows, _ = _rows(everyone, _Clusters([], [], MAX_CLUSTER), frozenset(), frozenset())
+    keys_of: dict[tuple[str, str], set[str]] = defaultdict(set)
+    blocks: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for row in rows:
+        found = [(name, row[name]) for name in BLOCKING_KEYS if row[name]]
+        if row["given"]:
+            # the model's blocking rule for a name written family name first
+            found.append(("swap", f"{row['given']}|{row['family']}"))
+        for block in found:
+            keys_of[block].add(row["record_key"])
+        blocks[row["record_key"]] = found
+    handles = _by_handle(everyone)
+    focus = set(previous.changed) | set(previous.always)
+    for key in previous.changed & everyone.keys():
+        for kind, value in blocks[key]:
+            if kind == "swap":
+                given, _, family = value.partition("|")
+                focus |= keys_of.get(("swap", f"{family}|{given}"), set())
+            else:
+                focus |= keys_of[(kind, value)]
+        for handle in everyone[key].handles:
+            focus.update(handles[handle])
+    members: dict[int, list[str]] = defaultdict(list)
+    for key, person in previous.person_of.items():
+        members[person].append(key)
+    while True:
+        grown = set(focus)
+        for key in focus:
+            if key in previous.person_of:
+                grown.update(members[previous.person_of[key]])
+            if key in everyone:
+                for handle in everyone[key].handles:
+                    grown.update(handles[handle])
+        if grown == focus:
+            return frozenset(focus)
+        focus = grown
 
 
 def _best_per_pair_of_people(candidates: list[Link], clusters: _Clusters) -> list[Link]:
@@ -576,12 +643,24 @@ def _born_and_living_alike(labels: set[str]) -> bool:
 
 
 def _features(prepared: dict[str, _Prepared], clusters: _Clusters,
-              skip: frozenset[str]) -> tuple[pa.Table, int]:
+              skip: frozenset[str], keep: dict[str, _Prepared] | None = None
+              ) -> tuple[pa.Table, int]:
     """One row per record for the match model, and how many blocking keys were dropped for
     holding more than MAX_BLOCK records (so common that comparing their records pairwise
     would cost too much and say little). `k_known_person` is the person a record already
     belongs to through shared handles or the user's merges (None when alone): the pairs the
-    model's m-probabilities are estimated from."""
+    model's m-probabilities are estimated from. With `keep`, only the rows of those records
+    are returned (the blocks are sized over all)."""
+    rows, dropped = _rows(prepared, clusters, skip, keep)
+    if keep is not None:
+        rows = [row for row in rows if row["record_key"] in keep]
+    return pa.Table.from_pylist(rows, schema=_FEATURE_SCHEMA), dropped
+
+
+def _rows(prepared: dict[str, _Prepared], clusters: _Clusters, skip: frozenset[str],
+          keep: dict[str, _Prepared] | frozenset[str] | None) -> tuple[list[dict], int]:
+    """The rows of `_features`, every field only for the records in `keep` (all when None),
+    the others with their names and blocking keys alone."""
     families = {p.name.family for p in prepared.values()
                 if p.name is not None and p.name.is_full and p.record.names_reliable}
     rows = []
@@ -592,22 +671,9 @@ def _features(prepared: dict[str, _Prepared], clusters: _Clusters,
         name = p.name or _name_from_address(p, families)
         given = name.given if name else ""
         family = name.family if name else ""
-        domains = sorted(d for d in p.domains if not is_free_mail(d) and "@" not in d)
-        labels = sorted({domain_label(d).replace("-", "") for d in domains} - {""})
-        org = org_key(r.org).replace(" ", "") if r.org else ""
         birthday = r.birthday or ""
-        rows.append({
-            "record_key": key, "source": r.source, "reliable": r.names_reliable,
-            "given": given[:100], "family": family[:100],
-            "family_alt": (name.family_alt if name else "")[:100],
-            "given_forms": sorted(_nickname_forms(given))[:50] if len(given) > 1 else [],
-            "k_known_person": (clusters.find(key)
-                               if len(clusters.members[clusters.find(key)]) > 1 else None),
-            "org": org[:200], "org_domains": _org_domain_forms(r.org),
-            "mail_domains": domains, "mail_labels": [x for x in labels if len(x) >= 3],
-            "birthday": birthday,
-            "street": fold(r.street)[:200], "postcode": fold(r.postcode).replace(" ", "")[:20],
-            "locality": fold(r.locality).replace(" ", "")[:100], "title": fold(r.title)[:200],
+        row = {
+            "record_key": key, "given": given[:100], "family": family[:100],
             "k_family": family or None,
             "k_family_initial": f"{family}|{given[:1]}" if family else None,
             "k_given_family_initial": f"{given}|{family[:1]}" if given and family else None,
@@ -617,7 +683,24 @@ def _features(prepared: dict[str, _Prepared], clusters: _Clusters,
             "k_postcode": fold(r.postcode) or None,
             "k_postcode_initial": (f"{fold(r.postcode)}|{(family or given)[:1]}"
                                    if r.postcode and (family or given) else None),
-        })
+        }
+        if keep is None or key in keep:
+            domains = sorted(d for d in p.domains if not is_free_mail(d) and "@" not in d)
+            labels = sorted({domain_label(d).replace("-", "") for d in domains} - {""})
+            org = org_key(r.org).replace(" ", "") if r.org else ""
+            row.update({
+                "source": r.source, "reliable": r.names_reliable,
+                "family_alt": (name.family_alt if name else "")[:100],
+                "given_forms": sorted(_nickname_forms(given))[:50] if len(given) > 1 else [],
+                "k_known_person": (clusters.find(key) if key in clusters.parent
+                                   and len(clusters.members[clusters.find(key)]) > 1 else None),
+                "org": org[:200], "org_domains": _org_domain_forms(r.org),
+                "mail_domains": domains, "mail_labels": [x for x in labels if len(x) >= 3],
+                "birthday": birthday,
+                "street": fold(r.street)[:200], "postcode": fold(r.postcode).replace(" ", "")[:20],
+                "locality": fold(r.locality).replace(" ", "")[:100], "title": fold(r.title)[:200],
+            })
+        rows.append(row)
     dropped = 0
     for column in BLOCKING_KEYS:
         sizes = Counter(row[column] for row in rows if row[column])
@@ -626,7 +709,7 @@ def _features(prepared: dict[str, _Prepared], clusters: _Clusters,
         for row in rows:
             if row[column] in big:
                 row[column] = None
-    return pa.Table.from_pylist(rows, schema=_FEATURE_SCHEMA), dropped
+    return rows, dropped
 
 
 _FEATURE_SCHEMA = pa.schema(
@@ -679,19 +762,23 @@ def _name_from_address(p: _Prepared, families: set[str]) -> Name | None:
 
 
 def _model_pairs(prepared: dict[str, _Prepared], clusters: _Clusters,
-                 owner_keys: frozenset[str], model: Model | None, stats: "NameStats"
+                 owner_keys: frozenset[str], model: Model | None, stats: "NameStats",
+                 everyone: dict[str, _Prepared]
                  ) -> tuple[list[ScoredPair], int, Model | None, "SourcePriors | None"]:
-    """Pairs the match model scored, best first, each under the prior of its two sources and
-    with an exact full name weighed by the name's own commonness; the number of dropped
-    blocking keys; the model used (trained here when none was given); the priors."""
-    table, dropped = _features(prepared, clusters, owner_keys)
+    """Pairs the match model scored among `prepared` (sized and weighed among `everyone`),
+    best first, each under the prior of its two sources and with an exact full name weighed by
+    the name's own commonness; the number of dropped blocking keys; the model used (trained
+    here when none was given); the priors."""
+    table, dropped = _features(everyone, clusters, owner_keys,
+                               None if prepared is everyone else prepared)
     if table.num_rows < 2:
         return [], dropped, model, None
+    n_records = len(everyone) - len(owner_keys)
     con = duckdb.connect()      # Splink's working tables stay out of the user's warehouse
     try:
         if model is None:
             model = train(con, table, table.num_rows)
-        priors = SourcePriors.estimate(prepared, stats, model, table.num_rows)
+        priors = SourcePriors.estimate(everyone, stats, model, n_records)
         pairs = predict(con, table, model, prior=priors.highest)
     finally:
         con.close()

@@ -5,6 +5,14 @@ resolves, and rewrites person_ids, person_links, merge_candidates and excluded_h
 inside the caller's transaction (transforms.runner.build) and does nothing when its inputs have
 not changed since the last run.
 
+After a small import only the people it touched are resolved again (`resolve._touched`: the
+new, changed and gone records, the records the model would compare them with, and their
+people), with the stored model; everyone else stays as they were. The records are recognised
+by a hash of each (identity_record_hashes) that also covers the user's rules, the owner's
+addresses and the model, so that a change to any of those resolves everyone again, as does
+`force` (`kith rebuild`), a change to more than INCREMENTAL_SHARE of the records, or a model
+estimated anew.
+
 The match model (transforms.identity.model) is kept in identity_models and used as is until the
 records have grown by RETRAIN_GROWTH since it was estimated (or kith's comparisons changed); then
 it is estimated again from all records. A rebuild after a small import therefore only scores pairs.
@@ -25,12 +33,15 @@ import duckdb
 import pyarrow as pa
 
 from kith.transforms.identity.model import MIN_TRAINING_RECORDS, MODEL_VERSION, Model
-from kith.transforms.identity.resolve import IdentityRecord, Resolution, Rules, resolve
+from kith.transforms.identity.resolve import IdentityRecord, Previous, Resolution, Rules, resolve
 
 # Bump when the resolver's logic changes, so that the next build resolves again.
 RESOLVER_VERSION = "2"
 # The model is estimated again once the records have grown by this factor since it was.
 RETRAIN_GROWTH = 1.25
+# Beyond this share of the records new, changed or gone, everyone is resolved again: the people
+# touched would be most of them anyway.
+INCREMENTAL_SHARE = 0.25
 
 _RECORD_FIELDS = [f for f in IdentityRecord.__dataclass_fields__]
 
@@ -98,26 +109,70 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bo
     records = read_records(con)
     owner_emails, owner_records = owner_inputs(con)
     stored_id, stored = stored_model(con, len(records))
-    resolution = resolve(records, rules=read_rules(con), owner_emails=owner_emails,
-                         owner_records=owner_records, model=stored)
+    rules = read_rules(con)
+
+    def hashes(model_id: int | None) -> dict[str, str]:
+        return _record_hashes(records, (RESOLVER_VERSION, model_id, rules, sorted(owner_emails),
+                                        sorted(owner_records)))
+    seen = hashes(stored_id)
+    previous = None if force or stored is None else _previous(con, seen)
+    resolution = resolve(records, rules=rules, owner_emails=owner_emails,
+                         owner_records=owner_records, model=stored, previous=previous)
+    focus = resolution.focus
     model_id = stored_id
     if resolution.model is not None and resolution.model is not stored:
         model_id = _store_model(con, resolution.model)
     build_id = con.execute("select coalesce(max(build_id), 0) + 1 "
                            "from identity_builds").fetchone()[0]
-    person_of, max_id = _assign_ids(con, resolution, build_id)
-    _write(con, resolution, person_of)
-    seconds = time.perf_counter() - started
-    n_people = len(resolution.clusters)
+    person_of, max_id = _assign_ids(con, resolution, build_id, focus)
+    _write(con, resolution, person_of, focus)
+    con.execute("delete from identity_record_hashes")
+    if model_id != stored_id:
+        seen = hashes(model_id)        # under the model used: estimated now
+    con.register("_hashes", pa.table({"record_key": list(seen),
+                                      "record_hash": list(seen.values())}))
+    con.execute("insert into identity_record_hashes select * from _hashes")
+    con.unregister("_hashes")
+    n_people, n_links, n_candidates = con.execute("""
+        select (select count(distinct person_id) from person_ids),
+               (select count(*) from person_links),
+               (select count(*) from merge_candidates)""").fetchone()
+    if focus is None:
+        n_links, n_candidates = len(resolution.links), len(resolution.candidates)
+    # the owner's records are always in the focus (see _previous)
     owner_id = next((person_of[k] for k in sorted(resolution.owner_keys)), None)
+    seconds = time.perf_counter() - started
     note = _model_note(con, model_id, stored is not None)
     if note and resolution.priors is not None:
         note = f"{note}; {resolution.priors.note}"
     con.execute("insert into identity_builds values (?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [build_id, stamp, len(records), n_people, len(resolution.links),
-                 len(resolution.candidates), len(resolution.refused),
+                [build_id, stamp, len(records), n_people, n_links, n_candidates,
+                 len(resolution.refused),
                  resolution.n_skipped_blocks, max_id, owner_id, seconds, model_id, note])
     return True
+
+
+def _record_hashes(records: list[IdentityRecord], context: tuple) -> dict[str, str]:
+    """record key -> a hash of the record and of what else decides its person (`context`)."""
+    salt = repr(context).encode()
+    return {r.key: hashlib.sha256(salt + repr(r).encode()).hexdigest()[:16] for r in records}
+
+
+def _previous(con: duckdb.DuckDBPyConnection, hashes: dict[str, str]) -> Previous | None:
+    """What the last resolution made and what changed since, or None to resolve everyone (see
+    the module docstring)."""
+    before = dict(con.execute("select record_key, record_hash from identity_record_hashes"
+                              ).fetchall())
+    if not before:
+        return None
+    changed = {k for k, h in hashes.items() if before.get(k) != h} | (before.keys() - hashes)
+    if len(changed) > INCREMENTAL_SHARE * max(len(hashes), 1):
+        return None
+    person_of = dict(con.execute("select record_key, person_id from person_ids").fetchall())
+    owner = con.execute("select owner_person_id from identity_builds "
+                        "order by build_id desc limit 1").fetchone()
+    owner_keys = frozenset(k for k, p in person_of.items() if owner and p == owner[0])
+    return Previous(person_of, frozenset(changed), owner_keys)
 
 
 def stored_model(con: duckdb.DuckDBPyConnection, n_records: int) -> tuple[int | None, Model | None]:
@@ -158,9 +213,11 @@ def _model_note(con: duckdb.DuckDBPyConnection, model_id: int | None, reused: bo
     return note
 
 
-def _assign_ids(con: duckdb.DuckDBPyConnection, resolution: Resolution,
-                build_id: int) -> tuple[dict[str, int], int]:
+def _assign_ids(con: duckdb.DuckDBPyConnection, resolution: Resolution, build_id: int,
+                focus: frozenset[str] | None) -> tuple[dict[str, int], int]:
     previous = dict(con.execute("select record_key, person_id from person_ids").fetchall())
+    if focus is not None:
+        previous = {k: p for k, p in previous.items() if k in focus}
     max_id = con.execute("""
         select greatest((select coalesce(max(person_id), 0) from person_ids),
                         (select coalesce(max(max_person_id), 0) from identity_builds))
@@ -205,7 +262,9 @@ def _all_went_to_one(old: int, previous: dict[str, int], person_of: dict[str, in
 
 
 def _write(con: duckdb.DuckDBPyConnection, resolution: Resolution,
-           person_of: dict[str, int]) -> None:
+           person_of: dict[str, int], focus: frozenset[str] | None) -> None:
+    """Store the people of `resolution`: all of them, or (with `focus`) those of the records in
+    it, keeping the others' links and the merge candidates between the two."""
     keys = sorted(person_of)
     ids = pa.table({"record_key": keys, "person_id": [person_of[k] for k in keys]})
     links = pa.table({
@@ -233,7 +292,10 @@ def _write(con: duckdb.DuckDBPyConnection, resolution: Resolution,
         "n_records": pa.array([e.n_records for e in resolution.excluded], pa.int32()),
     })
     con.register("_ids", ids)
-    con.execute("delete from person_ids where record_key not in (select record_key from _ids)")
+    con.register("_focus", pa.table({"record_key": sorted(focus or ())}))
+    everyone = focus is None
+    con.execute("delete from person_ids where record_key not in (select record_key from _ids) "
+                "and (? or record_key in (select record_key from _focus))", [everyone])
     con.execute("""
         insert into person_ids
         select record_key, person_id, now() from _ids
@@ -241,12 +303,33 @@ def _write(con: duckdb.DuckDBPyConnection, resolution: Resolution,
             assigned_at = case when person_ids.person_id = excluded.person_id
                                then person_ids.assigned_at else excluded.assigned_at end
     """)
+    # A person's links join its own records: those of the focus are all the focus's people's.
+    # A merge candidate between a person of the focus and one outside it stays (with its
+    # people's ids now), unless one of its records is gone.
+    where = {
+        "person_links": "record_a in (select record_key from _focus)",
+        "merge_candidates": """
+            (record_a in (select record_key from _focus)
+             and record_b in (select record_key from _focus))
+            or record_a not in (select record_key from person_ids)
+            or record_b not in (select record_key from person_ids)""",
+        "excluded_handles": "true",
+    }
     for table, data in (("person_links", links), ("merge_candidates", candidates),
                         ("excluded_handles", excluded)):
-        con.execute(f"delete from {table}")
+        con.execute(f"delete from {table} where {'true' if everyone else where[table]}")
         con.register("_rows", data)
         con.execute(f"insert into {table} select * from _rows")
         con.unregister("_rows")
+    if not everyone:
+        con.execute("""
+            update merge_candidates set
+                person_a = (select person_id from person_ids where record_key = record_a),
+                person_b = (select person_id from person_ids where record_key = record_b)
+            where record_a in (select record_key from _focus)
+                or record_b in (select record_key from _focus)
+        """)
+    con.unregister("_focus")
     con.unregister("_ids")
 
 

@@ -28,35 +28,8 @@ with cards as (
     from stg_contacts__cards
 ),
 
-address_names as (
-    select email, display_name, count(*) as n
-    from stg_mail__participants
-    group by all
-    union all
-    select email, display_name, count(*)
-    from stg_calendar__attendees
-    where is_person
-    group by all
-),
-
 addresses as (
-    select
-        'email:' || email as record_key,
-        'email' as record_kind,
-        'email' as source,
-        -- the name the address was seen with most often; of names seen as often, the longest
-        -- (the fuller name), then the first in alphabetical order, so that every build picks
-        -- the same one
-        arg_max(display_name, (n, length(display_name), display_name))
-            filter (where display_name is not null) as full_name,
-        [email] as emails,
-        []::varchar[] as phones,
-        []::varchar[] as profiles,
-        list(display_name order by n desc, length(display_name) desc, display_name)
-            filter (where display_name is not null) as names_seen,
-        false as names_reliable
-    from (select email, display_name, sum(n) as n from address_names group by all)
-    group by email
+    select * from int_address_records
 ),
 
 profile_names as (

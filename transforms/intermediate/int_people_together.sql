@@ -1,5 +1,6 @@
 -- one row per two people (the owner left out, the lower person_id first) on one small e-mail message or meeting of the owner's
 -- materialized: table
+-- person_ids of: email
 -- (a table, not a CTE of `acquaintances`, which reads it three times: a materialised CTE stays
 -- in memory, and over a million messages it outgrew the build's memory limit)
 with settings as (

@@ -1,5 +1,7 @@
 -- one row per person per interaction with the owner: an e-mail either way, a meeting both attended, a LinkedIn message, a day of chat in one chat one way
 -- materialized: table
+-- person_ids of: chat email social
+-- incremental: person_id
 with settings as (
     select * from relationship_settings
 ),

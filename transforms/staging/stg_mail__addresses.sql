@@ -1,4 +1,5 @@
 -- one row per normalised e-mail address seen in mail headers, with the names it was seen with
+-- materialized: table
 -- (counted per message first, then per address: DuckDB cannot spill count(distinct), and over a
 -- million messages it outgrew the build's memory limit)
 with address_messages as (
