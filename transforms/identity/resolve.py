@@ -445,7 +445,6 @@ _STRONG_LEVELS = frozenset({"same date of birth", "same street address",
 
 
 _EXACT = "full name exact"
-_NICKNAME = "same family name, nickname or short form of the given name"
 
 
 def _weigh_name_commonness(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
@@ -529,8 +528,7 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
         if not others:
             return "none", evidence + "; several records of one source carry this name"
     bar = LINK_PROBABILITY
-    if ((name_level.startswith(_EXACT) or _known_nickname(name_level, na, nb))
-            and ra.source != rb.source and not any(label.endswith(" differs") for comparison, (label, _) in
+    if (name_level.startswith(_EXACT) and ra.source != rb.source and not any(label.endswith(" differs") for comparison, (label, _) in
                         pair.levels.items() if comparison in _PERSONAL_COMPARISONS)):
         bar = EXACT_NAME_LINK_PROBABILITY
     verdict = ("link" if pair.probability >= bar
@@ -563,15 +561,6 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
     if (stats.is_common(na) or stats.is_common(nb)) and not others:
         return "candidate", evidence + "; a common name and nothing else agrees"
     return "link", evidence
-
-
-def _known_nickname(name_level: str, na: Name | None, nb: Name | None) -> bool:
-    """The same family name and first names the nicknames data gives as forms of one name
-    (Dottie / Dorothy, Bob / Robert): one name written two ways, not two names that only look
-    alike (Daniel / Daniela, Victor / Victoria)."""
-    return (name_level.startswith(_NICKNAME) and na is not None and nb is not None
-            and na.family == nb.family and na.given != nb.given
-            and (nb.given in _nickname_forms(na.given) or na.given in _nickname_forms(nb.given)))
 
 
 def _closest_names(a: _Prepared, b: _Prepared) -> tuple[Name | None, Name | None]:
@@ -673,8 +662,8 @@ def _features(prepared: dict[str, _Prepared], clusters: _Clusters,
 
 def _split_big_blocks(rows: list[dict]) -> int:
     """Split each blocking group of more than MAX_BLOCK records by the key's SUB_KEYS in turn;
-    the number of groups still too big after the last one, whose records are not compared on
-    that key."""
+    the number of groups some of whose records were left out (too big after the last sub-key,
+    or without the sub-key), not compared on that key."""
     dropped = 0
     for column in BLOCKING_KEYS:
         sub_keys = list(SUB_KEYS[column])
@@ -684,11 +673,15 @@ def _split_big_blocks(rows: list[dict]) -> int:
             if not big:
                 break
             sub = sub_keys.pop(0) if sub_keys else None
-            if sub is None:
-                dropped += len(big)
+            left = set()
             for row in rows:
                 if row[column] in big:
-                    row[column] = f"{row[column]}|{row[sub]}" if sub and row[sub] else None
+                    if sub and row[sub]:
+                        row[column] = f"{row[column]}|{row[sub]}"
+                    else:
+                        left.add(row[column])
+                        row[column] = None
+            dropped += len(left)
     return dropped
 
 
