@@ -804,7 +804,9 @@ class SourcePriors:
     estimate how many pairs of the two sources are one person. One such pair is added to every
     source pair (at the overall rate) so that none is certain to hold none and small sources stay
     near the overall rate. Below MIN_TRAINING_RECORDS records with
-    full names there is too little to count, and every pair takes the model's starting prior."""
+    full names there is too little to count, and every pair takes the model's starting prior.
+    The same counts tell which sources hold one person several times (`duplicated`: a list
+    keyed in twice, not a LinkedIn export), where the rivals guard in `decide` does not apply."""
     pairs: dict[tuple[str, str], float]
     default: float
     estimated: bool
