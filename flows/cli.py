@@ -585,8 +585,8 @@ def rebuild_command(db: Optional[Path] = DbOption) -> None:
         out.print(f"Match model: {escape(row['model_note'])}")
     if row["n_skipped_blocks"]:
         out.print(f"[yellow]{row['n_skipped_blocks']:,} names, birthdays, streets or postcodes "
-                  f"are shared by so many records (over {MAX_BLOCK}) that their records were "
-                  "not compared on them[/]")
+                  f"are shared by so many records (over {MAX_BLOCK}, even split by employer, "
+                  "first name or initial) that their records were not compared on them[/]")
 
 
 @app.command("person")

@@ -538,6 +538,10 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         comment on table identity_record_hashes is 'One row per identity record as the last identity resolution saw it: a hash of the record and of the rules, owner addresses and model it was resolved under, so that the next resolution finds what changed';
     """),
+    (18, "the kind of priors each identity resolution used", """
+        alter table identity_builds add column priors_kind varchar;
+        comment on column identity_builds.priors_kind is 'starting (kith''s prior) or estimated, with the sources found to hold duplicates: a resolution of only the records an import touched is done again in full when this changes';
+    """),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -190,3 +190,52 @@ def test_twins_share_a_birthday_and_address_but_not_a_first_name():
                       R("b", "s2", full_name="Sam Lee", birthday="2001-03-04",
                         street="1 Main St", postcode="12345", locality="Springfield")])
     assert not together(result, "a", "b")
+
+
+def test_a_name_too_common_to_block_on_is_still_compared_within_one_employer():
+    # 150 John Smiths, each at another employer: every name block holds more than MAX_BLOCK
+    # records, so it is split by employer instead of dropped.
+    orgs = [f"{chr(97 + i % 26)}{chr(97 + i // 26)}corp" for i in range(150)]
+    records = [R(f"li{i}", "linkedin", full_name="John Smith", org=org)
+               for i, org in enumerate(orgs)]
+    records.append(R("card", "cards", full_name="John Smith", org=orgs[7],
+                     emails=(f"john.smith@{orgs[7]}.example",)))
+    result = resolve(records)
+    assert together(result, "card", "li7")
+    assert sum(together(result, "card", f"li{i}") for i in range(150)) == 1
+
+
+def test_an_address_seen_with_the_full_first_name_links_on_it():
+    result = resolve([
+        R("li", "linkedin", full_name="Vincent Suzuki", org="Alder Group"),
+        R("mail", "email", full_name="Vince Suzuki", emails=("vince.suzuki@harborlight.example",),
+          names_seen=("Vince Suzuki", "Vincent Suzuki"), names_reliable=False)])
+    assert together(result, "li", "mail")
+    assert "full name exact" in result.links[0].evidence
+
+
+def test_an_address_that_spells_the_full_first_name_links_on_it():
+    result = resolve([
+        R("li", "linkedin", full_name="Alexander Turner", org="Harborlight Analytics"),
+        R("mail", "email", full_name="Sasha Turner", emails=("alexander.turner@harborlight.example",),
+          names_seen=("Sasha Turner",), names_reliable=False)])
+    assert together(result, "li", "mail")
+
+
+def test_a_nameless_address_without_separators_spells_a_known_name():
+    result = resolve([
+        R("li", "linkedin", full_name="Aaliyah Pierce", org="Goldfinch Studio"),
+        R("mail", "email", emails=("aaliyahpierce@goldfinch.example",), names_reliable=False)])
+    assert together(result, "li", "mail")
+
+
+def test_names_written_the_other_way_round_with_a_hyphen_are_compatible():
+    from kith.transforms.identity.names import compatible
+    assert compatible(parse_name("whitbe", "alexa-rose", None), parse_name("alexa-ose", "white", None))
+    assert not compatible(parse_name("amber", "frah", None), parse_name("laurex", "frahn", None))
+
+
+def test_a_name_a_letter_or_two_longer_is_not_a_short_form():
+    assert given_level("dan", "daniel") == "nickname"
+    assert given_level("daniel", "daniela") != "nickname"
+    assert given_level("victor", "victoria") != "nickname"

@@ -27,9 +27,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 
-MODEL_VERSION = "2"              # bump when comparisons change: a stored model is then retrained
+from kith.transforms.identity.names import SHORT_FORM_CUT
+
+MODEL_VERSION = "3"              # bump when comparisons change: a stored model is then retrained
 MIN_TRAINING_RECORDS = 1_000     # below this there are too few pairs of one person to learn from
-MAX_BLOCK = 120                  # records sharing one blocking key before the key is dropped
+MAX_BLOCK = 120                  # records sharing one blocking key before it is split (below)
 MIN_KNOWN_PAIRS = 50             # pairs known to be one person needed to estimate m from them
 PREDICT_FLOOR = 0.05             # pairs scored below this probability are not kept at all
 
@@ -37,12 +39,14 @@ PREDICT_FLOOR = 0.05             # pairs scored below this probability are not k
 # warehouse. m sums to about 1 over a comparison's levels, as u does.
 _NAME_LEVELS = [
     ("full name exact",
-     "given_l <> '' and family_l <> '' and given_l = given_r and family_l = family_r",
+     "given_l <> '' and family_l <> '' and family_l = family_r and (given_l = given_r "
+     "or list_contains(given_seen_l, given_r) or list_contains(given_seen_r, given_l))",
      0.70, 0.00001),
     ("same family name, nickname or short form of the given name",
      "(family_l = family_r or family_alt_l = family_alt_r) and (given_l = given_r "
      "or list_contains(given_forms_l, given_r) or list_contains(given_forms_r, given_l) "
      "or (length(given_l) >= 3 and length(given_r) >= 3 "
+     f"and abs(length(given_l) - length(given_r)) >= {SHORT_FORM_CUT} "
      "and (starts_with(given_l, given_r) or starts_with(given_r, given_l))))",
      0.08, 0.000005),
     ("same family name, given name spelled slightly differently",
@@ -139,6 +143,25 @@ _FULL_NAME_RULE = "l.given = r.given and l.family = r.family and l.given <> '' a
 
 BLOCKING_KEYS = ("k_family", "k_family_initial", "k_given", "k_given_family_initial",
                  "k_birthday", "k_street", "k_postcode", "k_postcode_initial")
+
+# A blocking key held by more than MAX_BLOCK records (a common family name in a million records)
+# is not dropped but split by a second key, then a third, until each group is small enough to
+# compare pairwise: the comparisons stay near-linear (at most MAX_BLOCK per record and key) and
+# the records of a common name are still compared with those that agree on something more. A
+# record without the second key leaves that one oversized group. Each key is split by what the
+# other keys do not already pair (a family name by the employer, not by the initial that
+# k_family_initial holds). `work` is the first letters of the record's organisation or work
+# mail domain (Alder Group / alder.example: "alder").
+SUB_KEYS = {
+    "k_family": ("work",),
+    "k_family_initial": ("given", "work"),
+    "k_given": ("work",),
+    "k_given_family_initial": ("work",),
+    "k_birthday": ("family_initial", "given_initial"),
+    "k_street": ("postcode", "family_initial"),
+    "k_postcode": ("given_initial", "family"),
+    "k_postcode_initial": ("given_initial", "family"),
+}
 
 
 def _levels(comparison: str, levels: list[tuple[str, str, float, float]],

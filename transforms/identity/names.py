@@ -85,9 +85,22 @@ def given_level(a: str, b: str) -> str | None:
         return "initial" if a[0] == b[0] else None
     if b in _nickname_forms(a) or a in _nickname_forms(b):
         return "nickname"
-    if a[0] == b[0] and min(len(a), len(b)) >= 3 and (a.startswith(b) or b.startswith(a)):
+    if is_short_form(a, b):
         return "nickname"                                   # Alex / Alexander, Chris / Christine
     return _spelling_level(a, b)
+
+
+# A short form cuts a name by a syllable or more (Dan / Daniel, Alex / Alexander); a name only a
+# letter or two longer is mostly a name of its own, often the feminine form (Daniel / Daniela,
+# Victor / Victoria, Paul / Paula). Short forms that are that close (Ann / Anna) are in the
+# nicknames data.
+SHORT_FORM_CUT = 3
+
+
+def is_short_form(a: str, b: str) -> bool:
+    """Whether one first name is the other cut short (Alex / Alexander)."""
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 3 and len(long) - len(short) >= SHORT_FORM_CUT and long.startswith(short)
 
 
 def _spelling_level(a: str, b: str) -> str | None:
@@ -119,10 +132,13 @@ def _family_level(a: str, a_alt: str, b: str, b_alt: str) -> str | None:
 
 
 def swapped(name: Name) -> Name | None:
-    """The same name read the other way round (family first), when it has both parts."""
-    if not name.is_full or " " in name.family or name.middles:
+    """The same name read the other way round (family first), when it has both parts and one
+    given name: Whitbe / Alexa-Rose reads Alexa-Rose Whitbe (a hyphenated name is two tokens,
+    as when it stands in the given name)."""
+    if not name.is_full or name.middles:
         return None
-    return Name(name.family, (), name.given, name.given)
+    first, *middles = name.family.split()
+    return Name(first, tuple(middles), name.given, name.given)
 
 
 def compatible(a: Name, b: Name) -> bool:
@@ -131,6 +147,9 @@ def compatible(a: Name, b: Name) -> bool:
         return True
     if given_level(a.given, b.given) is not None:
         return True
-    flipped = swapped(b)
-    return flipped is not None and given_level(a.given, flipped.given) is not None \
-        and family_level(a, flipped) is not None
+    for x, y in ((a, b), (b, a)):
+        flipped = swapped(y)
+        if flipped is not None and given_level(x.given, flipped.given) is not None \
+                and family_level(x, flipped) is not None:
+            return True
+    return False

@@ -38,8 +38,8 @@ import pyarrow as pa
 
 from kith.organisations import domain_label, is_free_mail, org_key
 from kith.profiles import normalize_profile_url
-from kith.transforms.identity.model import (BLOCKING_KEYS, MAX_BLOCK, MIN_TRAINING_RECORDS, Model,
-                                            ScoredPair, explain, predict, prior_for, train)
+from kith.transforms.identity.model import (BLOCKING_KEYS, MAX_BLOCK, MIN_TRAINING_RECORDS,
+                                            SUB_KEYS, Model, ScoredPair, explain, predict, prior_for, train)
 from kith.transforms.identity.names import (Name, _nickname_forms, compatible, family_level, fold,
                                             given_level, parse_name)
 
@@ -193,6 +193,12 @@ class _Prepared:
         self.domains = {e.rpartition("@")[2] for e in record.emails}
         self.locals = {fold(e.rpartition("@")[0].split("+", 1)[0]).replace(" ", ".")
                        for e in record.emails}
+        # An address that spells the holder's name with another first name (Sasha Turner
+        # writing from alexander.turner@) is that name too: the long form a nickname stands for.
+        spelled = _name_from_address(self, frozenset(), frozenset()) if unique else None
+        if (spelled is not None and unique[0].is_full and spelled.family == unique[0].family
+                and len(spelled.given) > 1 and spelled not in unique):
+            unique.append(spelled)
 
     @property
     def name(self) -> Name | None:
@@ -300,7 +306,8 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
     pairs, result.n_skipped_blocks, result.model, result.priors = _model_pairs(
         prepared, clusters, result.owner_keys, model, stats, everyone)
     linked_pairs = {(p.a, p.b) for p in pairs if p.probability >= LINK_PROBABILITY}
-    rival_records = _rivals(pairs, prepared)
+    rival_records = _rivals(pairs, prepared,
+                            result.priors.duplicated if result.priors else frozenset())
 
     def rivals(key: tuple[str, str]) -> int:
         # Records that are one person (already joined, or scored as one by the model: a card
@@ -492,11 +499,19 @@ class NameStats:
         if name.given in COMMON_GIVEN_NAMES and name.family in COMMON_FAMILY_NAMES:
             return True
         return self.given[name.given] * self.family[name.family] / max(self.n, 1000) >= 0.5
+        if self.given[name.given] * self.family[name.family] / max(self.n, 1000) >= 0.5:
+            return True
+        if name.given in COMMON_GIVEN_NAMES and name.family in COMMON_FAMILY_NAMES:
+            return self.n < MIN_TRAINING_RECORDS // 2 or probability < LINK_PROBABILITY
+        return False
 
 
 # Levels of the model's comparisons that say something beyond a name about the person.
 _STRONG_LEVELS = frozenset({"same date of birth", "same street address",
                             "street address nearly the same"})
+
+
+_EXACT = "full name exact"
 
 
 def _weigh_name_commonness(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
@@ -510,7 +525,7 @@ def _weigh_name_commonness(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: 
     duplicates being sought)."""
     label, weight = pair.levels.get("name", ("", 0.0))
     name = a.name if a.record.names_reliable or b.name is None else b.name
-    if label != "full name exact" or name is None or not name.is_full \
+    if label != _EXACT or name is None or not name.is_full \
             or stats.n < MIN_TRAINING_RECORDS // 2:
         return
     m, u = model.level("name", label)
@@ -519,16 +534,18 @@ def _weigh_name_commonness(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: 
     new_weight = math.log2(m / stats.name_share(name.key))
     if abs(new_weight - weight) >= 1.0:       # half or twice as likely: worth saying
         words = "rare" if new_weight > weight else "common"
-        label = f"full name exact, {words} among your contacts"
+        label = f"{label}, {words} among your contacts"
     pair.levels["name"] = (label, new_weight)
     pair.weight += new_weight - weight
 
 
-def _rivals(pairs: list[ScoredPair], prepared: dict[str, _Prepared]
-            ) -> dict[tuple[str, str], set[str]]:
+def _rivals(pairs: list[ScoredPair], prepared: dict[str, _Prepared],
+            duplicated: frozenset[str] = frozenset()) -> dict[tuple[str, str], set[str]]:
     """(record, source) -> the records of that source the model would link the record to, for
     sources whose names are the person's own (a LinkedIn export, an address book: one row per
-    person). Held by more than one person, they mean it cannot tell which of them it is."""
+    person). Held by more than one person, they mean it cannot tell which of them it is.
+    Sources the data shows to hold one person several times (`duplicated`, see SourcePriors)
+    are left out: there two such records are as likely one person keyed in twice."""
     rivals: dict[tuple[str, str], set[str]] = defaultdict(set)
     for pair in pairs:
         if pair.probability < EXACT_NAME_LINK_PROBABILITY:
@@ -537,7 +554,7 @@ def _rivals(pairs: list[ScoredPair], prepared: dict[str, _Prepared]
         if pair.probability < LINK_PROBABILITY and not exact:
             continue
         for x, y in ((pair.a, pair.b), (pair.b, pair.a)):
-            if prepared[y].record.names_reliable:
+            if prepared[y].record.names_reliable and prepared[y].record.source not in duplicated:
                 rivals[(x, prepared[y].record.source)].add(y)
     return rivals
 
@@ -568,7 +585,7 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
         verdict = "candidate" if pair.probability >= CANDIDATE_PROBABILITY else "none"
         return verdict, evidence + "; the names do not agree"
     ra, rb = a.record, b.record
-    na, nb = a.name, b.name
+    na, nb = _closest_names(a, b)
     others = any(w > 0 for comparison, (_, w) in pair.levels.items()
                  if comparison not in ("name", "title"))
     if (not strong and na is not None and nb is not None
@@ -578,8 +595,7 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
         if not others:
             return "none", evidence + "; several records of one source carry this name"
     bar = LINK_PROBABILITY
-    if (name_level.startswith("full name exact") and ra.source != rb.source
-            and not any(label.endswith(" differs") for comparison, (label, _) in
+    if (name_level.startswith(_EXACT) and ra.source != rb.source and not any(label.endswith(" differs") for comparison, (label, _) in
                         pair.levels.items() if comparison in _PERSONAL_COMPARISONS)):
         bar = EXACT_NAME_LINK_PROBABILITY
     verdict = ("link" if pair.probability >= bar
@@ -614,6 +630,23 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
     return "link", evidence
 
 
+def _closest_names(a: _Prepared, b: _Prepared) -> tuple[Name | None, Name | None]:
+    """One name of each record, the two that agree best: an address seen as Vince Suzuki and as
+    Vincent Suzuki is either (as the model compares them, names with another family name are
+    not the record's own)."""
+    def own(p: _Prepared) -> list[Name]:
+        first = p.name
+        return [n for n in p.names[:6] if first is None or n.family == first.family]
+
+    def disagreement(x: Name, y: Name) -> int:
+        return (given_level(x.given, y.given) is None) + (family_level(x, y) is None) \
+            + (x.given != y.given)
+    pairs = [(x, y) for x in own(a) for y in own(b)]
+    if not pairs:
+        return a.name, b.name
+    return min(pairs, key=lambda xy: disagreement(*xy))
+
+
 # Names that disagree (another first name, another family name, no agreement at all) link only
 # where the user's own data shows that at least this share of one person's record pairs disagree
 # that way (the level's m-probability as estimated: lists keyed in by hand, with names
@@ -645,12 +678,12 @@ def _born_and_living_alike(labels: set[str]) -> bool:
 def _features(prepared: dict[str, _Prepared], clusters: _Clusters,
               skip: frozenset[str], keep: dict[str, _Prepared] | None = None
               ) -> tuple[pa.Table, int]:
-    """One row per record for the match model, and how many blocking keys were dropped for
-    holding more than MAX_BLOCK records (so common that comparing their records pairwise
-    would cost too much and say little). `k_known_person` is the person a record already
-    belongs to through shared handles or the user's merges (None when alone): the pairs the
-    model's m-probabilities are estimated from. With `keep`, only the rows of those records
-    are returned (the blocks are sized over all)."""
+    """One row per record for the match model, and how many blocking groups were left out for
+    holding more than MAX_BLOCK records even when split by their SUB_KEYS (so common that
+    comparing their records pairwise would cost too much and say little). `k_known_person` is
+    the person a record already belongs to through shared handles or the user's merges (None
+    when alone): the pairs the model's m-probabilities are estimated from. With `keep`, only
+    the rows of those records are returned (the blocks are sized and split over all)."""
     rows, dropped = _rows(prepared, clusters, skip, keep)
     if keep is not None:
         rows = [row for row in rows if row["record_key"] in keep]
@@ -660,17 +693,22 @@ def _features(prepared: dict[str, _Prepared], clusters: _Clusters,
 def _rows(prepared: dict[str, _Prepared], clusters: _Clusters, skip: frozenset[str],
           keep: dict[str, _Prepared] | frozenset[str] | None) -> tuple[list[dict], int]:
     """The rows of `_features`, every field only for the records in `keep` (all when None),
-    the others with their names and blocking keys alone."""
-    families = {p.name.family for p in prepared.values()
-                if p.name is not None and p.name.is_full and p.record.names_reliable}
+    the others with their names, blocking keys and the sub-keys that split big blocks alone."""
+    full = [p.name for p in prepared.values()
+            if p.name is not None and p.name.is_full and p.record.names_reliable]
+    families = {n.family for n in full}
+    givens = {n.given for n in full if len(n.given) > 1}
     rows = []
     for key, p in prepared.items():
         if key in skip:
             continue
         r = p.record
-        name = p.name or _name_from_address(p, families)
+        name = p.name or _name_from_address(p, givens, families)
         given = name.given if name else ""
         family = name.family if name else ""
+        domains = sorted(d for d in p.domains if not is_free_mail(d) and "@" not in d)
+        labels = sorted({domain_label(d).replace("-", "") for d in domains} - {""})
+        org = org_key(r.org).replace(" ", "") if r.org else ""
         birthday = r.birthday or ""
         row = {
             "record_key": key, "given": given[:100], "family": family[:100],
@@ -683,15 +721,15 @@ def _rows(prepared: dict[str, _Prepared], clusters: _Clusters, skip: frozenset[s
             "k_postcode": fold(r.postcode) or None,
             "k_postcode_initial": (f"{fold(r.postcode)}|{(family or given)[:1]}"
                                    if r.postcode and (family or given) else None),
+            "work": (org or (labels[0] if labels else ""))[:5],
+            "given_initial": given[:1], "family_initial": family[:1],
         }
         if keep is None or key in keep:
-            domains = sorted(d for d in p.domains if not is_free_mail(d) and "@" not in d)
-            labels = sorted({domain_label(d).replace("-", "") for d in domains} - {""})
-            org = org_key(r.org).replace(" ", "") if r.org else ""
             row.update({
                 "source": r.source, "reliable": r.names_reliable,
                 "family_alt": (name.family_alt if name else "")[:100],
                 "given_forms": sorted(_nickname_forms(given))[:50] if len(given) > 1 else [],
+                "given_seen": _other_given_names(p, name),
                 "k_known_person": (clusters.find(key) if key in clusters.parent
                                    and len(clusters.members[clusters.find(key)]) > 1 else None),
                 "org": org[:200], "org_domains": _org_domain_forms(r.org),
@@ -701,26 +739,54 @@ def _rows(prepared: dict[str, _Prepared], clusters: _Clusters, skip: frozenset[s
                 "locality": fold(r.locality).replace(" ", "")[:100], "title": fold(r.title)[:200],
             })
         rows.append(row)
+    return rows, _split_big_blocks(rows)
+
+
+def _split_big_blocks(rows: list[dict]) -> int:
+    """Split each blocking group of more than MAX_BLOCK records by the key's SUB_KEYS in turn;
+    the number of groups some of whose records were left out (too big after the last sub-key,
+    or without the sub-key), not compared on that key."""
     dropped = 0
     for column in BLOCKING_KEYS:
-        sizes = Counter(row[column] for row in rows if row[column])
-        big = {k for k, n in sizes.items() if n > MAX_BLOCK}
-        dropped += len(big)
-        for row in rows:
-            if row[column] in big:
-                row[column] = None
-    return rows, dropped
+        sub_keys = list(SUB_KEYS[column])
+        while True:
+            sizes = Counter(row[column] for row in rows if row[column])
+            big = {k for k, n in sizes.items() if n > MAX_BLOCK}
+            if not big:
+                break
+            sub = sub_keys.pop(0) if sub_keys else None
+            left = set()
+            for row in rows:
+                if row[column] in big:
+                    if sub and row[sub]:
+                        row[column] = f"{row[column]}|{row[sub]}"
+                    else:
+                        left.add(row[column])
+                        row[column] = None
+            dropped += len(left)
+    return dropped
 
 
 _FEATURE_SCHEMA = pa.schema(
     [("record_key", pa.string()), ("source", pa.string()), ("reliable", pa.bool_()),
      ("given", pa.string()), ("family", pa.string()), ("family_alt", pa.string()),
-     ("given_forms", pa.list_(pa.string())), ("k_known_person", pa.string()),
+     ("given_forms", pa.list_(pa.string())), ("given_seen", pa.list_(pa.string())),
+     ("k_known_person", pa.string()),
      ("org", pa.string()), ("org_domains", pa.list_(pa.string())),
      ("mail_domains", pa.list_(pa.string())), ("mail_labels", pa.list_(pa.string())),
      ("birthday", pa.string()), ("street", pa.string()), ("postcode", pa.string()),
      ("locality", pa.string()), ("title", pa.string())]
     + [(k, pa.string()) for k in BLOCKING_KEYS])
+
+
+def _other_given_names(p: _Prepared, name: Name | None) -> list[str]:
+    """The other first names a record was seen with beside its family name: an address that
+    wrote as Vince Suzuki and as Vincent Suzuki carries both (other family names are another
+    person's, on a shared address, and are left out)."""
+    if name is None or not name.is_full:
+        return []
+    return sorted({n.given for n in p.names[1:]
+                   if n.family == name.family and n.given and n.given != name.given})[:10]
 
 
 def _org_domain_forms(org: str | None) -> list[str]:
@@ -737,10 +803,11 @@ def _org_domain_forms(org: str | None) -> list[str]:
 _LOCAL_SEPARATORS = re.compile(r"[._-]+")
 
 
-def _name_from_address(p: _Prepared, families: set[str]) -> Name | None:
+def _name_from_address(p: _Prepared, givens: set[str], families: set[str]) -> Name | None:
     """Name tokens spelled by an address's local part, for a record with no name:
-    maria.lopez@ -> Maria Lopez, lopez.m@ -> M. Lopez, and mlopez@ -> M. Lopez when Lopez is a
-    family name some card or profile in the data carries. Role addresses spell none."""
+    maria.lopez@ -> Maria Lopez, lopez.m@ -> M. Lopez, and mlopez@ -> M. Lopez or
+    marialopez@ -> Maria Lopez when Maria is a given and Lopez a family name some card or
+    profile in the data carries. Role addresses spell none."""
     for address in p.record.emails:
         if is_role_address(address):
             continue
@@ -758,6 +825,11 @@ def _name_from_address(p: _Prepared, families: set[str]) -> Name | None:
         elif len(tokens) == 1 and tokens[0][1:] in families and len(tokens[0]) >= 4:
             # mlopez: an initial and a family name is the commonest one-word form
             return Name(tokens[0][0], (), tokens[0][1:], tokens[0][1:])
+        elif len(tokens) == 1:
+            word = tokens[0]
+            for i in range(2, len(word) - 1):
+                if word[:i] in givens and word[i:] in families:
+                    return Name(word[:i], (), word[i:], word[i:])
     return None
 
 
@@ -818,10 +890,13 @@ class SourcePriors:
     estimate how many pairs of the two sources are one person. One such pair is added to every
     source pair (at the overall rate) so that none is certain to hold none and small sources stay
     near the overall rate. Below MIN_TRAINING_RECORDS records with
-    full names there is too little to count, and every pair takes the model's starting prior."""
+    full names there is too little to count, and every pair takes the model's starting prior.
+    The same counts tell which sources hold one person several times (`duplicated`: a list
+    keyed in twice, not a LinkedIn export), where the rivals guard in `decide` does not apply."""
     pairs: dict[tuple[str, str], float]
     default: float
     estimated: bool
+    duplicated: frozenset[str] = frozenset()     # sources that hold one person several times
 
     @property
     def note(self) -> str:
@@ -832,6 +907,15 @@ class SourcePriors:
         return (f"too few records with full names (under {MIN_TRAINING_RECORDS:,}) to estimate the "
                 "chance that two records are one person per pair of sources: "
                 "kith's starting prior is used")
+
+    @property
+    def kind(self) -> str:
+        """What decides who links beyond the numbers: estimated or kith's starting prior, and
+        which sources hold duplicates (the rivals guard). An incremental resolution is only as
+        good as a full one while this stays the same."""
+        if not self.estimated:
+            return "starting"
+        return "estimated; duplicates in: " + ", ".join(sorted(self.duplicated))
 
     @property
     def highest(self) -> float:
@@ -880,7 +964,12 @@ class SourcePriors:
             # Shrunk towards the overall rate by one pair's worth of it: a pair of small sources
             # (a dozen conference cards, thirty LinkedIn chats) says little on its own.
             priors[key] = min((ones[key] + 1.0) / (n_pairs + 1.0 / overall), 0.5)
-        return cls(priors, overall, True)
+        # A source holds one person several times when its records share full names more
+        # often than namesakes explain: beyond three standard deviations of the count of
+        # pairs chance gives (a Poisson count), plus one pair.
+        duplicated = frozenset(s for s in sources if observed[(s, s)] > expected[(s, s)]
+                               + 3.0 * math.sqrt(expected[(s, s)]) + 1.0)
+        return cls(priors, overall, True, duplicated)
 
 
 def _clusters_agree(a: str, b: str, prepared: dict[str, _Prepared], clusters: _Clusters,

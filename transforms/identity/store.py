@@ -10,8 +10,10 @@ new, changed and gone records, the records the model would compare them with, an
 people), with the stored model; everyone else stays as they were. The records are recognised
 by a hash of each (identity_record_hashes) that also covers the user's rules, the owner's
 addresses and the model, so that a change to any of those resolves everyone again, as does
-`force` (`kith rebuild`), a change to more than INCREMENTAL_SHARE of the records, or a model
-estimated anew.
+`force` (`kith rebuild`), a change to more than INCREMENTAL_SHARE of the records, a model
+estimated anew, or priors of another kind than the last resolution's (SourcePriors.kind: they
+are estimated from all records, and where they change kind the people left as they were would
+be grouped otherwise).
 
 The match model (transforms.identity.model) is kept in identity_models and used as is until the
 records have grown by RETRAIN_GROWTH since it was estimated (or kith's comparisons changed); then
@@ -36,7 +38,7 @@ from kith.transforms.identity.model import MIN_TRAINING_RECORDS, MODEL_VERSION, 
 from kith.transforms.identity.resolve import IdentityRecord, Previous, Resolution, Rules, resolve
 
 # Bump when the resolver's logic changes, so that the next build resolves again.
-RESOLVER_VERSION = "2"
+RESOLVER_VERSION = "3"
 # The model is estimated again once the records have grown by this factor since it was.
 RETRAIN_GROWTH = 1.25
 # Beyond this share of the records new, changed or gone, everyone is resolved again: the people
@@ -118,6 +120,12 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bo
     previous = None if force or stored is None else _previous(con, seen)
     resolution = resolve(records, rules=rules, owner_emails=owner_emails,
                          owner_records=owner_records, model=stored, previous=previous)
+    if previous is not None and _priors_kind(resolution) != _last_priors_kind(con):
+        # The priors are estimated from all records; when their kind changes (estimated now
+        # rather than kith's starting prior, or a source now found to hold duplicates), the
+        # people left as they were would be grouped otherwise: everyone is resolved again.
+        resolution = resolve(records, rules=rules, owner_emails=owner_emails,
+                             owner_records=owner_records, model=stored)
     focus = resolution.focus
     model_id = stored_id
     if resolution.model is not None and resolution.model is not stored:
@@ -145,11 +153,22 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bo
     note = _model_note(con, model_id, stored is not None)
     if note and resolution.priors is not None:
         note = f"{note}; {resolution.priors.note}"
-    con.execute("insert into identity_builds values (?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    con.execute("insert into identity_builds values "
+                "(?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [build_id, stamp, len(records), n_people, n_links, n_candidates,
-                 len(resolution.refused),
-                 resolution.n_skipped_blocks, max_id, owner_id, seconds, model_id, note])
+                 len(resolution.refused), resolution.n_skipped_blocks, max_id, owner_id,
+                 seconds, model_id, note, _priors_kind(resolution)])
     return True
+
+
+def _priors_kind(resolution: Resolution) -> str | None:
+    return resolution.priors.kind if resolution.priors is not None else None
+
+
+def _last_priors_kind(con: duckdb.DuckDBPyConnection) -> str | None:
+    row = con.execute("select priors_kind from identity_builds "
+                      "order by build_id desc limit 1").fetchone()
+    return row[0] if row else None
 
 
 def _record_hashes(records: list[IdentityRecord], context: tuple) -> dict[str, str]:
