@@ -637,19 +637,99 @@ def _resume_point(f, head: bytes, resume: dict | None) -> tuple[int, int]:
 def _with_resume_points(blocks, every: int, path: pathlib.Path, head: bytes):
     """The blocks, with a FolderState before every `every`-th one and after the last: the file
     offset and line where the rest of the file starts."""
-    uri = path.resolve().as_uri()
     digest = _head_digest(head)
     n = 0
     for item in blocks:
         if n and n % every == 0:
-            yield FolderState(uri, {"offset": item[3], "line": item[0], "head_sha256": digest,
-                                    "finished": False})
+            yield resume_state(path, digest, item[3], item[0])
         n += 1
         yield item
+    yield finished_state(path, digest)
+
+
+def resume_state(path: pathlib.Path, digest: str, offset: int, line: int) -> FolderState:
+    """The cursor of an mbox read that stopped before the message at `offset` (on `line`);
+    `digest` identifies the file (see `mbox_resume_point`)."""
+    return FolderState(path.resolve().as_uri(), {"offset": offset, "line": line,
+                                                 "head_sha256": digest, "finished": False})
+
+
+def finished_state(path: pathlib.Path, digest: str) -> FolderState:
+    """The cursor of an mbox read to its end."""
     stat = path.stat()
     # size and mtime_ns as a finished `kith sync` writes them: an unchanged file is then skipped.
-    yield FolderState(uri, {"finished": True, "head_sha256": digest, "size": stat.st_size,
-                            "mtime_ns": stat.st_mtime_ns})
+    return FolderState(path.resolve().as_uri(), {
+        "finished": True, "head_sha256": digest, "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns})
+
+
+def mbox_resume_point(path: pathlib.Path, resume: dict | None) -> tuple[int, int, str] | None:
+    """(byte offset, line, digest of the file's head) where `read_mail(path, resume=resume)`
+    starts reading an mbox file, for a reader that reads its messages in ranges
+    (`MboxRange`); None when read_mail would not read the file as an mbox (empty, a single
+    message, not mail)."""
+    with open(path, "rb") as f:
+        head = f.read(SNIFF_BYTES)
+        if not head.strip(_BLANK) and _rest_is_blank(f):
+            return None
+        if path.suffix.lower() == ".eml" and looks_like_eml(head) or not looks_like_mbox(head):
+            return None
+        offset, line = _resume_point(f, head, resume)
+        return offset, line, _head_digest(head)
+
+
+def message_start_after(f, offset: int) -> int:
+    """The file offset of the first message of an open mbox that starts at or after `offset`
+    on a From_ line after a blank line; the file's size when there is none.
+
+    A From_ line without a blank line before it (which `read_mail` also takes as a boundary
+    when it has the strict envelope form) is passed over: inside a header block it is none, so
+    only a boundary after a blank line is one whatever the scan that reaches it."""
+    at = max(0, offset - 8)
+    f.seek(at)
+    scan = _MboxScan(f, f.read(_CHUNK), at)
+    lo = max(0, offset - at - 1)
+    while True:
+        i = scan.next_message(lo)
+        if i is None:
+            return os.fstat(f.fileno()).st_size
+        if _after_blank(scan.buf, i - 1):
+            return scan.at(i)
+        lo = i
+
+
+class MboxRange:
+    """The messages of an mbox file whose From_ line is in bytes [start, end), `start` and `end`
+    being message boundaries (`message_start_after`): iterating yields (file offset of the
+    From_ line, MailMessage or Rejected) as `read_mail` would for them, except that positions
+    are lines counted from 1 at `start`; then `n_lines` is the number of lines in the range.
+    Ranges of one file can so be read side by side, each not knowing the line it starts on."""
+
+    def __init__(self, path: pathlib.Path, start: int, end: int, include_subject: bool):
+        self.path, self.start, self.end = path, start, end
+        self.include_subject = include_subject
+        self.n_lines = 0
+
+    def __iter__(self) -> Iterator[tuple[int, MailMessage | Rejected]]:
+        with open(self.path, "rb") as f:
+            f.seek(self.start)
+            part = _Part(f, self.end - self.start)
+            scan = _MboxScan(part, part.read(_CHUNK), self.start)
+            for item in _scan_blocks(scan):
+                yield item[3], _record_or_state(item, self.include_subject)
+            self.n_lines = scan.line_of(len(scan.buf)) - 1
+
+
+class _Part:
+    """The next `size` bytes of an open file, as a file to read from."""
+
+    def __init__(self, f, size: int):
+        self.f, self.left = f, size
+
+    def read(self, n: int) -> bytes:
+        data = self.f.read(min(n, self.left))
+        self.left -= len(data)
+        return data
 
 
 def _record_or_state(item, include_subject: bool) -> MailMessage | Rejected | FolderState:
@@ -772,7 +852,10 @@ def _mbox_blocks(f, head: bytes, *, offset: int = 0, line: int = 1
     problem is None, a warning for the record, or 'reject:<reason>' for a block that is no
     message. Bodies are scanned for the next boundary and dropped chunk by chunk.
     """
-    scan = _MboxScan(f, head, offset, line)
+    return _scan_blocks(_MboxScan(f, head, offset, line))
+
+
+def _scan_blocks(scan: "_MboxScan") -> Iterator[tuple[int, bytes, str | None, int]]:
     start = 0
     while start < len(scan.buf) and scan.buf[start] in b"\r\n\t \0":
         start += 1                     # blank lines before the first From_ line

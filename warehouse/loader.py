@@ -485,8 +485,11 @@ class _MessageStage:
             select * exclude (stage_seq), $source_kind as source_kind, $source_uri as source_uri,
                    $load_id::bigint as load_id, $loaded_at::timestamptz as loaded_at
             from message_stage
+            -- the first copy of each message in the stage: a window over the staged rows
+            -- would carry every wide column through its sort, this only their numbers
+            semi join (select min(stage_seq) as stage_seq from message_stage
+                       group by record_key) as first_seen using (stage_seq)
             anti join raw_messages as stored using (record_key)
-            qualify row_number() over (partition by record_key order by stage_seq) = 1
             """, lineage).fetchone()[0]
         result.n_already_present = (result.n_read - result.n_rejected - result.n_new
                                     - result.n_updated)
