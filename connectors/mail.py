@@ -842,6 +842,7 @@ def _header_block_of_file(f, head: bytes) -> tuple[bytes, str | None]:
 
 
 _BLANK_LINE = re.compile(rb"\n\r*\n")
+_TOO_LONG, _NO_END = -1, -2        # header blocks that end too far on, or not at all
 
 
 def _mbox_blocks(f, head: bytes, *, offset: int = 0, line: int = 1
@@ -873,11 +874,11 @@ def _scan_blocks(scan: "_MboxScan") -> Iterator[tuple[int, bytes, str | None, in
             return
         hdr = eol + 1
         blank = scan.header_end(hdr)
-        if blank < 0 and scan.eof:
+        if blank == _NO_END:
             yield (position, scan.buf[hdr:],
                    "truncated: the file ends inside this message's headers", scan.at(start))
             return
-        if blank < 0:
+        if blank == _TOO_LONG:
             yield (position, scan.buf[hdr:hdr + _MAX_HEADER],
                    f"reject:header block longer than {_MAX_HEADER >> 20} MB (no blank line)",
                    scan.at(start))
@@ -934,8 +935,8 @@ class _MboxScan:
         return i
 
     def header_end(self, hdr: int) -> int:
-        """Index of the blank line ending the header block at hdr; -1 at the end of the file or
-        past _MAX_HEADER bytes."""
+        """Index of the blank line ending the header block at hdr; _TOO_LONG when it is more
+        than _MAX_HEADER bytes on, _NO_END when the file ends before it."""
         buf = self.buf
         if buf[hdr:hdr + 1] == b"\n" or buf[hdr:hdr + 2] == b"\r\n":
             return hdr
@@ -943,10 +944,14 @@ class _MboxScan:
         while True:
             m = _BLANK_LINE.search(self.buf, max(hdr, searched - 4))
             if m is not None:
-                return m.start() + 1
+                # past the limit wherever the reads happened to stop, so that a range of the
+                # file read on its own (flows.mbox_reader) ends the block where a whole read does
+                return m.start() + 1 if m.start() - hdr <= _MAX_HEADER else _TOO_LONG
             searched = len(self.buf)
-            if searched - hdr > _MAX_HEADER or not self.read_more():
-                return -1
+            if searched - hdr > _MAX_HEADER:
+                return _TOO_LONG
+            if not self.read_more():
+                return _NO_END
 
     def skip_to_blank_line(self, hdr: int) -> int:
         """After an oversized header block: drop bytes up to its blank line (-1: none)."""

@@ -193,10 +193,20 @@ def _read_in_child(path: str, include_subject: bool, offset: int, range_bytes: i
         with open(file, "rb") as f:
             size = os.fstat(f.fileno()).st_size
 
+            found = (-1, -1)    # (point, the first message start at or after it)
+
             def start(k: int) -> int:
+                nonlocal found
                 if k == 0:
                     return offset
-                return message_start_after(f, offset + k * range_bytes) if k < n_ranges else size
+                if k >= n_ranges:
+                    return size
+                point = offset + k * range_bytes
+                # No message starts between a point and the start found from it: a message
+                # longer than a range is scanned once, not once for each point inside it.
+                if not found[0] <= point <= found[1]:
+                    found = (point, message_start_after(f, point))
+                return found[1]
 
             for k in range(first, n_ranges, step):
                 messages = _read_range(MboxRange(file, start(k), start(k + 1), include_subject),
