@@ -9,8 +9,8 @@ table per size with the baseline beside it:
   scan         find message boundaries and slice out header blocks, nothing parsed
   mailbox.mbox stdlib `mailbox.mbox`, reading kith's HEADER_FIELDS of each message (the baseline)
   read_mail    `connectors.mail.read_mail`, 1 process (2 processes with --two-process-parse)
-  kith load    `flows.importing.import_file` into a new warehouse: parse and load, committed in
-               chunks, at default settings (no rebuild)
+  kith load    `flows.importing.import_file` into a new warehouse: parse (in `child MB`'s
+               processes) and load, committed in chunks, at default settings (no rebuild)
   kith import  `flows.importing.run_import([path], db=tmp)`: parse, load, rebuild the views
 
 Targets (issue 12): kith import at least 3x mailbox.mbox end to end; peak memory that does not
@@ -264,6 +264,10 @@ def _one_size(workdir: Path, n_messages: int, args) -> float | None:
     base, kith = results.get("mailbox"), results.get("import")
     if isinstance(base, tuple) and isinstance(kith, tuple):
         print(f"kith import / mailbox.mbox: {base[0] / kith[0]:.2f}x faster (target >= 3x)")
+    load = results.get("load")
+    if isinstance(load, tuple) and isinstance(kith, tuple):
+        print(f"rebuild after the load (kith import - kith load): {kith[0] - load[0]:.1f} s, "
+              f"{(kith[0] - load[0]) / kith[0]:.0%} of kith import")
     return kith[1] if isinstance(kith, tuple) else None
 
 

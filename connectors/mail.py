@@ -637,19 +637,99 @@ def _resume_point(f, head: bytes, resume: dict | None) -> tuple[int, int]:
 def _with_resume_points(blocks, every: int, path: pathlib.Path, head: bytes):
     """The blocks, with a FolderState before every `every`-th one and after the last: the file
     offset and line where the rest of the file starts."""
-    uri = path.resolve().as_uri()
     digest = _head_digest(head)
     n = 0
     for item in blocks:
         if n and n % every == 0:
-            yield FolderState(uri, {"offset": item[3], "line": item[0], "head_sha256": digest,
-                                    "finished": False})
+            yield resume_state(path, digest, item[3], item[0])
         n += 1
         yield item
+    yield finished_state(path, digest)
+
+
+def resume_state(path: pathlib.Path, digest: str, offset: int, line: int) -> FolderState:
+    """The cursor of an mbox read that stopped before the message at `offset` (on `line`);
+    `digest` identifies the file (see `mbox_resume_point`)."""
+    return FolderState(path.resolve().as_uri(), {"offset": offset, "line": line,
+                                                 "head_sha256": digest, "finished": False})
+
+
+def finished_state(path: pathlib.Path, digest: str) -> FolderState:
+    """The cursor of an mbox read to its end."""
     stat = path.stat()
     # size and mtime_ns as a finished `kith sync` writes them: an unchanged file is then skipped.
-    yield FolderState(uri, {"finished": True, "head_sha256": digest, "size": stat.st_size,
-                            "mtime_ns": stat.st_mtime_ns})
+    return FolderState(path.resolve().as_uri(), {
+        "finished": True, "head_sha256": digest, "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns})
+
+
+def mbox_resume_point(path: pathlib.Path, resume: dict | None) -> tuple[int, int, str] | None:
+    """(byte offset, line, digest of the file's head) where `read_mail(path, resume=resume)`
+    starts reading an mbox file, for a reader that reads its messages in ranges
+    (`MboxRange`); None when read_mail would not read the file as an mbox (empty, a single
+    message, not mail)."""
+    with open(path, "rb") as f:
+        head = f.read(SNIFF_BYTES)
+        if not head.strip(_BLANK) and _rest_is_blank(f):
+            return None
+        if path.suffix.lower() == ".eml" and looks_like_eml(head) or not looks_like_mbox(head):
+            return None
+        offset, line = _resume_point(f, head, resume)
+        return offset, line, _head_digest(head)
+
+
+def message_start_after(f, offset: int) -> int:
+    """The file offset of the first message of an open mbox that starts at or after `offset`
+    on a From_ line after a blank line; the file's size when there is none.
+
+    A From_ line without a blank line before it (which `read_mail` also takes as a boundary
+    when it has the strict envelope form) is passed over: inside a header block it is none, so
+    only a boundary after a blank line is one whatever the scan that reaches it."""
+    at = max(0, offset - 8)
+    f.seek(at)
+    scan = _MboxScan(f, f.read(_CHUNK), at)
+    lo = max(0, offset - at - 1)
+    while True:
+        i = scan.next_message(lo)
+        if i is None:
+            return os.fstat(f.fileno()).st_size
+        if _after_blank(scan.buf, i - 1):
+            return scan.at(i)
+        lo = i
+
+
+class MboxRange:
+    """The messages of an mbox file whose From_ line is in bytes [start, end), `start` and `end`
+    being message boundaries (`message_start_after`): iterating yields (file offset of the
+    From_ line, MailMessage or Rejected) as `read_mail` would for them, except that positions
+    are lines counted from 1 at `start`; then `n_lines` is the number of lines in the range.
+    Ranges of one file can so be read side by side, each not knowing the line it starts on."""
+
+    def __init__(self, path: pathlib.Path, start: int, end: int, include_subject: bool):
+        self.path, self.start, self.end = path, start, end
+        self.include_subject = include_subject
+        self.n_lines = 0
+
+    def __iter__(self) -> Iterator[tuple[int, MailMessage | Rejected]]:
+        with open(self.path, "rb") as f:
+            f.seek(self.start)
+            part = _Part(f, self.end - self.start)
+            scan = _MboxScan(part, part.read(_CHUNK), self.start)
+            for item in _scan_blocks(scan):
+                yield item[3], _record_or_state(item, self.include_subject)
+            self.n_lines = scan.line_of(len(scan.buf)) - 1
+
+
+class _Part:
+    """The next `size` bytes of an open file, as a file to read from."""
+
+    def __init__(self, f, size: int):
+        self.f, self.left = f, size
+
+    def read(self, n: int) -> bytes:
+        data = self.f.read(min(n, self.left))
+        self.left -= len(data)
+        return data
 
 
 def _record_or_state(item, include_subject: bool) -> MailMessage | Rejected | FolderState:
@@ -762,6 +842,7 @@ def _header_block_of_file(f, head: bytes) -> tuple[bytes, str | None]:
 
 
 _BLANK_LINE = re.compile(rb"\n\r*\n")
+_TOO_LONG, _NO_END = -1, -2        # header blocks that end too far on, or not at all
 
 
 def _mbox_blocks(f, head: bytes, *, offset: int = 0, line: int = 1
@@ -772,7 +853,10 @@ def _mbox_blocks(f, head: bytes, *, offset: int = 0, line: int = 1
     problem is None, a warning for the record, or 'reject:<reason>' for a block that is no
     message. Bodies are scanned for the next boundary and dropped chunk by chunk.
     """
-    scan = _MboxScan(f, head, offset, line)
+    return _scan_blocks(_MboxScan(f, head, offset, line))
+
+
+def _scan_blocks(scan: "_MboxScan") -> Iterator[tuple[int, bytes, str | None, int]]:
     start = 0
     while start < len(scan.buf) and scan.buf[start] in b"\r\n\t \0":
         start += 1                     # blank lines before the first From_ line
@@ -790,11 +874,11 @@ def _mbox_blocks(f, head: bytes, *, offset: int = 0, line: int = 1
             return
         hdr = eol + 1
         blank = scan.header_end(hdr)
-        if blank < 0 and scan.eof:
+        if blank == _NO_END:
             yield (position, scan.buf[hdr:],
                    "truncated: the file ends inside this message's headers", scan.at(start))
             return
-        if blank < 0:
+        if blank == _TOO_LONG:
             yield (position, scan.buf[hdr:hdr + _MAX_HEADER],
                    f"reject:header block longer than {_MAX_HEADER >> 20} MB (no blank line)",
                    scan.at(start))
@@ -851,8 +935,8 @@ class _MboxScan:
         return i
 
     def header_end(self, hdr: int) -> int:
-        """Index of the blank line ending the header block at hdr; -1 at the end of the file or
-        past _MAX_HEADER bytes."""
+        """Index of the blank line ending the header block at hdr; _TOO_LONG when it is more
+        than _MAX_HEADER bytes on, _NO_END when the file ends before it."""
         buf = self.buf
         if buf[hdr:hdr + 1] == b"\n" or buf[hdr:hdr + 2] == b"\r\n":
             return hdr
@@ -860,10 +944,14 @@ class _MboxScan:
         while True:
             m = _BLANK_LINE.search(self.buf, max(hdr, searched - 4))
             if m is not None:
-                return m.start() + 1
+                # past the limit wherever the reads happened to stop, so that a range of the
+                # file read on its own (flows.mbox_reader) ends the block where a whole read does
+                return m.start() + 1 if m.start() - hdr <= _MAX_HEADER else _TOO_LONG
             searched = len(self.buf)
-            if searched - hdr > _MAX_HEADER or not self.read_more():
-                return -1
+            if searched - hdr > _MAX_HEADER:
+                return _TOO_LONG
+            if not self.read_more():
+                return _NO_END
 
     def skip_to_blank_line(self, hdr: int) -> int:
         """After an oversized header block: drop bytes up to its blank line (-1: none)."""

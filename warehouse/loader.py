@@ -443,35 +443,27 @@ class _BatchRows:
 
 
 # Staged messages are de-duplicated against the stored ones at least this often: each pass
-# reads the stored Message-IDs once, so fewer, larger passes are faster; the stage itself is a
-# DuckDB table, which spills to disk like the rest.
+# reads the stored Message-IDs once, so fewer, larger passes are faster; this many messages'
+# batches are what the stage holds in memory.
 STAGE_ROWS = 50_000
 
 
 class _MessageStage:
-    """Messages of the current chunk, held in a temporary DuckDB table until they are compared
-    with the stored ones in one pass. An index would make each comparison cheap, but DuckDB
-    keeps indexes in memory and cannot spill them; an anti join against a scan of the stored
-    keys needs memory only for the stage."""
+    """Messages of the current chunk, held as the Arrow batches they came in until they are
+    compared with the stored ones in one pass. An index would make each comparison cheap, but
+    DuckDB keeps indexes in memory and cannot spill them; an anti join against a scan of the
+    stored keys needs memory only for the stage. (Copying the batches into a temporary table
+    first cost as much again as the pass.)"""
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
         self.lineage: dict = {}
+        self.batches: list[pa.RecordBatch] = []
         self.n_rows = 0
-        self.seq = 0
 
     def add(self, batch: pa.RecordBatch) -> None:
-        n = batch.num_rows
-        # file order, so that the first copy of a message is the one kept
-        message_batch = batch.append_column("stage_seq", pa.array(range(self.seq, self.seq + n),
-                                                                  pa.int64()))
-        self.seq += n
-        if self.n_rows:
-            self.con.execute("insert into message_stage select * from message_batch")
-        else:
-            self.con.execute("create or replace temp table message_stage as "
-                             "select * from message_batch")
-        self.n_rows += n
+        self.batches.append(batch)
+        self.n_rows += batch.num_rows
 
     def flush(self, result: LoadResult) -> None:
         """Store the staged messages not stored yet (one row per Message-ID, as first seen),
@@ -480,13 +472,19 @@ class _MessageStage:
             return
         con = self.con
         lineage = self.lineage
+        # file order, so that the first copy of a message is the one kept
+        message_stage = pa.Table.from_batches(self.batches).append_column(
+            "stage_seq", pa.array(range(self.n_rows), pa.int64()))
         result.n_new += con.execute("""
             insert into raw_messages by name
             select * exclude (stage_seq), $source_kind as source_kind, $source_uri as source_uri,
                    $load_id::bigint as load_id, $loaded_at::timestamptz as loaded_at
             from message_stage
+            -- the first copy of each message in the stage: a window over the staged rows
+            -- would carry every wide column through its sort, this only their numbers
+            semi join (select min(stage_seq) as stage_seq from message_stage
+                       group by record_key) as first_seen using (stage_seq)
             anti join raw_messages as stored using (record_key)
-            qualify row_number() over (partition by record_key order by stage_seq) = 1
             """, lineage).fetchone()[0]
         result.n_already_present = (result.n_read - result.n_rejected - result.n_new
                                     - result.n_updated)
@@ -500,13 +498,12 @@ class _MessageStage:
             anti join (select record_key, position from message_sightings
                        where source_uri = $source_uri) as stored
                 using (record_key, position)""", lineage)
-        con.execute("drop table message_stage")
-        self.n_rows = 0
+        self.forget()
 
     def forget(self) -> None:
-        """After a rollback: the stage's table went with it."""
+        """Empty the stage (after a rollback: what it held is not loaded)."""
+        self.batches = []
         self.n_rows = 0
-        self.con.execute("drop table if exists message_stage")
 
 
 def _update_load(con: duckdb.DuckDBPyConnection, result: LoadResult, status: str) -> None:
