@@ -28,7 +28,7 @@ from kith.transforms.identity.model import MIN_TRAINING_RECORDS, MODEL_VERSION, 
 from kith.transforms.identity.resolve import IdentityRecord, Resolution, Rules, resolve
 
 # Bump when the resolver's logic changes, so that the next build resolves again.
-RESOLVER_VERSION = "3"
+RESOLVER_VERSION = "4"
 # The model is estimated again once the records have grown by this factor since it was.
 RETRAIN_GROWTH = 1.25
 
