@@ -246,3 +246,57 @@ def test_merge_and_split_decisions_and_person_ids_survive_a_rebuild_with_an_esti
     build(con, force=True)
     assert dict(con.execute("select record_key, person_id from person_ids").fetchall()) == after
     con.close()
+
+
+@pytest.fixture(scope="module")
+def namesakes_at_employers():
+    """A LinkedIn export of 1,600 people, a third of the first 900 at one employer (Harbor Labs)
+    and the rest at 200 small ones; Julia, Costa, Lina and Mehta are each carried by 100 of them,
+    so Julia Costa and Lina Mehta are names a namesake could well carry. A quarter of the people
+    also have a work card and a phone-book entry sharing a phone (what the model learns m from).
+    LinkedIn holds one Julia Costa, at Harbor Labs, and one Lina Mehta, at a small employer; a
+    conference card gives each name again at the same employer."""
+    rng = random.Random(5)
+    syllables = "ka ri to an el mo su ve da lin or na be go tha ren vi as ko ul".split()
+    words = sorted({"".join(rng.sample(syllables, 3)).capitalize() for _ in range(3_000)})
+    small, invented = [w + " Works" for w in words[:200]], words[200:600]
+    people = (_population(1_200, seed=5)
+              + [("Julia", w) for w in invented[:100]] + [(w, "Costa") for w in invented[100:200]]
+              + [("Lina", w) for w in invented[200:300]] + [(w, "Mehta") for w in invented[300:]])
+    records = []
+    for i, (given, family) in enumerate(people):
+        org = "Harbor Labs" if i % 3 == 0 and i < 900 else small[i % len(small)]
+        records.append(R(f"li{i}", "linkedin", given_name=given, family_name=family, org=org,
+                         profiles=(f"https://linkedin.com/in/p{i}",)))
+        if i % 4 == 0:
+            phone = f"+1415555{i:04d}"
+            domain = org.lower().replace(" ", "") + ".example"
+            records.append(R(f"card{i}", "cards", full_name=f"{given} {family}", org=org,
+                             emails=(f"{given}.{family}@{domain}".lower(),), phones=(phone,)))
+            records.append(R(f"phone{i}", "phone", full_name=f"{given} {family}",
+                             phones=(phone,)))
+    records += [
+        R("li:julia", "linkedin", given_name="Julia", family_name="Costa", org="Harbor Labs",
+          profiles=("https://linkedin.com/in/julia",)),
+        R("li:lina", "linkedin", given_name="Lina", family_name="Mehta", org=small[7],
+          profiles=("https://linkedin.com/in/lina",)),
+        R("card:julia", "conference", full_name="Julia Costa", org="Harbor Labs"),
+        R("card:lina", "conference", full_name="Lina Mehta", org=small[7])]
+    result = resolve(records)
+    assert result.model.trained
+    return result
+
+
+def _person_of(result, key):
+    return next(sorted(c) for c in result.clusters if key in c)
+
+
+def test_a_name_and_an_employer_many_contacts_share_do_not_link(namesakes_at_employers):
+    assert _person_of(namesakes_at_employers, "card:julia") == ["card:julia"]
+
+
+def test_a_name_and_an_employer_few_contacts_share_link(namesakes_at_employers):
+    result = namesakes_at_employers
+    assert _person_of(result, "card:lina") == ["card:lina", "li:lina"]
+    link = next(l for l in result.links if {l.a, l.b} == {"card:lina", "li:lina"})
+    assert "same organisation, rare among your contacts" in link.evidence
