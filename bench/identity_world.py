@@ -337,7 +337,14 @@ def baseline_speed(checkout: Path, n_records: int) -> dict:
                                   peak=inspect.getsource(peak_mb))
     out = subprocess.run([str(checkout / ".venv" / "bin" / "python"), "-c", code],
                          cwd=checkout, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    # An older Splink prints progress bars on stdout after the result: the last line that
+    # parses as JSON is the result.
+    for line in reversed(out.splitlines()):
+        try:
+            return json.loads(line)
+        except ValueError:
+            continue
+    raise SystemExit(f"the baseline at {checkout} printed no result:\n{out[-2000:]}")
 
 
 def main() -> None:
