@@ -113,7 +113,7 @@ def _explain(predicted, truth, limit=8) -> list[str]:
         by_pred[predicted[k]].append(k)
     for p, keys in by_pred.items():
         if len({truth[k] for k in keys}) > 1:
-            lines.append(f"  WRONG: person {p} holds {sorted({truth[k] for k in keys})}")
+            lines.append(f"  WRONG: person {p} holds {sorted({truth[k] for k in keys})}: {sorted(keys)}")
     return lines
 
 
