@@ -1,6 +1,7 @@
 """The match model in a real warehouse: estimated from the user's own records, stored, reused,
 and the starting weights for a warehouse too small to estimate from; bad input."""
 
+import math
 import random
 
 import pytest
@@ -8,9 +9,9 @@ from typer.testing import CliRunner
 
 from kith.flows.cli import app
 from kith.flows.importing import run_import
-from kith.transforms.identity.model import MIN_TRAINING_RECORDS
+from kith.transforms.identity.model import MIN_TRAINING_RECORDS, Model, ScoredPair, settings
 from kith.transforms.identity.resolve import IdentityRecord as R
-from kith.transforms.identity.resolve import resolve
+from kith.transforms.identity.resolve import NameStats, _Prepared, _weigh_commonness, resolve
 from kith.transforms.identity.store import RETRAIN_GROWTH, stored_model
 from kith.warehouse.connection import connect
 
@@ -248,55 +249,23 @@ def test_merge_and_split_decisions_and_person_ids_survive_a_rebuild_with_an_esti
     con.close()
 
 
-@pytest.fixture(scope="module")
-def namesakes_at_employers():
-    """A LinkedIn export of 1,600 people, a third of the first 900 at one employer (Harbor Labs)
-    and the rest at 200 small ones; Julia, Costa, Lina and Mehta are each carried by 100 of them,
-    so Julia Costa and Lina Mehta are names a namesake could well carry. A quarter of the people
-    also have a work card and a phone-book entry sharing a phone (what the model learns m from).
-    LinkedIn holds one Julia Costa, at Harbor Labs, and one Lina Mehta, at a small employer; a
-    conference card gives each name again at the same employer."""
-    rng = random.Random(5)
-    syllables = "ka ri to an el mo su ve da lin or na be go tha ren vi as ko ul".split()
-    words = sorted({"".join(rng.sample(syllables, 3)).capitalize() for _ in range(3_000)})
-    small, invented = [w + " Works" for w in words[:200]], words[200:600]
-    people = (_population(1_200, seed=5)
-              + [("Julia", w) for w in invented[:100]] + [(w, "Costa") for w in invented[100:200]]
-              + [("Lina", w) for w in invented[200:300]] + [(w, "Mehta") for w in invented[300:]])
-    records = []
-    for i, (given, family) in enumerate(people):
-        org = "Harbor Labs" if i % 3 == 0 and i < 900 else small[i % len(small)]
-        records.append(R(f"li{i}", "linkedin", given_name=given, family_name=family, org=org,
-                         profiles=(f"https://linkedin.com/in/p{i}",)))
-        if i % 4 == 0:
-            phone = f"+1415555{i:04d}"
-            domain = org.lower().replace(" ", "") + ".example"
-            records.append(R(f"card{i}", "cards", full_name=f"{given} {family}", org=org,
-                             emails=(f"{given}.{family}@{domain}".lower(),), phones=(phone,)))
-            records.append(R(f"phone{i}", "phone", full_name=f"{given} {family}",
-                             phones=(phone,)))
-    records += [
-        R("li:julia", "linkedin", given_name="Julia", family_name="Costa", org="Harbor Labs",
-          profiles=("https://linkedin.com/in/julia",)),
-        R("li:lina", "linkedin", given_name="Lina", family_name="Mehta", org=small[7],
-          profiles=("https://linkedin.com/in/lina",)),
-        R("card:julia", "conference", full_name="Julia Costa", org="Harbor Labs"),
-        R("card:lina", "conference", full_name="Lina Mehta", org=small[7])]
-    result = resolve(records)
-    assert result.model.trained
-    return result
+def test_agreeing_on_an_employer_many_contacts_share_counts_for_little():
+    """1,200 LinkedIn connections, half at Harbor Labs and the rest five to an employer: agreeing
+    on Harbor Labs weighs far less than the model's average for "same organisation" and says
+    why; agreeing on a small employer keeps that weight."""
+    orgs = ["Harbor Labs"] * 600 + [f"Firm {k // 5}" for k in range(600)]
+    records = [R(f"li{i}", "linkedin", given_name="Ann", family_name=f"F{i}", org=org)
+               for i, org in enumerate(orgs)]
+    prepared = {r.key: _Prepared(r) for r in records}
+    stats, model = NameStats.of(prepared), Model(settings(), len(records), True, "")
+    m, u = model.level("organisation", "same organisation")
+    average = math.log2(m / u)
 
-
-def _person_of(result, key):
-    return next(sorted(c) for c in result.clusters if key in c)
-
-
-def test_a_name_and_an_employer_many_contacts_share_do_not_link(namesakes_at_employers):
-    assert _person_of(namesakes_at_employers, "card:julia") == ["card:julia"]
-
-
-def test_a_name_and_an_employer_few_contacts_share_link(namesakes_at_employers):
-    result = namesakes_at_employers
-    assert _person_of(result, "card:lina") == ["card:lina", "li:lina"]
-    link = next(l for l in result.links if {l.a, l.b} == {"card:lina", "li:lina"})
-    assert "same organisation, rare among your contacts" in link.evidence
+    def weighed(a, b):
+        pair = ScoredPair(a, b, 0.5, average, {"organisation": ("same organisation", average)})
+        _weigh_commonness(pair, prepared[a], prepared[b], stats, model)
+        return pair.levels["organisation"]
+    label, weight = weighed("li0", "li1")                 # both at Harbor Labs
+    assert weight == pytest.approx(math.log2(m / 0.5)) and weight < average - 1
+    assert label == "same organisation, common among your contacts"
+    assert weighed("li600", "li601") == ("same organisation", average)   # both at Firm 0

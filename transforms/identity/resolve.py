@@ -496,7 +496,8 @@ def _weigh_commonness(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameS
     is common, John Smith is not (NameStats.name_share); an employer where 10,000 of the user's
     contacts work is shared by many namesakes, one where 5 work by almost none
     (NameStats.org_share, domain_share: for a mail domain or an organisation that spells one, the more
-    common of the two). The level's weight becomes log2(m / that chance). Counted over distinct
+    common of the two). The level's weight becomes log2(m / that chance); for an employer only
+    when that is less than the level's own weight. Counted over distinct
     people, not Splink's term-frequency adjustment, whose counts over all records include the
     very duplicates being sought."""
     for comparison, share in (("name", _name_share(pair, a, b, stats)),
@@ -508,6 +509,11 @@ def _weigh_commonness(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameS
         if not (m and u):
             continue
         new_weight = math.log2(m / share)
+        if comparison == "organisation":
+            # Only ever less: colleagues at a small firm share a family name (relatives), a
+            # mail-address pattern and similar first names more often than chance says, so a
+            # rare employer keeps the level's average weight rather than more.
+            new_weight = min(new_weight, weight)
         if abs(new_weight - weight) >= 1.0:       # half or twice as likely: worth saying
             words = "rare" if new_weight > weight else "common"
             label = f"{label}, {words} among your contacts"
