@@ -126,7 +126,7 @@ def _explain(predicted, truth, limit=8) -> list[str]:
         by_pred[predicted[k]].append(k)
     for p, keys in by_pred.items():
         if len({truth[k] for k in keys}) > 1:
-            lines.append(f"  WRONG: person {p} holds {sorted({truth[k] for k in keys})}")
+            lines.append(f"  WRONG: person {p} holds {sorted({truth[k] for k in keys})}: {sorted(keys)}")
     return lines
 
 
@@ -416,7 +416,14 @@ def baseline_speed(checkout: Path, n_records: int) -> dict:
                                   peak=inspect.getsource(peak_mb))
     out = subprocess.run([str(checkout / ".venv" / "bin" / "python"), "-c", code],
                          cwd=checkout, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    # An older Splink prints progress bars on stdout after the result: the last line that
+    # parses as JSON is the result.
+    for line in reversed(out.splitlines()):
+        try:
+            return json.loads(line)
+        except ValueError:
+            continue
+    raise SystemExit(f"the baseline at {checkout} printed no result:\n{out[-2000:]}")
 
 
 QUIRK_TABLES = [

@@ -1,6 +1,7 @@
 """The match model in a real warehouse: estimated from the user's own records, stored, reused,
 and the starting weights for a warehouse too small to estimate from; bad input."""
 
+import math
 import random
 
 import pytest
@@ -8,9 +9,9 @@ from typer.testing import CliRunner
 
 from kith.flows.cli import app
 from kith.flows.importing import run_import
-from kith.transforms.identity.model import MIN_TRAINING_RECORDS
+from kith.transforms.identity.model import MIN_TRAINING_RECORDS, Model, ScoredPair, settings
 from kith.transforms.identity.resolve import IdentityRecord as R
-from kith.transforms.identity.resolve import resolve
+from kith.transforms.identity.resolve import NameStats, _Prepared, _weigh_commonness, resolve
 from kith.transforms.identity.store import RETRAIN_GROWTH, stored_model
 from kith.warehouse.connection import connect
 
@@ -246,3 +247,25 @@ def test_merge_and_split_decisions_and_person_ids_survive_a_rebuild_with_an_esti
     build(con, force=True)
     assert dict(con.execute("select record_key, person_id from person_ids").fetchall()) == after
     con.close()
+
+
+def test_agreeing_on_an_employer_many_contacts_share_counts_for_little():
+    """1,200 LinkedIn connections, half at Harbor Labs and the rest five to an employer: agreeing
+    on Harbor Labs weighs far less than the model's average for "same organisation" and says
+    why; agreeing on a small employer keeps that weight."""
+    orgs = ["Harbor Labs"] * 600 + [f"Firm {k // 5}" for k in range(600)]
+    records = [R(f"li{i}", "linkedin", given_name="Ann", family_name=f"F{i}", org=org)
+               for i, org in enumerate(orgs)]
+    prepared = {r.key: _Prepared(r) for r in records}
+    stats, model = NameStats.of(prepared), Model(settings(), len(records), True, "")
+    m, u = model.level("organisation", "same organisation")
+    average = math.log2(m / u)
+
+    def weighed(a, b):
+        pair = ScoredPair(a, b, 0.5, average, {"organisation": ("same organisation", average)})
+        _weigh_commonness(pair, prepared[a], prepared[b], stats, model)
+        return pair.levels["organisation"]
+    label, weight = weighed("li0", "li1")                 # both at Harbor Labs
+    assert weight == pytest.approx(math.log2(m / 0.5)) and weight < average - 1
+    assert label == "same organisation, common among your contacts"
+    assert weighed("li600", "li601") == ("same organisation", average)   # both at Firm 0

@@ -29,7 +29,7 @@ import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from kith.transforms.identity.names import SHORT_FORM_CUT
 
-MODEL_VERSION = "3"              # bump when comparisons change: a stored model is then retrained
+MODEL_VERSION = "4"              # bump when comparisons change: a stored model is then retrained
 MIN_TRAINING_RECORDS = 1_000     # below this there are too few pairs of one person to learn from
 MAX_BLOCK = 120                  # records sharing one blocking key before it is split (below)
 MIN_KNOWN_PAIRS = 50             # pairs known to be one person needed to estimate m from them
@@ -79,6 +79,10 @@ _NAME_LEVELS = [
 
 _NAME_NULL = ("((given_l = '' and family_l = '') or (given_r = '' and family_r = ''))")
 
+# The exact organisation levels (same organisation, organisation agrees with mail domain, same
+# work mail domain) are weighed per pair by how many of the user's people work there
+# (transforms.identity.resolve._weigh_commonness), as the exact full name is: the u below is
+# only their average over all employers.
 _SIMPLE = {
     "organisation": [
         ("same organisation", "org_l <> '' and org_l = org_r", 0.30, 0.005),

@@ -12,8 +12,9 @@ The resolver links records in three passes, strongest first, with union-find:
    people, a handle too long to be real),
 3. the match model (transforms.identity.model): a Fellegi-Sunter model, estimated from these
    records by Splink, scores every pair that shares a name, birthday, street or postcode block,
-   under a prior estimated for each pair of sources (SourcePriors) and with an exact full name
-   weighed by its own commonness (NameStats.name_share); pairs above LINK_PROBABILITY (the same
+   under a prior estimated for each pair of sources (SourcePriors) and with an exact full name,
+   and an employer both records agree on, weighed by its own commonness among the user's people
+   (NameStats.name_share, org_share, domain_share); pairs above LINK_PROBABILITY (the same
    full name in two sources: EXACT_NAME_LINK_PROBABILITY) are linked, best first, under hard
    guards (`decide`); pairs above CANDIDATE_PROBABILITY, or stopped by a guard, become merge
    candidates for the user.
@@ -176,7 +177,8 @@ def is_role_address(address: str) -> bool:
 
 class _Prepared:
     """A record with its names parsed and handles folded, ready for comparison."""
-    __slots__ = ("record", "names", "handles", "domains", "locals")
+    __slots__ = ("record", "names", "handles", "domains", "locals", "org", "work_domains",
+                 "work_labels")
 
     def __init__(self, record: IdentityRecord):
         self.record = record
@@ -191,6 +193,10 @@ class _Prepared:
                         + [("phone", p) for p in record.phones]
                         + [("profile", normalize_profile_url(u) or u) for u in record.profiles])
         self.domains = {e.rpartition("@")[2] for e in record.emails}
+        self.org = org_key(record.org).replace(" ", "") if record.org else ""
+        self.work_domains = sorted(d for d in self.domains if not is_free_mail(d) and "@" not in d)
+        self.work_labels = sorted({domain_label(d).replace("-", "") for d in self.work_domains}
+                                  - {""})
         self.locals = {fold(e.rpartition("@")[0].split("+", 1)[0]).replace(" ", ".")
                        for e in record.emails}
         # An address that spells the holder's name with another first name (Sasha Turner
@@ -451,38 +457,49 @@ def _exclusion(kind: str, value: str, keys: list[str], prepared: dict[str, _Prep
 
 @dataclass
 class NameStats:
-    """How often names occur among the people of the records with real names (cards, platform
-    profiles).
+    """How often names and employers occur among the people of the records.
 
     `per_source[(given, family)]` is the most records any one source holds of a full name: two
-    LinkedIn connections called John Smith mean a name alone cannot tell them apart.
+    LinkedIn connections called John Smith mean a name alone cannot tell them apart. Names are
+    counted on the records with real names (cards, platform profiles).
     `is_common(name)`: the data's given and family name counts say more than half a person
     besides this one carries the name by chance (below a thousand records the data says little),
-    or it is a well-known common name (John Smith, Maria Garcia) anywhere."""
+    or it is a well-known common name (John Smith, Maria Garcia) anywhere.
+    `orgs` and `domains` count people the same way per organisation (its key without legal
+    form) and per work mail domain (its registrable name), over every record that has one."""
     per_source: Counter
     given: Counter
     family: Counter
     n: int
+    orgs: Counter = field(default_factory=Counter)
+    domains: Counter = field(default_factory=Counter)
+    n_orgs: int = 0
+    n_domains: int = 0
 
     @classmethod
     def of(cls, prepared: dict[str, _Prepared]) -> "NameStats":
-        per_source = Counter()
+        names, orgs, domains = Counter(), Counter(), Counter()
         for p in prepared.values():
+            source = p.record.source
+            if p.org:
+                orgs[(source, p.org)] += 1
+            for label in p.work_labels:
+                domains[(source, label)] += 1
             name = p.name
             # one person often writes from several addresses: mail names are left out
             if name is None or not name.is_full or not p.record.names_reliable:
                 continue
-            per_source[(p.record.source, name.given, name.family)] += 1
-        worst = Counter()
-        for (_, g, f), count in per_source.items():
-            worst[(g, f)] = max(worst[(g, f)], count)
+            names[(source, (name.given, name.family))] += 1
+        worst = _people_per_value(names)
         # Name parts are counted per person, not per record: a name on a card, a LinkedIn
         # connection and a phone-book entry is one person's (as many as one source holds).
         given, family = Counter(), Counter()
         for (g, f), people in worst.items():
             given[g] += people
             family[f] += people
-        return cls(worst, given, family, sum(worst.values()))
+        orgs, domains = _people_per_value(orgs), _people_per_value(domains)
+        return cls(worst, given, family, sum(worst.values()), orgs, domains,
+                   orgs.total(), domains.total())
 
     def name_share(self, key: tuple[str, str]) -> float:
         """The chance that one other person carries the full name `key`: the share of people
@@ -492,6 +509,15 @@ class NameStats:
         n = max(self.n, 1)
         given, family = key
         return max(self.given[given], 1) * max(self.family[family], 1) / (n * n)
+
+    def org_share(self, org: str) -> float | None:
+        """The chance that one other person works at the organisation `org` (its key), counted
+        like `name_share`; None when fewer than MIN_TRAINING_RECORDS / 2 people have one."""
+        return _share(self.orgs[org], self.n_orgs)
+
+    def domain_share(self, label: str) -> float | None:
+        """The same for a work mail domain's registrable name (acme for mail.acme.com)."""
+        return _share(self.domains[label], self.n_domains)
 
     def is_common(self, name: Name | None) -> bool:
         if name is None or not name.is_full:
@@ -506,6 +532,19 @@ class NameStats:
         return False
 
 
+def _share(count: int, n: int) -> float | None:
+    return max(count, 1) / n if n >= MIN_TRAINING_RECORDS // 2 else None
+
+
+def _people_per_value(per_source: Counter) -> Counter:
+    """value -> the most records any one source holds of it, from (source, value) -> records:
+    about as many people as carry it (one person is in several sources, once in each)."""
+    worst = Counter()
+    for (_, value), count in per_source.items():
+        worst[value] = max(worst[value], count)
+    return worst
+
+
 # Levels of the model's comparisons that say something beyond a name about the person.
 _STRONG_LEVELS = frozenset({"same date of birth", "same street address",
                             "street address nearly the same"})
@@ -514,29 +553,70 @@ _STRONG_LEVELS = frozenset({"same date of birth", "same street address",
 _EXACT = "full name exact"
 
 
-def _weigh_name_commonness(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
-                           model: Model) -> None:
-    """Give an exact full name the weight of its own commonness among the user's people.
+def _weigh_commonness(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
+                      model: Model) -> None:
+    """Give an exact full name, and an employer two records agree on, the weight of its own
+    commonness among the user's people.
 
-    The level's u is the chance that two different people share *some* full name; for one name
-    it is the chance that another person carries this one (NameStats.name_share): Elber Cohen is
-    rare even where Cohen is common, John Smith is not. Counted over distinct people (not
-    Splink's term-frequency adjustment, whose counts over all records include the very
-    duplicates being sought)."""
-    label, weight = pair.levels.get("name", ("", 0.0))
+    A level's u is the chance that two different people agree on *some* value; for one value
+    it is the chance that another person carries this one: Elber Cohen is rare even where Cohen
+    is common, John Smith is not (NameStats.name_share); an employer where 10,000 of the user's
+    contacts work is shared by many namesakes, one where 5 work by almost none
+    (NameStats.org_share, domain_share: for a mail domain or an organisation that spells one, the more
+    common of the two). The level's weight becomes log2(m / that chance); for an employer only
+    when that is less than the level's own weight. Counted over distinct
+    people, not Splink's term-frequency adjustment, whose counts over all records include the
+    very duplicates being sought."""
+    for comparison, share in (("name", _name_share(pair, a, b, stats)),
+                              ("organisation", _employer_share(pair, a, b, stats))):
+        if share is None:
+            continue
+        label, weight = pair.levels[comparison]
+        m, u = model.level(comparison, label)
+        if not (m and u):
+            continue
+        new_weight = math.log2(m / share)
+        if comparison == "organisation":
+            # Only ever less: colleagues at a small firm share a family name (relatives), a
+            # mail-address pattern and similar first names more often than chance says, so a
+            # rare employer keeps the level's average weight rather than more.
+            new_weight = min(new_weight, weight)
+        if abs(new_weight - weight) >= 1.0:       # half or twice as likely: worth saying
+            words = "rare" if new_weight > weight else "common"
+            label = f"{label}, {words} among your contacts"
+        pair.levels[comparison] = (label, new_weight)
+        pair.weight += new_weight - weight
+
+
+def _name_share(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats
+                ) -> float | None:
+    """How common the full name of a pair with an exact full name is (None: another level)."""
+    label = pair.levels.get("name", ("", 0.0))[0]
     name = a.name if a.record.names_reliable or b.name is None else b.name
     if label != _EXACT or name is None or not name.is_full \
             or stats.n < MIN_TRAINING_RECORDS // 2:
-        return
-    m, u = model.level("name", label)
-    if not (m and u):
-        return
-    new_weight = math.log2(m / stats.name_share(name.key))
-    if abs(new_weight - weight) >= 1.0:       # half or twice as likely: worth saying
-        words = "rare" if new_weight > weight else "common"
-        label = f"{label}, {words} among your contacts"
-    pair.levels["name"] = (label, new_weight)
-    pair.weight += new_weight - weight
+        return None
+    return stats.name_share(name.key)
+
+
+def _employer_share(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats
+                    ) -> float | None:
+    """How common the employer is that a pair agrees on exactly: the same organisation, an
+    organisation and a mail domain that spells it, or the same work mail domain (None: another
+    level, or too few people to count)."""
+    label = pair.levels.get("organisation", ("", 0.0))[0]
+    shares: list[float | None] = []
+    if label == "same organisation":
+        shares = [stats.org_share(a.org)]
+    elif label == "organisation agrees with mail domain":
+        for x, y in ((a, b), (b, a)):
+            for spelled in set(_org_domain_forms(x.record.org)) & set(y.work_labels):
+                shares += [stats.org_share(x.org), stats.domain_share(spelled)]
+    elif label == "same work mail domain":
+        shared = set(a.work_domains) & set(b.work_domains)
+        shares = [stats.domain_share(domain_label(d).replace("-", "")) for d in shared]
+    known = [s for s in shares if s is not None]
+    return max(known) if known else None
 
 
 def _rivals(pairs: list[ScoredPair], prepared: dict[str, _Prepared],
@@ -706,9 +786,7 @@ def _rows(prepared: dict[str, _Prepared], clusters: _Clusters, skip: frozenset[s
         name = p.name or _name_from_address(p, givens, families)
         given = name.given if name else ""
         family = name.family if name else ""
-        domains = sorted(d for d in p.domains if not is_free_mail(d) and "@" not in d)
-        labels = sorted({domain_label(d).replace("-", "") for d in domains} - {""})
-        org = org_key(r.org).replace(" ", "") if r.org else ""
+        domains, labels, org = p.work_domains, p.work_labels, p.org
         birthday = r.birthday or ""
         row = {
             "record_key": key, "given": given[:100], "family": family[:100],
@@ -838,9 +916,9 @@ def _model_pairs(prepared: dict[str, _Prepared], clusters: _Clusters,
                  everyone: dict[str, _Prepared]
                  ) -> tuple[list[ScoredPair], int, Model | None, "SourcePriors | None"]:
     """Pairs the match model scored among `prepared` (sized and weighed among `everyone`),
-    best first, each under the prior of its two sources and with an exact full name weighed by
-    the name's own commonness; the number of dropped blocking keys; the model used (trained
-    here when none was given); the priors."""
+    best first, each under the prior of its two sources and with an exact full name and an
+    agreeing employer weighed by their own commonness (see `_weigh_commonness`); the number of
+    dropped blocking keys; the model used (trained here when none was given); the priors."""
     table, dropped = _features(everyone, clusters, owner_keys,
                                None if prepared is everyone else prepared)
     if table.num_rows < 2:
@@ -863,7 +941,7 @@ def _model_pairs(prepared: dict[str, _Prepared], clusters: _Clusters,
                                 if a.record.source != b.record.source
                                 else "odds before comparing, for two records of one source", prior)
         if model.trained:
-            _weigh_name_commonness(pair, a, b, stats, model)
+            _weigh_commonness(pair, a, b, stats, model)
         pair.probability = 1.0 / (1.0 + 2.0 ** -pair.weight)
     pairs.sort(key=lambda s: (-s.probability, s.a, s.b))
     return pairs, dropped, model, priors
