@@ -261,9 +261,10 @@ class _Fingerprints:
         stamp = f"{other}:{identity}"
         last = self.stored.get(model.name)
         exists = model.name in self.tables
-        if not (exists and not self.force and last == stamp):
+        unchanged = exists and not self.force and last == stamp
+        if not unchanged:
             self._keep_views_under(model)
-        if exists and not self.force and last == stamp:
+        if unchanged:
             how = None
         elif (exists and not self.force and model.is_per_person and self.people_known
               and last is not None and last.split(":")[0] == other):
@@ -339,7 +340,6 @@ class _Fingerprints:
         """)
         self.con.execute("drop table _kith_ids_before")
         self.people_known = self.con.execute(owner).fetchone() == owner_before
-
 
     def close(self) -> None:
         for name in self.kept:
