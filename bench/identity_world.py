@@ -30,6 +30,7 @@
    (the floor any resolver pays). Target: under 30 s.
 
     python bench/identity_world.py [--seeds 7 8 9] [--records 100000] [--baseline ../main]
+                                   [--today 2026-12-06] [--explain]
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ import tempfile
 import time
 import unicodedata
 from collections import Counter, defaultdict
+from datetime import date
 from itertools import combinations
 from pathlib import Path
 
@@ -82,7 +84,7 @@ def score(predicted: dict[str, int], truth: dict[str, str]) -> dict:
 
 
 def world_quality(workdir: Path, seed: int = 7, checkout: Path = ROOT,
-                  records: dict | None = None
+                  records: dict | None = None, today: date | None = None
                   ) -> tuple[dict, list[str], dict[str, dict[str, tuple[int, int]]], dict]:
     """Scores, missed and wrong people in words, the quirk tables and the records of the kith
     in `checkout` on the world of `seed` (generated into workdir once). Quirk tables: "world",
@@ -90,7 +92,7 @@ def world_quality(workdir: Path, seed: int = 7, checkout: Path = ROOT,
     wrong merges among people who must stay apart (`kept_apart`); "records", recall per quirk
     read off the records (`quirk_recall`). Quirks are read off `records` when given (another
     run's, so that two resolvers are scored on the same tags), else off this warehouse's."""
-    db = synced_world(workdir, seed=seed, checkout=checkout)
+    db = synced_world(workdir, seed=seed, checkout=checkout, today=today)
     people = load_truth(workdir)
     role_ids = {t for t, p in people.items() if p["kind"] == "role"}
     con = duckdb.connect(str(db), read_only=True)
@@ -459,6 +461,9 @@ def main() -> None:
                         help="another kith checkout with its own .venv (e.g. main) to score "
                              "beside this one on the same worlds and population")
     parser.add_argument("--explain", action="store_true", help="print missed and wrong people")
+    parser.add_argument("--today", type=date.fromisoformat, default=None,
+                        help="generate the worlds as of this date (YYYY-MM-DD; default: today), "
+                             "so that runs on different days score the same worlds")
     args = parser.parse_args()
 
     runs = [("kith", ROOT)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
@@ -476,7 +481,7 @@ def main() -> None:
             scores, records = {}, None
             for label, checkout in runs:
                 q, misses, per_quirk[label], records = world_quality(Path(tmp), seed, checkout,
-                                                                     records)
+                                                                     records, args.today)
                 scores[label] = q
                 for table, tags in per_quirk[label].items():
                     for tag, (found, n) in tags.items():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,13 +21,14 @@ from kith.transforms.identity.resolve import fold_email  # noqa: E402
 
 
 def synced_world(workdir: Path, seed: int = 7, *, chats: bool = True,
-                 checkout: Path = ROOT) -> Path:
+                 checkout: Path = ROOT, today: date | None = None) -> Path:
     """Generate the world into workdir, `kith sync` it, return the warehouse path. Without
     `chats`, the chat exports are left out of the sync (into a warehouse of its own). With
     another `checkout` (a kith source tree with its own .venv, e.g. main's), that checkout's
-    kith syncs the same files into a warehouse of its own, for a baseline in the same run."""
+    kith syncs the same files into a warehouse of its own, for a baseline in the same run.
+    The world is generated relative to `today` (default: the real date)."""
     if not (workdir / "truth.json").exists():
-        world.generate(workdir, seed=seed)
+        world.generate(workdir, seed=seed, today=today)
     config = workdir / "kith.toml"
     db = "world.duckdb" if chats else "world-no-chats.duckdb"
     if checkout != ROOT:
