@@ -300,8 +300,8 @@ class _Fingerprints:
             how = "people"
         else:
             return
-        self.con.execute("insert or replace into model_builds values ('tier_snapshots', ?, now(), ?)",
-                         [stamp, how])
+        self.con.execute("insert or replace into model_builds "
+                         "values ('tier_snapshots', ?, now(), ?)", [stamp, how])
 
     def _make_for_people(self, model: Model) -> None:
         """Compute the model again for the people in _kith_people_moved only: their rows are

@@ -40,7 +40,8 @@ import pyarrow as pa
 from kith.organisations import domain_label, is_free_mail, org_key
 from kith.profiles import normalize_profile_url
 from kith.transforms.identity.model import (BLOCKING_KEYS, MAX_BLOCK, MIN_TRAINING_RECORDS,
-                                            SUB_KEYS, Model, ScoredPair, explain, predict, prior_for, train)
+                                            SUB_KEYS, Model, ScoredPair, explain, predict,
+                                            prior_for, train)
 from kith.transforms.identity.names import (Name, _nickname_forms, compatible, family_level, fold,
                                             given_level, parse_name)
 
@@ -562,11 +563,11 @@ def _weigh_commonness(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameS
     it is the chance that another person carries this one: Elber Cohen is rare even where Cohen
     is common, John Smith is not (NameStats.name_share); an employer where 10,000 of the user's
     contacts work is shared by many namesakes, one where 5 work by almost none
-    (NameStats.org_share, domain_share: for a mail domain or an organisation that spells one, the more
-    common of the two). The level's weight becomes log2(m / that chance); for an employer only
-    when that is less than the level's own weight. Counted over distinct
-    people, not Splink's term-frequency adjustment, whose counts over all records include the
-    very duplicates being sought."""
+    (NameStats.org_share, domain_share: for a mail domain or an organisation that spells one,
+    the more common of the two). The level's weight becomes log2(m / that chance); for an
+    employer only when that is less than the level's own weight. Counted over distinct people,
+    not Splink's term-frequency adjustment, whose counts over all records include the very
+    duplicates being sought."""
     for comparison, share in (("name", _name_share(pair, a, b, stats)),
                               ("organisation", _employer_share(pair, a, b, stats))):
         if share is None:
@@ -675,8 +676,9 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
         if not others:
             return "none", evidence + "; several records of one source carry this name"
     bar = LINK_PROBABILITY
-    if (name_level.startswith(_EXACT) and ra.source != rb.source and not any(label.endswith(" differs") for comparison, (label, _) in
-                        pair.levels.items() if comparison in _PERSONAL_COMPARISONS)):
+    differs = any(label.endswith(" differs") for comparison, (label, _) in pair.levels.items()
+                  if comparison in _PERSONAL_COMPARISONS)
+    if name_level.startswith(_EXACT) and ra.source != rb.source and not differs:
         bar = EXACT_NAME_LINK_PROBABILITY
     verdict = ("link" if pair.probability >= bar
                else "candidate" if pair.probability >= CANDIDATE_PROBABILITY else "none")
