@@ -125,13 +125,9 @@ def connect(db: str | os.PathLike | None = None, *, read_only: bool = False,
 def load_memory_limit(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Cap DuckDB's memory at $KITH_MEMORY_LIMIT (256MB) for the duration of a load, and let
     its write-ahead log grow to LOAD_CHECKPOINT_AT before it is checkpointed."""
-    with memory_limit(con, LOAD_MEMORY_LIMIT, "KITH_MEMORY_LIMIT"):
-        before = con.execute("select current_setting('checkpoint_threshold')").fetchone()[0]
-        con.execute(f"set checkpoint_threshold = '{LOAD_CHECKPOINT_AT}'")
-        try:
-            yield
-        finally:
-            con.execute(f"set checkpoint_threshold = '{before}'")
+    with memory_limit(con, LOAD_MEMORY_LIMIT, "KITH_MEMORY_LIMIT"), \
+            _setting(con, "checkpoint_threshold", LOAD_CHECKPOINT_AT):
+        yield
 
 
 # A load of mail commits every 50,000 messages, and at DuckDB's default (16 MB of log) each
@@ -153,14 +149,21 @@ def build_memory_limit(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 @contextmanager
 def memory_limit(con: duckdb.DuckDBPyConnection, limit: str, setting: str) -> Iterator[None]:
     """Cap DuckDB's memory at `limit` (the value of the environment variable `setting`)."""
-    before = con.execute("select current_setting('memory_limit')").fetchone()[0]
-    con.execute(f"set memory_limit = '{_checked_size(limit, setting)}'")
+    with _setting(con, "memory_limit", _checked_size(limit, setting)):
+        yield
+
+
+@contextmanager
+def _setting(con: duckdb.DuckDBPyConnection, name: str, value: str) -> Iterator[None]:
+    """DuckDB's setting `name` at `value` for the duration, then as it was before. Set back
+    explicitly: DuckDB 1.4's `reset memory_limit` reports the default again but leaves its
+    buffer pool capped."""
+    before = con.execute(f"select current_setting('{name}')").fetchone()[0]
+    con.execute(f"set {name} = '{value}'")
     try:
         yield
     finally:
-        # Set back explicitly: DuckDB 1.4's `reset memory_limit` reports the default again
-        # but leaves its buffer pool capped.
-        con.execute(f"set memory_limit = '{before}'")
+        con.execute(f"set {name} = '{before}'")
 
 
 def _checked_size(text: str, setting: str) -> str:

@@ -1,7 +1,6 @@
 """examples/world.py: the demo world is the same for the same seed, its truth.json accounts for
 every identifier its files hold, and `kith sync` imports it whole."""
 
-import importlib.util
 import json
 import os
 import re
@@ -21,22 +20,15 @@ from kith.profiles import normalize_profile_url
 from kith.records import (ContactCard, EventOccurrence, MailMessage, SocialInvitation,
                                 SocialMessage)
 from kith.connectors.vcard import read_vcards
+from tests.example_world import load_world
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 6, 1)
 SMALL = 300                       # LinkedIn connections in the test world
 
 
-def _load_world():
-    spec = importlib.util.spec_from_file_location("kith_example_world",
-                                                  PROJECT_ROOT / "examples" / "world.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module          # dataclasses look their module up while built
-    spec.loader.exec_module(module)
-    return module
 
-
-world = _load_world()
+world = load_world()
 
 
 @pytest.fixture(scope="module")

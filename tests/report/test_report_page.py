@@ -1,7 +1,6 @@
 """`kith report` on a warehouse synced from the demo world, opened in a real headless Chromium:
 the page fetches nothing, runs without errors, draws every chart, and shows the views' numbers."""
 
-import importlib.util
 from datetime import datetime, timezone
 import os
 import re
@@ -14,6 +13,7 @@ import pytest
 
 from kith.transforms.runner import build
 from kith.warehouse.connection import connect
+from tests.example_world import load_world
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 N_CONNECTIONS = 300
@@ -30,18 +30,10 @@ def kith(*args, check=True):
     return proc
 
 
-def _load_world():
-    spec = importlib.util.spec_from_file_location("kith_example_world_report",
-                                                  PROJECT_ROOT / "examples" / "world.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module          # dataclasses look their module up while built
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture(scope="module")
 def world_db(tmp_path_factory) -> Path:
-    summary = _load_world().generate(tmp_path_factory.mktemp("world"), seed=7,
+    summary = load_world().generate(tmp_path_factory.mktemp("world"), seed=7,
                                      n_connections=N_CONNECTIONS)
     kith("sync", "--config", summary.config)
     return summary.out_dir / "world.duckdb"

@@ -3,9 +3,7 @@
 the same warehouse."""
 
 import dataclasses
-import importlib.util
 import shutil
-import sys
 from datetime import date
 
 import pytest
@@ -18,23 +16,15 @@ from kith.transforms.identity import store
 from kith.transforms.identity.resolve import resolve as store_resolve
 from kith.transforms.runner import build
 from kith.warehouse.connection import connect
-from tests.conftest import PROJECT_ROOT
+from tests.example_world import load_world
 
 TODAY = date(2026, 6, 1)
 
 
-def _load_world():
-    spec = importlib.util.spec_from_file_location("kith_example_world_incremental",
-                                                  PROJECT_ROOT / "examples" / "world.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module          # dataclasses look their module up while built
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    return _load_world().generate(tmp_path_factory.mktemp("world"), seed=11, today=TODAY,
+    return load_world().generate(tmp_path_factory.mktemp("world"), seed=11, today=TODAY,
                                   n_connections=300)
 
 
