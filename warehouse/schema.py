@@ -542,6 +542,23 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         alter table identity_builds add column priors_kind varchar;
         comment on column identity_builds.priors_kind is 'starting (kith''s prior) or estimated, with the sources found to hold duplicates: a resolution of only the records an import touched is done again in full when this changes';
     """),
+    # 20, not 19: 19 may be taken by work on other branches at the same time.
+    (20, "what identity resolution keeps of each record", """
+        drop table identity_record_hashes;
+        create table identity_record_facts (
+            record_key varchar not null,
+            record_hash varchar not null,
+            given varchar, family varchar,
+            k_family varchar, k_family_initial varchar, k_given varchar,
+            k_given_family_initial varchar, k_birthday varchar, k_street varchar,
+            k_postcode varchar, k_postcode_initial varchar,
+            work varchar, given_initial varchar, family_initial varchar, postcode varchar,
+            source varchar, reliable boolean, nameless boolean,
+            full_given varchar, full_family varchar, org varchar,
+            work_labels varchar[], handles varchar[]
+        );
+        comment on table identity_record_facts is 'One row per identity record as the last identity resolution saw it: a hash of the record and of the rules, owner addresses, match model and code it was resolved under, so that the next resolution finds what changed; and what grouping other records needs to know of it (its blocking keys, names, employer, handles), so that only the records an import touched are read';
+    """),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

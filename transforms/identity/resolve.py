@@ -160,6 +160,7 @@ class Resolution:
     model: Model | None = None                      # the match model used
     priors: "SourcePriors | None" = None            # its prior per pair of sources
     focus: frozenset[str] | None = None             # the records grouped (None: all of them)
+    prepared: dict = field(default_factory=dict, repr=False)    # record key -> _Prepared
 
 
 def fold_email(address: str) -> str:
@@ -263,22 +264,19 @@ class _Clusters:
 def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
             owner_emails: frozenset[str] = frozenset(), owner_records: frozenset[str] = frozenset(),
             max_cluster: int = MAX_CLUSTER, model: Model | None = None,
-            previous: Previous | None = None) -> Resolution:
+            population: Population | None = None) -> Resolution:
     """Group records into persons; see the module docstring for how. The owner is the person
     of every record holding one of `owner_emails`, plus `owner_records` (e.g. their own social
     profile). `model` is a match model to use as is; without one it is estimated from `records`
-    (see `Resolution.model`). With `previous` and a `model`, only the records the changes
-    touch are grouped again (`Resolution.focus`, see `_touched`); the others still count
-    towards how common a name is, how big a block or a source is and which handles are
-    excluded, so that the focus is grouped as among all records."""
-    everyone = {r.key: _Prepared(r) for r in records}
-    prepared = everyone
-    if previous is not None and model is not None:
-        focus = _touched(everyone, previous)
-        prepared = {k: p for k, p in everyone.items() if k in focus}
-    result_focus = None if prepared is everyone else focus
+    (see `Resolution.model`). With `population`, `records` are some of the records only (a
+    focus: transforms.identity.store picks the records an import touched), grouped as among
+    all of them: `population` says how common a name is, how big a block or a source is among
+    all. The focus must hold every record of each handle it holds."""
+    prepared = {r.key: _Prepared(r) for r in records}
+    everyone = prepared
     clusters = _Clusters(list(prepared), rules.splits, max_cluster)
-    result = Resolution(clusters=[], focus=result_focus)
+    result = Resolution(clusters=[], focus=None if population is None else frozenset(prepared),
+                        prepared=prepared)
 
     def join(link: Link) -> None:
         reason = clusters.why_not(link.a, link.b)
@@ -309,9 +307,9 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
         for other in keys[1:]:
             join(Link(keys[0], other, f"same_{kind}", value))
 
-    stats = NameStats.of(everyone)
+    stats = population.stats if population is not None else NameStats.of(everyone)
     pairs, result.n_skipped_blocks, result.model, result.priors = _model_pairs(
-        prepared, clusters, result.owner_keys, model, stats, everyone)
+        prepared, clusters, result.owner_keys, model, stats, population)
     linked_pairs = {(p.a, p.b) for p in pairs if p.probability >= LINK_PROBABILITY}
     rival_records = _rivals(pairs, prepared,
                             result.priors.duplicated if result.priors else frozenset())
@@ -350,58 +348,6 @@ def _by_handle(prepared: dict[str, _Prepared]) -> dict[tuple[str, str], list[str
         for handle in dict.fromkeys(p.handles):
             by_handle[handle].append(key)
     return by_handle
-
-
-@dataclass(frozen=True)
-class Previous:
-    """The people the last resolution made (record key -> person id) and the records new,
-    changed or gone since (`always`: records to group again anyway, e.g. the owner's)."""
-    person_of: dict[str, int]
-    changed: frozenset[str]
-    always: frozenset[str] = frozenset()
-
-
-def _touched(everyone: dict[str, _Prepared], previous: Previous) -> frozenset[str]:
-    """The records to group again: the changed ones, the records the match model would compare
-    them with (sharing a blocking key) or that share a handle with them, every record of the
-    people these belong to, and of the people sharing a handle with those (so that a handle's
-    records are all in, or all out). The people outside stay as they were."""
-    rows, _ = _rows(everyone, _Clusters([], [], MAX_CLUSTER), frozenset(), frozenset())
-    keys_of: dict[tuple[str, str], set[str]] = defaultdict(set)
-    blocks: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for row in rows:
-        found = [(name, row[name]) for name in BLOCKING_KEYS if row[name]]
-        if row["given"]:
-            # the model's blocking rule for a name written family name first
-            found.append(("swap", f"{row['given']}|{row['family']}"))
-        for block in found:
-            keys_of[block].add(row["record_key"])
-        blocks[row["record_key"]] = found
-    handles = _by_handle(everyone)
-    focus = set(previous.changed) | set(previous.always)
-    for key in previous.changed & everyone.keys():
-        for kind, value in blocks[key]:
-            if kind == "swap":
-                given, _, family = value.partition("|")
-                focus |= keys_of.get(("swap", f"{family}|{given}"), set())
-            else:
-                focus |= keys_of[(kind, value)]
-        for handle in everyone[key].handles:
-            focus.update(handles[handle])
-    members: dict[int, list[str]] = defaultdict(list)
-    for key, person in previous.person_of.items():
-        members[person].append(key)
-    while True:
-        grown = set(focus)
-        for key in focus:
-            if key in previous.person_of:
-                grown.update(members[previous.person_of[key]])
-            if key in everyone:
-                for handle in everyone[key].handles:
-                    grown.update(handles[handle])
-        if grown == focus:
-            return frozenset(focus)
-        focus = grown
 
 
 def _best_per_pair_of_people(candidates: list[Link], clusters: _Clusters) -> list[Link]:
@@ -491,6 +437,13 @@ class NameStats:
             if name is None or not name.is_full or not p.record.names_reliable:
                 continue
             names[(source, (name.given, name.family))] += 1
+        return cls.of_counts(names, orgs, domains)
+
+    @classmethod
+    def of_counts(cls, names: Counter, orgs: Counter, domains: Counter) -> "NameStats":
+        """From the records counted per (source, (given, family)) of their full names (cards
+        and profiles only), per (source, organisation key) and per (source, work mail domain
+        label), as `of` counts them."""
         worst = _people_per_value(names)
         # Name parts are counted per person, not per record: a name on a card, a LinkedIn
         # connection and a phone-book entry is one person's (as many as one source holds).
@@ -758,28 +711,41 @@ def _born_and_living_alike(labels: set[str]) -> bool:
 
 
 def _features(prepared: dict[str, _Prepared], clusters: _Clusters,
-              skip: frozenset[str], keep: dict[str, _Prepared] | None = None
+              skip: frozenset[str], population: "Population | None" = None
               ) -> tuple[pa.Table, int]:
     """One row per record for the match model, and how many blocking groups were left out for
     holding more than MAX_BLOCK records even when split by their SUB_KEYS (so common that
     comparing their records pairwise would cost too much and say little). `k_known_person` is
     the person a record already belongs to through shared handles or the user's merges (None
-    when alone): the pairs the model's m-probabilities are estimated from. With `keep`, only
-    the rows of those records are returned (the blocks are sized and split over all)."""
-    rows, dropped = _rows(prepared, clusters, skip, keep)
-    if keep is not None:
-        rows = [row for row in rows if row["record_key"] in keep]
+    when alone): the pairs the model's m-probabilities are estimated from. With `population`,
+    the blocks are as sized and split over all records (`population.blocks`)."""
+    if population is None:
+        rows = _rows(prepared, clusters, skip, None)
+        dropped = _split_big_blocks(rows)
+    else:
+        rows = _rows(prepared, clusters, skip, None, (population.givens, population.families))
+        for row in rows:
+            row.update(population.blocks[row["record_key"]])
+        dropped = population.n_skipped_blocks
     return pa.Table.from_pylist(rows, schema=_FEATURE_SCHEMA), dropped
 
 
-def _rows(prepared: dict[str, _Prepared], clusters: _Clusters, skip: frozenset[str],
-          keep: dict[str, _Prepared] | frozenset[str] | None) -> tuple[list[dict], int]:
-    """The rows of `_features`, every field only for the records in `keep` (all when None),
-    the others with their names, blocking keys and the sub-keys that split big blocks alone."""
+def _name_parts(prepared: dict[str, _Prepared]) -> tuple[set[str], set[str]]:
+    """The given names (of two letters or more) and the family names of the full names cards
+    and profiles carry: what an address without a name is read with (`_name_from_address`)."""
     full = [p.name for p in prepared.values()
             if p.name is not None and p.name.is_full and p.record.names_reliable]
-    families = {n.family for n in full}
-    givens = {n.given for n in full if len(n.given) > 1}
+    return {n.given for n in full if len(n.given) > 1}, {n.family for n in full}
+
+
+def _rows(prepared: dict[str, _Prepared], clusters: _Clusters, skip: frozenset[str],
+          keep: dict[str, _Prepared] | frozenset[str] | None,
+          names: tuple[set[str], set[str]] | None = None) -> list[dict]:
+    """The rows of `_features` before big blocks are split, every field only for the records
+    in `keep` (all when None), the others with their names, blocking keys and the sub-keys
+    that split big blocks alone. `names`: the given and family names of all records
+    (`_name_parts`), when `prepared` are some of them."""
+    givens, families = names or _name_parts(prepared)
     rows = []
     for key, p in prepared.items():
         if key in skip:
@@ -803,6 +769,7 @@ def _rows(prepared: dict[str, _Prepared], clusters: _Clusters, skip: frozenset[s
                                    if r.postcode and (family or given) else None),
             "work": (org or (labels[0] if labels else ""))[:5],
             "given_initial": given[:1], "family_initial": family[:1],
+            "postcode": fold(r.postcode).replace(" ", "")[:20],
         }
         if keep is None or key in keep:
             row.update({
@@ -815,11 +782,51 @@ def _rows(prepared: dict[str, _Prepared], clusters: _Clusters, skip: frozenset[s
                 "org": org[:200], "org_domains": _org_domain_forms(r.org),
                 "mail_domains": domains, "mail_labels": [x for x in labels if len(x) >= 3],
                 "birthday": birthday,
-                "street": fold(r.street)[:200], "postcode": fold(r.postcode).replace(" ", "")[:20],
+                "street": fold(r.street)[:200],
                 "locality": fold(r.locality).replace(" ", "")[:100], "title": fold(r.title)[:200],
             })
         rows.append(row)
-    return rows, _split_big_blocks(rows)
+    return rows
+
+
+# What resolving other records needs to know of a record beyond its row of `_rows` (see
+# Population): stored per record by transforms.identity.store.
+FACT_FIELDS = ("source", "reliable", "nameless", "full_given", "full_family", "org",
+               "work_labels", "handles")
+
+
+def record_facts(prepared: dict[str, _Prepared],
+                 names: tuple[set[str], set[str]] | None = None) -> list[dict]:
+    """Per record, its blocking keys before big blocks are split (`_rows`) and FACT_FIELDS:
+    what a Population is counted from. `names` as for `_rows`."""
+    rows = _rows(prepared, _Clusters([], [], MAX_CLUSTER), frozenset(), frozenset(), names)
+    for row in rows:
+        p = prepared[row["record_key"]]
+        full = p.name is not None and p.name.is_full
+        row.update(source=p.record.source, reliable=p.record.names_reliable,
+                   nameless=p.name is None, full_given=p.name.given if full else None,
+                   full_family=p.name.family if full else None, org=p.org or None,
+                   work_labels=list(p.work_labels),
+                   handles=[f"{kind}:{value}" for kind, value in dict.fromkeys(p.handles)])
+    return rows
+
+
+@dataclass
+class Population:
+    """All records as resolving some of them (a focus) needs to know them, so that the focus
+    is grouped as it would be among all: how many there are, how common each name and
+    employer is (`stats`; `named` and `by_name` as `_full_names` counts them, for the priors),
+    the names an address without one is read with (`_name_parts`), and the blocking keys of
+    the focus's records with big blocks split as among all records (`blocks`, record key ->
+    key column -> value; `n_skipped_blocks` as `_split_big_blocks` counts them)."""
+    n_records: int
+    stats: NameStats
+    named: Counter
+    by_name: dict[tuple[str, str], Counter]
+    givens: set[str]
+    families: set[str]
+    blocks: dict[str, dict[str, str | None]]
+    n_skipped_blocks: int
 
 
 def _split_big_blocks(rows: list[dict]) -> int:
@@ -915,22 +922,24 @@ def _name_from_address(p: _Prepared, givens: set[str], families: set[str]) -> Na
 
 def _model_pairs(prepared: dict[str, _Prepared], clusters: _Clusters,
                  owner_keys: frozenset[str], model: Model | None, stats: "NameStats",
-                 everyone: dict[str, _Prepared]
+                 population: "Population | None" = None
                  ) -> tuple[list[ScoredPair], int, Model | None, "SourcePriors | None"]:
-    """Pairs the match model scored among `prepared` (sized and weighed among `everyone`),
-    best first, each under the prior of its two sources and with an exact full name and an
-    agreeing employer weighed by their own commonness (see `_weigh_commonness`); the number of
-    dropped blocking keys; the model used (trained here when none was given); the priors."""
-    table, dropped = _features(everyone, clusters, owner_keys,
-                               None if prepared is everyone else prepared)
+    """Pairs the match model scored among `prepared` (sized and weighed among all records:
+    `population`, when `prepared` are some of them), best first, each under the prior of its
+    two sources and with an exact full name and an agreeing employer weighed by their own
+    commonness (see `_weigh_commonness`); the number of dropped blocking keys; the model used
+    (trained here when none was given); the priors."""
+    table, dropped = _features(prepared, clusters, owner_keys, population)
     if table.num_rows < 2:
         return [], dropped, model, None
-    n_records = len(everyone) - len(owner_keys)
+    n_records = (population.n_records if population else len(prepared)) - len(owner_keys)
     con = duckdb.connect()      # Splink's working tables stay out of the user's warehouse
     try:
         if model is None:
             model = train(con, table, table.num_rows)
-        priors = SourcePriors.estimate(everyone, stats, model, n_records)
+        named, by_name = (population.named, population.by_name) if population \
+            else _full_names(prepared)
+        priors = SourcePriors.estimate(named, by_name, stats, model, n_records)
         pairs = predict(con, table, model, prior=priors.highest)
     finally:
         con.close()
@@ -1005,15 +1014,11 @@ class SourcePriors:
         return self.pairs.get((s, t) if s <= t else (t, s), self.default)
 
     @classmethod
-    def estimate(cls, prepared: dict[str, _Prepared], stats: "NameStats", model: Model,
-                 n_records: int) -> "SourcePriors":
+    def estimate(cls, named: Counter, by_name: dict[tuple[str, str], Counter],
+                 stats: "NameStats", model: Model, n_records: int) -> "SourcePriors":
+        """From the records with a full name counted per source (`named`) and per name and
+        source (`by_name`, see `_full_names`)."""
         default = prior_for(n_records)
-        named = Counter()                                  # source -> records with a full name
-        by_name: dict[tuple[str, str], Counter] = defaultdict(Counter)
-        for p in prepared.values():
-            if p.name is not None and p.name.is_full:
-                named[p.record.source] += 1
-                by_name[p.name.key][p.record.source] += 1
         m_exact = model.m("name", "full name exact")
         if sum(named.values()) < MIN_TRAINING_RECORDS or stats.n < MIN_TRAINING_RECORDS // 2 \
                 or not m_exact:
@@ -1050,6 +1055,17 @@ class SourcePriors:
         duplicated = frozenset(s for s in sources if observed[(s, s)] > expected[(s, s)]
                                + 3.0 * math.sqrt(expected[(s, s)]) + 1.0)
         return cls(priors, overall, True, duplicated)
+
+
+def _full_names(prepared: dict[str, _Prepared]) -> tuple[Counter, dict[tuple[str, str], Counter]]:
+    """source -> records with a full name; (given, family) -> source -> records of that name."""
+    named = Counter()
+    by_name: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    for p in prepared.values():
+        if p.name is not None and p.name.is_full:
+            named[p.record.source] += 1
+            by_name[p.name.key][p.record.source] += 1
+    return named, by_name
 
 
 def _clusters_agree(a: str, b: str, prepared: dict[str, _Prepared], clusters: _Clusters,

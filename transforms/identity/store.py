@@ -30,12 +30,16 @@ import hashlib
 import json
 import time
 from collections import Counter
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from kith.transforms.identity.model import MIN_TRAINING_RECORDS, MODEL_VERSION, Model
-from kith.transforms.identity.resolve import IdentityRecord, Previous, Resolution, Rules, resolve
+from kith.transforms.identity.model import (BLOCKING_KEYS, MAX_BLOCK, MIN_TRAINING_RECORDS,
+                                            MODEL_VERSION, SUB_KEYS, Model)
+from kith.transforms.identity.resolve import (IdentityRecord, NameStats, Population, Resolution,
+                                              Rules, _name_parts, _owner_records, _Prepared,
+                                              fold_email, record_facts, resolve)
 
 # Bump when the resolver's logic changes, so that the next build resolves again.
 RESOLVER_VERSION = "4"
@@ -46,6 +50,14 @@ RETRAIN_GROWTH = 1.25
 INCREMENTAL_SHARE = 0.25
 
 _RECORD_FIELDS = [f for f in IdentityRecord.__dataclass_fields__]
+_COLUMNS = ", ".join(_RECORD_FIELDS[1:])
+# identity_record_facts: a row of resolve.record_facts and the record's hash.
+_FACTS = pa.schema(
+    [(name, pa.string()) for name in ("record_key", "given", "family", *BLOCKING_KEYS, "work",
+                                      "given_initial", "family_initial", "postcode", "source")]
+    + [("reliable", pa.bool_()), ("nameless", pa.bool_())]
+    + [(name, pa.string()) for name in ("full_given", "full_family", "org")]
+    + [("work_labels", pa.list_(pa.string())), ("handles", pa.list_(pa.string()))])
 
 
 def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
@@ -61,9 +73,12 @@ def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     return hashlib.sha256(repr((RESOLVER_VERSION, *row)).encode()).hexdigest()[:16]
 
 
-def read_records(con: duckdb.DuckDBPyConnection) -> list[IdentityRecord]:
-    table = con.execute(f"select {', '.join(_RECORD_FIELDS[1:])}, record_key "
-                        "from int_identity_records order by record_key").fetch_arrow_table()
+def read_records(con: duckdb.DuckDBPyConnection, where: str = "true",
+                 table: str = "int_identity_records") -> list[IdentityRecord]:
+    """The identity records of `table` (int_identity_records or a copy of it) that `where`
+    selects, in record key order."""
+    table = con.execute(f"select {_COLUMNS}, record_key from {table} where {where} "
+                        "order by record_key").fetch_arrow_table()
     records = []
     for row in table.to_pylist():
         key = row.pop("record_key")
@@ -108,24 +123,36 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bo
     if not force and last is not None and last[0] == stamp:
         return False
 
-    records = read_records(con)
     owner_emails, owner_records = owner_inputs(con)
-    stored_id, stored = stored_model(con, len(records))
     rules = read_rules(con)
+    # the records as this resolution sees them, each with its text (what its hash is of)
+    con.execute(f"""
+        create or replace temp table _kith_records as
+        select record_key, {_COLUMNS}, cast(row({_COLUMNS}) as varchar) as record_text
+        from int_identity_records""")
+    n_records = con.execute("select count(*) from _kith_records").fetchone()[0]
+    stored_id, stored = stored_model(con, n_records)
 
-    def hashes(model_id: int | None) -> dict[str, str]:
-        return _record_hashes(records, (RESOLVER_VERSION, model_id, rules, sorted(owner_emails),
-                                        sorted(owner_records)))
-    seen = hashes(stored_id)
-    previous = None if force or stored is None else _previous(con, seen)
-    resolution = resolve(records, rules=rules, owner_emails=owner_emails,
-                         owner_records=owner_records, model=stored, previous=previous)
-    if previous is not None and _priors_kind(resolution) != _last_priors_kind(con):
-        # The priors are estimated from all records; when their kind changes (estimated now
-        # rather than kith's starting prior, or a source now found to hold duplicates), the
-        # people left as they were would be grouped otherwise: everyone is resolved again.
-        resolution = resolve(records, rules=rules, owner_emails=owner_emails,
-                             owner_records=owner_records, model=stored)
+    def context(model_id: int | None) -> str:
+        """What else decides a record's person, beside the record: see the module docstring."""
+        return repr((RESOLVER_VERSION, _code_version(), model_id, rules, sorted(owner_emails),
+                     sorted(owner_records)))
+    resolution = None
+    if not force and stored is not None:
+        focus = _focus(con, context(stored_id), n_records, owner_emails, owner_records)
+        if focus is not None:
+            resolution = resolve(focus[0], rules=rules, owner_emails=owner_emails,
+                                 owner_records=owner_records, model=stored, population=focus[1])
+            if _priors_kind(resolution) != _last_priors_kind(con):
+                # The priors are estimated from all records; when their kind changes
+                # (estimated now rather than kith's starting prior, or a source now found to
+                # hold duplicates), the people left as they were would be grouped otherwise:
+                # everyone is resolved again.
+                resolution = None
+    if resolution is None:
+        resolution = resolve(read_records(con, table="_kith_records"), rules=rules,
+                             owner_emails=owner_emails, owner_records=owner_records,
+                             model=stored)
     focus = resolution.focus
     model_id = stored_id
     if resolution.model is not None and resolution.model is not stored:
@@ -134,13 +161,12 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bo
                            "from identity_builds").fetchone()[0]
     person_of, max_id = _assign_ids(con, resolution, build_id, focus)
     _write(con, resolution, person_of, focus)
-    con.execute("delete from identity_record_hashes")
-    if model_id != stored_id:
-        seen = hashes(model_id)        # under the model used: estimated now
-    con.register("_hashes", pa.table({"record_key": list(seen),
-                                      "record_hash": list(seen.values())}))
-    con.execute("insert into identity_record_hashes select * from _hashes")
-    con.unregister("_hashes")
+    if focus is None:
+        # under the model used (estimated now, or not)
+        con.execute("delete from identity_record_facts")
+        _insert_facts(con, record_facts(resolution.prepared), context(model_id))
+    for table in _TEMPORARY:
+        con.execute(f"drop table if exists temp.{table}")
     n_people, n_links, n_candidates = con.execute("""
         select (select count(distinct person_id) from person_ids),
                (select count(*) from person_links),
@@ -155,7 +181,7 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bo
         note = f"{note}; {resolution.priors.note}"
     con.execute("insert into identity_builds values "
                 "(?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [build_id, stamp, len(records), n_people, n_links, n_candidates,
+                [build_id, stamp, n_records, n_people, n_links, n_candidates,
                  len(resolution.refused), resolution.n_skipped_blocks, max_id, owner_id,
                  seconds, model_id, note, _priors_kind(resolution)])
     return True
@@ -171,27 +197,250 @@ def _last_priors_kind(con: duckdb.DuckDBPyConnection) -> str | None:
     return row[0] if row else None
 
 
-def _record_hashes(records: list[IdentityRecord], context: tuple) -> dict[str, str]:
-    """record key -> a hash of the record and of what else decides its person (`context`)."""
-    salt = repr(context).encode()
-    return {r.key: hashlib.sha256(salt + repr(r).encode()).hexdigest()[:16] for r in records}
+def _code_version() -> str:
+    """A hash of the code that makes what identity_record_facts keeps of a record (and that
+    groups records): a change to it resolves everyone again."""
+    from kith import names, organisations, profiles
+    from kith.transforms.identity import model, names as identity_names, resolve as resolving
+    code = b"".join(Path(m.__file__).read_bytes()
+                    for m in (names, organisations, profiles, model, identity_names, resolving))
+    return hashlib.sha256(code).hexdigest()[:16]
 
 
-def _previous(con: duckdb.DuckDBPyConnection, hashes: dict[str, str]) -> Previous | None:
-    """What the last resolution made and what changed since, or None to resolve everyone (see
-    the module docstring)."""
-    before = dict(con.execute("select record_key, record_hash from identity_record_hashes"
-                              ).fetchall())
-    if not before:
+# The temporary tables of one resolution (dropped at its end).
+_TEMPORARY = ("_kith_records", "_kith_changed", "_kith_seeds", "_kith_owner", "_kith_blocks",
+              "_kith_handles", "_kith_focus", "_kith_focus_handles")
+
+
+def _insert_facts(con: duckdb.DuckDBPyConnection, rows: list[dict], context: str) -> None:
+    con.register("_facts", pa.Table.from_pylist(rows, schema=_FACTS))
+    con.execute("""
+        insert into identity_record_facts by name
+        select f.*, md5(? || r.record_text) as record_hash
+        from _facts as f join _kith_records as r using (record_key)""", [context])
+    con.unregister("_facts")
+
+
+def _focus(con: duckdb.DuckDBPyConnection, context: str, n_records: int,
+           owner_emails: frozenset[str], owner_records: frozenset[str]
+           ) -> tuple[list[IdentityRecord], Population] | None:
+    """The records to group again after a small change, and all records as grouping them
+    needs to know them; None when everyone must be grouped again (see the module docstring).
+
+    The records new, changed or gone since the last resolution (their hash in
+    identity_record_facts differs) are the seeds, with the owner's records and the addresses
+    without a name that a name new or gone among the cards would read otherwise. The focus is
+    the seeds, the records sharing a blocking key (big blocks split as among all records) or a
+    handle with them, and then every record of the people these were part of, and of the
+    people sharing a handle with those, until nothing is added: a handle's records are all in
+    the focus or all out, and the people outside it stay as they were. Only the seeds are
+    prepared in Python; the rest is counted in SQL from identity_record_facts, which is
+    brought up to date here."""
+    con.execute("""
+        create or replace temp table _kith_changed as
+        select r.record_key from _kith_records as r
+            left join identity_record_facts as f using (record_key)
+        where f.record_hash is distinct from md5(? || r.record_text)
+        union all
+        select record_key from identity_record_facts
+        where record_key not in (select record_key from _kith_records)""", [context])
+    n_changed, n_known = con.execute("""
+        select (select count(*) from _kith_changed),
+               (select count(*) from identity_record_facts)""").fetchone()
+    if not n_known or n_changed > INCREMENTAL_SHARE * max(n_records, 1):
         return None
-    changed = {k for k, h in hashes.items() if before.get(k) != h} | (before.keys() - hashes)
-    if len(changed) > INCREMENTAL_SHARE * max(len(hashes), 1):
-        return None
-    person_of = dict(con.execute("select record_key, person_id from person_ids").fetchall())
-    owner = con.execute("select owner_person_id from identity_builds "
-                        "order by build_id desc limit 1").fetchone()
-    owner_keys = frozenset(k for k, p in person_of.items() if owner and p == owner[0])
-    return Previous(person_of, frozenset(changed), owner_keys)
+    old_names = _stored_name_parts(con, "true")
+    kept_names = _stored_name_parts(con, "record_key not in (select record_key from "
+                                         "_kith_changed)")
+    fresh = _prepare(con, "record_key in (select record_key from _kith_changed)")
+    fresh_names = _name_parts(fresh)
+    givens, families = kept_names[0] | fresh_names[0], kept_names[1] | fresh_names[1]
+    # Addresses without a name are read with the names of cards and profiles: where one of
+    # those names came or went, such an address may read otherwise (maria@ -> Maria).
+    moved = (old_names[0] ^ givens) | (old_names[1] ^ families)
+    stale = {}
+    if moved:
+        con.register("_moved", pa.table({"name": sorted(moved)}))
+        stale = _prepare(con, """record_key in (
+            select f.record_key
+            from (select record_key, unnest(handles) as handle from identity_record_facts
+                  where nameless) as f
+            join _moved on contains(f.handle, _moved.name))
+            and record_key not in (select record_key from _kith_changed)""")
+        con.unregister("_moved")
+    con.execute("""
+        create or replace temp table _kith_seeds as
+        select record_key, handles from identity_record_facts
+        where record_key in (select record_key from _kith_changed)""")
+    con.execute("delete from identity_record_facts where record_key in "
+                "(select record_key from _kith_changed)")
+    if stale:
+        con.register("_stale", pa.table({"record_key": sorted(stale)}))
+        con.execute("insert into _kith_seeds select record_key, handles "
+                    "from identity_record_facts where record_key in (select * from _stale)")
+        con.execute("delete from identity_record_facts where record_key in "
+                    "(select * from _stale)")
+        con.unregister("_stale")
+    _insert_facts(con, record_facts(fresh | stale, (givens, families)), context)
+    con.execute("insert into _kith_seeds select record_key, [] from _kith_changed")
+
+    owner = _owner_keys(con, owner_emails, owner_records)
+    con.register("_owner", pa.table({"record_key": sorted(owner)}, schema=pa.schema(
+        [("record_key", pa.string())])))
+    con.execute("create or replace temp table _kith_owner as select * from _owner")
+    con.unregister("_owner")
+    n_skipped = _split_blocks(con)
+    con.execute("""
+        create or replace temp table _kith_handles as
+        select record_key, unnest(handles) as handle from identity_record_facts""")
+    same_block = " union ".join(
+        f"""select b.record_key from _kith_blocks as a join _kith_blocks as b using ({key})
+            where a.record_key in (select record_key from _kith_seeds)"""
+        for key in BLOCKING_KEYS)
+    con.execute(f"""
+        create or replace temp table _kith_focus as
+        select record_key from _kith_seeds
+        union select record_key from _kith_owner
+        union select record_key from person_ids where person_id = (
+            select owner_person_id from identity_builds order by build_id desc limit 1)
+        union {same_block}
+        union
+        -- the model's blocking rule for a name written family name first
+        select b.record_key from identity_record_facts as a join identity_record_facts as b
+            on b.given = a.family and b.family = a.given
+        where a.record_key in (select record_key from _kith_seeds)
+            and a.given <> '' and b.given <> ''
+        union
+        select record_key from _kith_handles
+        where handle in (select unnest(handles) from _kith_seeds)
+            or handle in (select handle from _kith_handles
+                          where record_key in (select record_key from _kith_seeds))""")
+    n_focus = con.execute("select count(*) from _kith_focus").fetchone()[0]
+    while True:
+        con.execute("""
+            insert into _kith_focus
+            select record_key from person_ids where person_id in (
+                select person_id from person_ids
+                where record_key in (select record_key from _kith_focus))
+            union
+            select record_key from _kith_handles where handle in (
+                select handle from _kith_handles
+                where record_key in (select record_key from _kith_focus))
+            except select record_key from _kith_focus""")
+        grown = con.execute("select count(*) from _kith_focus").fetchone()[0]
+        if grown == n_focus:
+            break
+        n_focus = grown
+    con.execute("""
+        create or replace temp table _kith_focus_handles as
+        select handle from _kith_handles
+        where record_key in (select record_key from _kith_focus)
+        union select unnest(handles) from _kith_seeds""")
+    records = read_records(con, "record_key in (select record_key from _kith_focus)",
+                           "_kith_records")
+    blocks = con.execute(f"""
+        select record_key, {', '.join(BLOCKING_KEYS)} from _kith_blocks
+        where record_key in (select record_key from _kith_focus)""").fetchall()
+    named, by_name = Counter(), {}
+    for source, given, family, n in con.execute("""
+            select source, full_given, full_family, count(*) from identity_record_facts
+            where full_given is not null group by all""").fetchall():
+        named[source] += n
+        by_name.setdefault((given, family), Counter())[source] += n
+    population = Population(
+        n_records=n_records, stats=_stored_stats(con), named=named, by_name=by_name,
+        givens=givens, families=families,
+        blocks={row[0]: dict(zip(BLOCKING_KEYS, row[1:])) for row in blocks},
+        n_skipped_blocks=n_skipped)
+    return records, population
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, where: str) -> dict[str, _Prepared]:
+    return {r.key: _Prepared(r) for r in read_records(con, where, "_kith_records")}
+
+
+def _stored_name_parts(con: duckdb.DuckDBPyConnection, where: str) -> tuple[set[str], set[str]]:
+    """resolve._name_parts of the records of identity_record_facts that `where` selects."""
+    givens, families = con.execute(f"""
+        select coalesce(list(distinct full_given) filter (where length(full_given) > 1), []),
+               coalesce(list(distinct full_family), [])
+        from identity_record_facts
+        where full_given is not null and reliable and {where}""").fetchone()
+    return set(givens), set(families)
+
+
+def _stored_stats(con: duckdb.DuckDBPyConnection) -> NameStats:
+    """NameStats.of all the records of identity_record_facts."""
+    names = Counter({(source, (given, family)): n for source, given, family, n in con.execute("""
+        select source, full_given, full_family, count(*) from identity_record_facts
+        where full_given is not null and reliable group by all""").fetchall()})
+    orgs = Counter({(source, org): n for source, org, n in con.execute("""
+        select source, org, count(*) from identity_record_facts
+        where org is not null group by all""").fetchall()})
+    domains = Counter({(source, label): n for source, label, n in con.execute("""
+        select source, label, count(*)
+        from (select source, unnest(work_labels) as label from identity_record_facts)
+        group by all""").fetchall()})
+    return NameStats.of_counts(names, orgs, domains)
+
+
+def _owner_keys(con: duckdb.DuckDBPyConnection, owner_emails: frozenset[str],
+                owner_records: frozenset[str]) -> set[str]:
+    """The owner's records among all (as resolve finds them among those it groups)."""
+    handles = sorted({"email:" + fold_email(e) for e in owner_emails})
+    con.register("_owner_handles", pa.table({"handle": handles}, schema=pa.schema(
+        [("handle", pa.string())])))
+    holders = _prepare(con, """record_key in (
+        select record_key from identity_record_facts
+        where list_has_any(handles, (select coalesce(list(handle), []) from _owner_handles)))""")
+    con.unregister("_owner_handles")
+    known = {r[0] for r in con.execute("select record_key from identity_record_facts"
+                                       ).fetchall()} if owner_records else set()
+    return (set(_owner_records(holders, {h.removeprefix("email:") for h in handles}))
+            | (owner_records & known))
+
+
+def _split_blocks(con: duckdb.DuckDBPyConnection) -> int:
+    """_kith_blocks: every record's blocking keys with the groups of more than MAX_BLOCK
+    records split by their SUB_KEYS in turn, over all records but the owner's (as
+    resolve._split_big_blocks splits them); the number of groups some of whose records were
+    left out."""
+    dropped = 0
+    for i, key in enumerate(BLOCKING_KEYS):
+        subs = list(SUB_KEYS[key])
+        columns = ", ".join(dict.fromkeys(subs))
+        counts = []
+        steps = [f"""s0 as (select record_key, {columns}, nullif({key}, '') as v,
+                               false as left_out, null::varchar as was
+                        from identity_record_facts
+                        where record_key not in (select record_key from _kith_owner))"""]
+        for n, sub in enumerate([*subs, None]):
+            split = f"case when coalesce({sub}, '') <> '' then v || '|' || {sub} end" \
+                if sub else "null"
+            gone = f"coalesce({sub}, '') = ''" if sub else "true"
+            steps.append(f"""
+                c{n} as (select *, count(*) over (partition by v) > {MAX_BLOCK}
+                                       and v is not null as big from s{n}),
+                s{n + 1} as (select record_key, {columns},
+                                    case when big then {split} else v end as v,
+                                    big and {gone} as left_out, v as was from c{n})""")
+            counts.append(f"(select count(distinct was) from s{n + 1} where left_out)")
+        last = len(subs) + 1
+        con.execute(f"""
+            create or replace temp table _kith_block_{i} as
+            with {', '.join(steps)}
+            select record_key, v as {key}, {' + '.join(counts)} as n_dropped from s{last}""")
+        row = con.execute(f"select any_value(n_dropped) from _kith_block_{i}").fetchone()
+        dropped += row[0] or 0
+    joined = " ".join(f"join _kith_block_{i} as b{i} using (record_key)"
+                      for i in range(1, len(BLOCKING_KEYS)))
+    con.execute(f"""
+        create or replace temp table _kith_blocks as
+        select record_key, {', '.join(f'b{i}.{key}' for i, key in enumerate(BLOCKING_KEYS))}
+        from _kith_block_0 as b0 {joined}""")
+    for i in range(len(BLOCKING_KEYS)):
+        con.execute(f"drop table temp._kith_block_{i}")
+    return dropped
 
 
 def stored_model(con: duckdb.DuckDBPyConnection, n_records: int) -> tuple[int | None, Model | None]:
@@ -332,7 +581,7 @@ def _write(con: duckdb.DuckDBPyConnection, resolution: Resolution,
              and record_b in (select record_key from _focus))
             or record_a not in (select record_key from person_ids)
             or record_b not in (select record_key from person_ids)""",
-        "excluded_handles": "true",
+        "excluded_handles": "kind || ':' || handle in (select handle from _kith_focus_handles)",
     }
     for table, data in (("person_links", links), ("merge_candidates", candidates),
                         ("excluded_handles", excluded)):
