@@ -751,6 +751,15 @@ def run_one(kind: str, db: str, limit: str) -> None:
                 raise RuntimeError((proc.stderr or proc.stdout).strip()[-200:])
             con = connect(db, read_only=True)
             n = con.execute("select count(*) from raw_contacts").fetchone()[0]
+            # where the time went: identity resolution times itself; the rest is start-up,
+            # the load and the models (those it computed: model_builds since it started)
+            identity, = con.execute("select seconds from identity_builds "
+                                    "order by build_id desc limit 1").fetchone()
+            out["parts"] = {"identity resolution (identity_builds)": identity}
+            out["computed"] = con.execute("""
+                select string_agg(model || ' (' || how || ')', ', ' order by model)
+                from model_builds where built_at >= now() - to_microseconds(?::bigint)
+            """, [int((time.perf_counter() - started) * 1e6)]).fetchone()[0]
             command_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             out["rows"], out["result"] = 100, (f"{n:,} cards stored; the command's peak "
                                                f"{command_mb:,.0f} MB; target < "
@@ -864,8 +873,12 @@ def _print_row(r: dict) -> None:
     parts = r.get("parts", {})
     if parts:
         views = r["seconds"] - sum(parts.values())
-        for name, secs in [("models (views, tables) + open", views), *parts.items()]:
+        rest = ("start-up, load, models, organisations, tiers" if r["kind"] == "cards"
+                else "models (views, tables) + open")
+        for name, secs in [(rest, views), *parts.items()]:
             print(f"  {name:<38} {secs:>8.2f}")
+    if r.get("computed"):
+        print(f"  models computed: {r['computed']}")
 
 
 def _sum_target(results: list[dict]) -> tuple[float | None, str]:

@@ -6,13 +6,16 @@ import dataclasses
 import shutil
 from datetime import date
 
+import pyarrow as pa
 import pytest
 
 from kith.flows.config import load_config
 from kith.flows.importing import run_import
 from kith.flows.sync import prepare
 from kith.transforms import runner
-from kith.transforms.identity import store
+from kith.transforms.identity import resolve as resolving, store
+from kith.transforms.identity.model import BLOCKING_KEYS
+from kith.transforms.identity.resolve import IdentityRecord
 from kith.transforms.identity.resolve import resolve as store_resolve
 from kith.transforms.runner import build
 from kith.warehouse.connection import connect
@@ -208,3 +211,45 @@ def test_a_rebuild_with_nothing_new_computes_no_model(two_steps, tmp_path):
     build(con, on_step=steps.append)
     con.close()
     assert steps == ["people", "organisations", "tier changes"]
+
+
+def _crowded_records() -> list[IdentityRecord]:
+    """Records whose blocks outgrow a cap of 3: one family name at two employers and none,
+    one first name, one street, one postcode, with and without the keys that split them."""
+    records = []
+    for i, (given, org, street, postcode) in enumerate([
+            ("anna", "Acme", "1 High St", "N1 1AA"), ("anna", "Acme", "1 High St", "N1 1AA"),
+            ("anna", "Acme", "1 High St", None), ("anna", "Acme", "1 High St", "N1 1AB"),
+            ("anna", "Borel", "1 High St", "N1 1AA"), ("bob", "Borel", None, "N1 1AA"),
+            ("bob", None, None, "N1 1AA"), ("bob", None, "2 Low Rd", None),
+            ("carl", "Acme", "2 Low Rd", None), ("anna", None, None, None),
+            ("dora", "Acme", None, "N1 1AA"), ("anna", "Acme", None, None)]):
+        records.append(IdentityRecord(
+            key=f"card:{i:02d}", source="cards.vcf", full_name=f"{given.title()} Smith",
+            given_name=given.title(), family_name="Smith", org=org, street=street,
+            postcode=postcode))
+    records.append(IdentityRecord(key="email:smith@mail.example", source="email",
+                                  emails=("smith@mail.example",), names_reliable=False))
+    return records
+
+
+def test_big_blocks_are_split_in_sql_as_in_python(tmp_path, monkeypatch):
+    """The blocks of the records kept in identity_record_facts are split as the full
+    resolution splits them (resolve._split_big_blocks), with as many groups left out."""
+    monkeypatch.setattr(resolving, "MAX_BLOCK", 3)
+    monkeypatch.setattr(store, "MAX_BLOCK", 3)
+    prepared = {r.key: resolving._Prepared(r) for r in _crowded_records()}
+    rows = resolving._rows(prepared, resolving._Clusters([], [], 60), frozenset(), frozenset())
+    con = connect(tmp_path / "blocks.duckdb")
+    facts = pa.Table.from_pylist(resolving.record_facts(prepared), schema=store._FACTS)
+    con.register("_facts", facts)
+    con.execute("insert into identity_record_facts by name "
+                "select *, 'hash' as record_hash from _facts")
+    con.execute("create temp table _kith_owner (record_key varchar)")
+    n_skipped = store._split_blocks(con)
+    split = {row[0]: row[1:] for row in con.execute(
+        f"select record_key, {', '.join(BLOCKING_KEYS)} from _kith_blocks").fetchall()}
+    expected_skipped = resolving._split_big_blocks(rows)
+    assert (split, n_skipped) == ({row["record_key"]: tuple(row[k] for k in BLOCKING_KEYS)
+                                   for row in rows}, expected_skipped)
+    assert expected_skipped > 0 and any(v and v.count("|") > 1 for v in split["card:00"])

@@ -5,11 +5,14 @@ resolves, and rewrites person_ids, person_links, merge_candidates and excluded_h
 inside the caller's transaction (transforms.runner.build) and does nothing when its inputs have
 not changed since the last run.
 
-After a small import only the people it touched are resolved again (`resolve._touched`: the
-new, changed and gone records, the records the model would compare them with, and their
-people), with the stored model; everyone else stays as they were. The records are recognised
-by a hash of each (identity_record_hashes) that also covers the user's rules, the owner's
-addresses and the model, so that a change to any of those resolves everyone again, as does
+After a small import only the people it touched are resolved again (`_focus`: the new,
+changed and gone records, the records the model would compare them with, and their people),
+with the stored model; everyone else stays as they were. Only those records are read and
+prepared in Python: what grouping them needs to know of all the others (how common a name or
+an employer is, how big a block) is counted in SQL from identity_record_facts, one row per
+record as the last resolution saw it. The records are recognised by a hash of each (in that
+table) that also covers the user's rules, the owner's addresses, the model and the identity
+code, so that a change to any of those resolves everyone again, as does
 `force` (`kith rebuild`), a change to more than INCREMENTAL_SHARE of the records, a model
 estimated anew, or priors of another kind than the last resolution's (SourcePriors.kind: they
 are estimated from all records, and where they change kind the people left as they were would
@@ -404,16 +407,18 @@ def _split_blocks(con: duckdb.DuckDBPyConnection) -> int:
     """_kith_blocks: every record's blocking keys with the groups of more than MAX_BLOCK
     records split by their SUB_KEYS in turn, over all records but the owner's (as
     resolve._split_big_blocks splits them); the number of groups some of whose records were
-    left out."""
+    left out. Only the records of big groups go through the rounds of splitting."""
     dropped = 0
     for i, key in enumerate(BLOCKING_KEYS):
         subs = list(SUB_KEYS[key])
         columns = ", ".join(dict.fromkeys(subs))
         counts = []
-        steps = [f"""s0 as (select record_key, {columns}, nullif({key}, '') as v,
-                               false as left_out, null::varchar as was
-                        from identity_record_facts
-                        where record_key not in (select record_key from _kith_owner))"""]
+        steps = [f"""base as (select record_key, {columns}, nullif({key}, '') as v
+                          from identity_record_facts
+                          where record_key not in (select record_key from _kith_owner)),
+                     s0 as (select *, false as left_out, null::varchar as was from base
+                            where v in (select v from base group by v
+                                        having count(*) > {MAX_BLOCK}))"""]
         for n, sub in enumerate([*subs, None]):
             split = f"case when coalesce({sub}, '') <> '' then v || '|' || {sub} end" \
                 if sub else "null"
@@ -432,12 +437,15 @@ def _split_blocks(con: duckdb.DuckDBPyConnection) -> int:
             select record_key, v as {key}, {' + '.join(counts)} as n_dropped from s{last}""")
         row = con.execute(f"select any_value(n_dropped) from _kith_block_{i}").fetchone()
         dropped += row[0] or 0
-    joined = " ".join(f"join _kith_block_{i} as b{i} using (record_key)"
-                      for i in range(1, len(BLOCKING_KEYS)))
+    joined = " ".join(f"left join _kith_block_{i} as b{i} using (record_key)"
+                      for i in range(len(BLOCKING_KEYS)))
+    keys = ", ".join(f"case when b{i}.record_key is null then nullif(f.{key}, '') "
+                     f"else b{i}.{key} end as {key}" for i, key in enumerate(BLOCKING_KEYS))
     con.execute(f"""
         create or replace temp table _kith_blocks as
-        select record_key, {', '.join(f'b{i}.{key}' for i, key in enumerate(BLOCKING_KEYS))}
-        from _kith_block_0 as b0 {joined}""")
+        select record_key, {keys}
+        from identity_record_facts as f {joined}
+        where record_key not in (select record_key from _kith_owner)""")
     for i in range(len(BLOCKING_KEYS)):
         con.execute(f"drop table temp._kith_block_{i}")
     return dropped
