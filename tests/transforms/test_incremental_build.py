@@ -223,7 +223,8 @@ def _crowded_records() -> list[IdentityRecord]:
             ("anna", "Borel", "1 High St", "N1 1AA"), ("bob", "Borel", None, "N1 1AA"),
             ("bob", None, None, "N1 1AA"), ("bob", None, "2 Low Rd", None),
             ("carl", "Acme", "2 Low Rd", None), ("anna", None, None, None),
-            ("dora", "Acme", None, "N1 1AA"), ("anna", "Acme", None, None)]):
+            ("dora", "Acme", None, "N1 1AA"), ("anna", "Acme", None, None),
+            ("bob", "Cyan", None, None)]):
         records.append(IdentityRecord(
             key=f"card:{i:02d}", source="cards.vcf", full_name=f"{given.title()} Smith",
             given_name=given.title(), family_name="Smith", org=org, street=street,
