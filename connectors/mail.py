@@ -71,10 +71,9 @@ _BATCH = 400                   # header blocks per task sent to a worker process
 _PARALLEL_MIN_BYTES = 32 << 20  # smaller mbox files are always parsed in-process
 
 _FIELD_NAME = re.compile(rb"[!-9;-~]+[ \t]*:")     # RFC 5322 ftext, then (sloppily) blanks
-_HEADER_SECTION = re.compile(r"(?:(?:[!-9;-~]+[ \t]*:|[ \t])[^\n]*(?:\n|\Z))*")
-_WANTED_FIELD = re.compile(          # "\n" first: a literal prefix makes the scan fast
-    r"\n(" + "|".join(re.escape(n) for n in HEADER_FIELDS) + r")[ \t]*:"
-    r"([^\n]*(?:\n[ \t][^\n]*)*)", re.I)
+_FIELD_LINE = re.compile(           # a line: a field's name and colon, and its value with the
+    r"\n([!-9;-~]+[ \t]*:)?([^\n]*(?:\n[ \t][^\n]*)*)")   # lines folded into it; or ("", a line)
+_WANTED_NAMES = frozenset(name.lower() for name in HEADER_FIELDS)
 _ENVELOPE = re.compile(                              # strict From_ line: sender, then asctime
     rb"From \S*\s+(?:[A-Z][a-z]{2} )?[A-Z][a-z]{2} [ \d]?\d \d\d?:\d\d(?::\d\d)? "
     rb"(?:[A-Z]{3,4} |[+-]\d{4} )?\d{4}")
@@ -155,23 +154,29 @@ def _split_fields(block: bytes) -> tuple[list[tuple[str, str, str]], bool, bool]
         start = text.index("\n", start) + 1     # blank lines before the headers
     if text.startswith(("From ", ">From "), start):
         start = text.find("\n", start) + 1 or len(text)   # an mbox envelope line, not a field
-    section = _HEADER_SECTION.match(text, start)
-    end = section.end()
-    if end == start or text[start] in " \t":
+    if start >= len(text) or text[start] in " \t":
         return [], False, dirty
-    # The header section stops at the blank line or at the first line that is not a field
-    # (a body that began without a blank line); fields are looked for only inside it.
-    found = [(m[1].lower(), m[2], m[0][1:])
-             for m in _WANTED_FIELD.finditer(text, start - 1, end)]
+    # One match per field, or, at the blank line or the first line that is not a field (a body
+    # that began without a blank line), the end of the header section. Matching any field and
+    # keeping the wanted ones by name costs a third of looking for each wanted name at every
+    # line (bench/mbox_ingest.py's headers: 10 us a message instead of 30).
     fields = []
-    for name, value, raw in found:
+    is_message = False
+    for head, value in _FIELD_LINE.findall(text, start - 1):
+        if not head:
+            break
+        is_message = True
+        name = head[:-1].rstrip(" \t").lower()
+        if name not in _WANTED_NAMES:
+            continue
+        raw = head + value
         if "\n" in value or "\r" in value:
             value = value.replace("\r", "").replace("\n", "")   # unfold: drop the line breaks
             raw = raw.replace("\r", "")
         elif raw[-1:] == "\r":
             raw = raw[:-1]
         fields.append((name, value, raw))
-    return fields, True, dirty
+    return fields, is_message, dirty
 
 
 def _parse(block: bytes, position: int, folder: str | None, include_subject: bool,
