@@ -239,7 +239,7 @@ def _parse(block: bytes, position: int, folder: str | None, include_subject: boo
     msg.return_path = _plain_value(values, "return-path")
     labels = values.get("x-gmail-labels")
     if labels:
-        msg.gmail_labels = _gmail_labels(",".join(labels))
+        msg.gmail_labels = list(_gmail_labels(",".join(labels)))
     msg.gmail_thread_id = gmail_thread_id or _plain_value(values, "x-gm-thrid")
     if include_subject:
         subject = _first(values, "subject")
@@ -416,6 +416,9 @@ def _fallback_hash(values: dict[str, list[str]], block: bytes) -> str:
 
 def parse_date(text: str) -> datetime | None:
     """A Date header as an aware UTC datetime, or None. A date with no zone is taken as UTC."""
+    dt = _common_date(text)
+    if dt is not None:
+        return dt
     dt = _rfc_date(text)
     if dt is None or dt.tzinfo is None:
         dt = _broken_date(text) or dt
@@ -426,6 +429,30 @@ def parse_date(text: str) -> datetime | None:
             dt = dt.replace(tzinfo=timezone.utc)
         dt = dt.astimezone(timezone.utc)
     except (OverflowError, ValueError):
+        return None
+    return dt if 1900 <= dt.year <= 2200 else None
+
+
+_COMMON_DATE = re.compile(          # `Tue, 4 Mar 2025 10:00:00 +0100`, as nearly every mailer writes
+    r"(?:[A-Z][a-z]{2}, )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([12]\d{3}) "
+    r"(\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)")
+_MONTHS = {name: i for i, name in enumerate(
+    "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+
+
+def _common_date(text: str) -> datetime | None:
+    """parse_date's answer for a date in the usual RFC 5322 form, at a fifth of the cost of
+    `email.utils`; None for any other form (or a date that form cannot hold), which the
+    general path reads. `-0000` (no zone information) is left to it too."""
+    m = _COMMON_DATE.fullmatch(text)
+    if m is None or m[7] == "-" and m[8] == m[9] == "00":
+        return None
+    minutes = int(m[8]) * 60 + int(m[9])
+    try:
+        dt = datetime(int(m[3]), _MONTHS[m[2]], int(m[1]), int(m[4]), int(m[5]), int(m[6]),
+                      tzinfo=timezone(timedelta(minutes=-minutes if m[7] == "-" else minutes)))
+        dt = dt.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         return None
     return dt if 1900 <= dt.year <= 2200 else None
 
@@ -476,8 +503,10 @@ def _broken_date(text: str) -> datetime | None:
     return None
 
 
-def _gmail_labels(text: str) -> list[str]:
-    """X-Gmail-Labels: comma-separated, a label with a comma in double quotes, encoded-words."""
+@lru_cache(maxsize=4096)
+def _gmail_labels(text: str) -> tuple[str, ...]:
+    """X-Gmail-Labels: comma-separated, a label with a comma in double quotes, encoded-words.
+    Cached: a mailbox has a few hundred label sets."""
     text = " ".join(text.split())
     try:
         labels = next(csv.reader([text], skipinitialspace=True))
@@ -488,7 +517,7 @@ def _gmail_labels(text: str) -> list[str]:
         label = decode_words(label).strip()
         if label and label not in out:
             out.append(label)
-    return out
+    return tuple(out)
 
 
 # ---------------------------------------------------------------------------------------------
