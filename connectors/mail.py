@@ -499,7 +499,12 @@ def _broken_date(text: str) -> datetime | None:
             dt = datetime.strptime(s, fmt)
         except ValueError:
             continue
-        return dt.replace(tzinfo=timezone(offset)) if offset is not None else dt
+        if offset is None:
+            return dt
+        try:
+            return dt.replace(tzinfo=timezone(offset))
+        except ValueError:          # a zone a day or more away from UTC (`+9960`) is none
+            return None
     return None
 
 
