@@ -433,7 +433,7 @@ def parse_date(text: str) -> datetime | None:
     return dt if 1900 <= dt.year <= 2200 else None
 
 
-_COMMON_DATE = re.compile(          # `Tue, 4 Mar 2025 10:00:00 +0100`, as nearly every mailer writes
+_COMMON_DATE = re.compile(          # `Tue, 4 Mar 2025 10:00:00 +0100`, as most mailers write
     r"(?:[A-Z][a-z]{2}, )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([12]\d{3}) "
     r"(\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)")
 _MONTHS = {name: i for i, name in enumerate(
