@@ -23,6 +23,7 @@ grow with the mailbox (the largest size within 1.5x of the smallest, under 1.5 G
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import random
 import resource
 import shutil
@@ -181,22 +182,25 @@ MEASUREMENTS = {
 
 def run_one(kind: str, file: str, db: str) -> None:
     """Child entry point: one measurement in a fresh process, so its peak RSS is its own."""
-    sys.path.insert(0, str(ROOT))
+    if importlib.util.find_spec("kith") is None:       # not installed: this checkout's
+        sys.path.insert(0, str(ROOT))
     started = time.perf_counter()
     n = MEASUREMENTS[kind][1](file, db)
     elapsed = time.perf_counter() - started
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"{elapsed} {own} {workers} {n}")
+    self, children = (resource.getrusage(resource.RUSAGE_SELF),
+                      resource.getrusage(resource.RUSAGE_CHILDREN))
+    cpu = self.ru_utime + self.ru_stime + children.ru_utime + children.ru_stime
+    print(f"{elapsed} {self.ru_maxrss / 1024} {children.ru_maxrss / 1024} {n} {cpu}")
 
 
-def isolated(kind: str, file: Path, db: Path) -> tuple[float, float, float, int] | str:
-    proc = subprocess.run([sys.executable, __file__, "--one", kind, str(file), str(db)],
+def isolated(kind: str, file: Path, db: Path, python: str = sys.executable
+             ) -> tuple[float, float, float, int, float] | str:
+    proc = subprocess.run([python, __file__, "--one", kind, str(file), str(db)],
                           capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
         return proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"
     out = proc.stdout.split()
-    return float(out[0]), float(out[1]), float(out[2]), int(out[3])
+    return float(out[0]), float(out[1]), float(out[2]), int(out[3]), float(out[4])
 
 
 def main() -> None:
@@ -209,6 +213,9 @@ def main() -> None:
                         help="also time read_mail on 2 processes")
     parser.add_argument("--only", nargs="+", choices=list(MEASUREMENTS),
                         help="run only these measurements (e.g. load at millions of messages)")
+    parser.add_argument("--other", metavar="PYTHON",
+                        help="also time kith load and import with this interpreter (one whose "
+                             "kith is another checkout, e.g. main), beside this one's")
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -243,24 +250,31 @@ def _one_size(workdir: Path, n_messages: int, args) -> float | None:
     print(f"\n{n_messages:,} messages, {size_mb:,.0f} MB, generated in "
           f"{time.perf_counter() - started:.0f} s")
     print(f"{'path':<32} {'seconds':>8} {'msg/s':>9} {'peak MB':>8} {'child MB':>9} "
-          f"{'x mailbox':>9}")
+          f"{'x mailbox':>9} {'CPU s':>7} {'x CPU':>6}")
     results = {}
-    for kind, (label, _) in MEASUREMENTS.items():
+    runs = [(kind, label, sys.executable) for kind, (label, _) in MEASUREMENTS.items()]
+    if args.other:
+        runs += [(kind, label + " (other)", args.other) for kind, (label, _)
+                 in MEASUREMENTS.items() if kind in ("load", "import")]
+    for kind, label, python in runs:
         if (kind == "mailbox" and args.skip_baseline) or (kind == "read2"
                                                           and not args.two_process_parse):
             continue
         if args.only and kind not in args.only:
             continue
-        got = isolated(kind, file, workdir / f"{kind}-{n_messages}.duckdb")
-        results[kind] = got
+        db = workdir / f"{kind}-{n_messages}{'-other' if python != sys.executable else ''}.duckdb"
+        got = isolated(kind, file, db, python)
+        results[kind if python == sys.executable else kind + "-other"] = got
         if isinstance(got, str):
             print(f"{label:<32} failed: {got}")
             continue
-        secs, peak, workers, n = got
+        secs, peak, workers, n, cpu = got
         base = results.get("mailbox")
-        ratio = f"{base[0] / secs:>9.2f}" if isinstance(base, tuple) else f"{'':>9}"
+        ratio, cpu_ratio = ((f"{base[0] / secs:>9.2f}", f"{base[4] / cpu:>6.2f}")
+                            if isinstance(base, tuple) else (f"{'':>9}", f"{'':>6}"))
         print(f"{label:<32} {secs:>8.2f} {n / secs:>9,.0f} {peak:>8.0f} "
-              f"{workers if workers else 0:>9.0f} {ratio}   ({n:,} read)")
+              f"{workers if workers else 0:>9.0f} {ratio} {cpu:>7.1f} {cpu_ratio}   "
+              f"({n:,} read)", flush=True)
     base, kith = results.get("mailbox"), results.get("import")
     if isinstance(base, tuple) and isinstance(kith, tuple):
         print(f"kith import / mailbox.mbox: {base[0] / kith[0]:.2f}x faster (target >= 3x)")

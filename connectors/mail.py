@@ -71,10 +71,9 @@ _BATCH = 400                   # header blocks per task sent to a worker process
 _PARALLEL_MIN_BYTES = 32 << 20  # smaller mbox files are always parsed in-process
 
 _FIELD_NAME = re.compile(rb"[!-9;-~]+[ \t]*:")     # RFC 5322 ftext, then (sloppily) blanks
-_HEADER_SECTION = re.compile(r"(?:(?:[!-9;-~]+[ \t]*:|[ \t])[^\n]*(?:\n|\Z))*")
-_WANTED_FIELD = re.compile(          # "\n" first: a literal prefix makes the scan fast
-    r"\n(" + "|".join(re.escape(n) for n in HEADER_FIELDS) + r")[ \t]*:"
-    r"([^\n]*(?:\n[ \t][^\n]*)*)", re.I)
+_FIELD_LINE = re.compile(           # a line: a field's name and colon, and its value with the
+    r"\n([!-9;-~]+[ \t]*:)?([^\n]*(?:\n[ \t][^\n]*)*)")   # lines folded into it; or ("", a line)
+_WANTED_NAMES = frozenset(name.lower() for name in HEADER_FIELDS)
 _ENVELOPE = re.compile(                              # strict From_ line: sender, then asctime
     rb"From \S*\s+(?:[A-Z][a-z]{2} )?[A-Z][a-z]{2} [ \d]?\d \d\d?:\d\d(?::\d\d)? "
     rb"(?:[A-Z]{3,4} |[+-]\d{4} )?\d{4}")
@@ -155,23 +154,29 @@ def _split_fields(block: bytes) -> tuple[list[tuple[str, str, str]], bool, bool]
         start = text.index("\n", start) + 1     # blank lines before the headers
     if text.startswith(("From ", ">From "), start):
         start = text.find("\n", start) + 1 or len(text)   # an mbox envelope line, not a field
-    section = _HEADER_SECTION.match(text, start)
-    end = section.end()
-    if end == start or text[start] in " \t":
+    if start >= len(text) or text[start] in " \t":
         return [], False, dirty
-    # The header section stops at the blank line or at the first line that is not a field
-    # (a body that began without a blank line); fields are looked for only inside it.
-    found = [(m[1].lower(), m[2], m[0][1:])
-             for m in _WANTED_FIELD.finditer(text, start - 1, end)]
+    # One match per field, or, at the blank line or the first line that is not a field (a body
+    # that began without a blank line), the end of the header section. Matching any field and
+    # keeping the wanted ones by name costs a third of looking for each wanted name at every
+    # line (bench/mbox_ingest.py's headers: 10 us a message instead of 30).
     fields = []
-    for name, value, raw in found:
+    is_message = False
+    for head, value in _FIELD_LINE.findall(text, start - 1):
+        if not head:
+            break
+        is_message = True
+        name = head[:-1].rstrip(" \t").lower()
+        if name not in _WANTED_NAMES:
+            continue
+        raw = head + value
         if "\n" in value or "\r" in value:
             value = value.replace("\r", "").replace("\n", "")   # unfold: drop the line breaks
             raw = raw.replace("\r", "")
         elif raw[-1:] == "\r":
             raw = raw[:-1]
         fields.append((name, value, raw))
-    return fields, True, dirty
+    return fields, is_message, dirty
 
 
 def _parse(block: bytes, position: int, folder: str | None, include_subject: bool,
@@ -234,7 +239,7 @@ def _parse(block: bytes, position: int, folder: str | None, include_subject: boo
     msg.return_path = _plain_value(values, "return-path")
     labels = values.get("x-gmail-labels")
     if labels:
-        msg.gmail_labels = _gmail_labels(",".join(labels))
+        msg.gmail_labels = list(_gmail_labels(",".join(labels)))
     msg.gmail_thread_id = gmail_thread_id or _plain_value(values, "x-gm-thrid")
     if include_subject:
         subject = _first(values, "subject")
@@ -411,6 +416,9 @@ def _fallback_hash(values: dict[str, list[str]], block: bytes) -> str:
 
 def parse_date(text: str) -> datetime | None:
     """A Date header as an aware UTC datetime, or None. A date with no zone is taken as UTC."""
+    dt = _common_date(text)
+    if dt is not None:
+        return dt
     dt = _rfc_date(text)
     if dt is None or dt.tzinfo is None:
         dt = _broken_date(text) or dt
@@ -421,6 +429,30 @@ def parse_date(text: str) -> datetime | None:
             dt = dt.replace(tzinfo=timezone.utc)
         dt = dt.astimezone(timezone.utc)
     except (OverflowError, ValueError):
+        return None
+    return dt if 1900 <= dt.year <= 2200 else None
+
+
+_COMMON_DATE = re.compile(          # `Tue, 4 Mar 2025 10:00:00 +0100`, as most mailers write
+    r"(?:[A-Z][a-z]{2}, )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([12]\d{3}) "
+    r"(\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)")
+_MONTHS = {name: i for i, name in enumerate(
+    "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+
+
+def _common_date(text: str) -> datetime | None:
+    """parse_date's answer for a date in the usual RFC 5322 form, at a fifth of the cost of
+    `email.utils`; None for any other form (or a date that form cannot hold), which the
+    general path reads. `-0000` (no zone information) is left to it too."""
+    m = _COMMON_DATE.fullmatch(text)
+    if m is None or m[7] == "-" and m[8] == m[9] == "00":
+        return None
+    minutes = int(m[8]) * 60 + int(m[9])
+    try:
+        dt = datetime(int(m[3]), _MONTHS[m[2]], int(m[1]), int(m[4]), int(m[5]), int(m[6]),
+                      tzinfo=timezone(timedelta(minutes=-minutes if m[7] == "-" else minutes)))
+        dt = dt.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         return None
     return dt if 1900 <= dt.year <= 2200 else None
 
@@ -467,12 +499,19 @@ def _broken_date(text: str) -> datetime | None:
             dt = datetime.strptime(s, fmt)
         except ValueError:
             continue
-        return dt.replace(tzinfo=timezone(offset)) if offset is not None else dt
+        if offset is None:
+            return dt
+        try:
+            return dt.replace(tzinfo=timezone(offset))
+        except ValueError:          # a zone a day or more away from UTC (`+9960`) is none
+            return None
     return None
 
 
-def _gmail_labels(text: str) -> list[str]:
-    """X-Gmail-Labels: comma-separated, a label with a comma in double quotes, encoded-words."""
+@lru_cache(maxsize=4096)
+def _gmail_labels(text: str) -> tuple[str, ...]:
+    """X-Gmail-Labels: comma-separated, a label with a comma in double quotes, encoded-words.
+    Cached: a mailbox has a few hundred label sets."""
     text = " ".join(text.split())
     try:
         labels = next(csv.reader([text], skipinitialspace=True))
@@ -483,7 +522,7 @@ def _gmail_labels(text: str) -> list[str]:
         label = decode_words(label).strip()
         if label and label not in out:
             out.append(label)
-    return out
+    return tuple(out)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from operator import attrgetter
 from datetime import datetime, timezone
 from typing import Iterable, Iterator
 
@@ -20,8 +21,8 @@ import duckdb
 import pyarrow as pa
 
 from kith.records import (ChatMessage, ContactCard, Deleted, EventOccurrence, FolderState,
-                          MailMessage, RefusedFile, Rejected, SocialInvitation, SocialMessage,
-                          UnservedResource)
+                          Mailbox, MailMessage, RefusedFile, Rejected, SocialInvitation,
+                          SocialMessage, UnservedResource)
 from kith.warehouse.connection import (WarehouseOutOfMemory, WarehouseWriteFailed,
                                        load_memory_limit)
 
@@ -188,16 +189,43 @@ def _card_row(card: ContactCard, lineage: dict) -> dict:
 
 
 def message_batch(messages: list[MailMessage]) -> pa.RecordBatch:
-    """Messages as one Arrow batch (MESSAGE_SCHEMA), built column by column."""
-    columns = {"record_key": [m.record_key for m in messages],
-               "record_hash": [m.record_hash for m in messages]}
-    for name in MailMessage.__slots__:
-        column = _MESSAGE_COLUMNS.get(name, name)
-        values = [getattr(m, name) for m in messages]
-        if column in _MAILBOX_COLUMNS:      # tuples: a third of the cost of dicts here
-            values = [[(b.name, b.address, b.normalized) for b in boxes] for boxes in values]
-        columns[column] = values
-    return pa.RecordBatch.from_pydict(columns, schema=MESSAGE_SCHEMA)
+    """Messages as one Arrow batch (MESSAGE_SCHEMA), built column by column: 8 us a message,
+    against 19 us for `RecordBatch.from_pydict` of the same values (bench/mbox_ingest.py)."""
+    columns = {"record_key": pa.array([m.record_key for m in messages], pa.string()),
+               "record_hash": pa.array([m.record_hash for m in messages], pa.string())}
+    for column, get in _MESSAGE_GETTERS:
+        values = list(map(get, messages))
+        if column in _MAILBOX_COLUMNS:
+            columns[column] = _mailbox_lists(values)
+        else:
+            columns[column] = pa.array(values, MESSAGE_SCHEMA.field(column).type)
+    return pa.RecordBatch.from_arrays([columns[f.name] for f in MESSAGE_SCHEMA],
+                                      schema=MESSAGE_SCHEMA)
+
+
+_MESSAGE_GETTERS = [(_MESSAGE_COLUMNS.get(name, name), attrgetter(name))
+                    for name in MailMessage.__slots__]
+
+
+def _mailbox_lists(values: list[list[Mailbox] | None]) -> pa.Array:
+    """One message column of mailbox lists, built from flat columns of names, addresses and
+    normalized addresses (converting nested Python lists is what made batches slow)."""
+    offsets, names, addresses, normalized = [0], [], [], []
+    n = 0
+    for boxes in values:
+        if boxes:
+            for box in boxes:
+                names.append(box.name)
+                addresses.append(box.address)
+                normalized.append(box.normalized)
+            n += len(boxes)
+        offsets.append(n)
+    boxes = pa.StructArray.from_arrays(
+        [pa.array(names, pa.string()), pa.array(addresses, pa.string()),
+         pa.array(normalized, pa.string())], fields=list(_MAILBOXES.value_type))
+    mask = pa.array([v is None for v in values]) if None in values else None
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), boxes, type=_MAILBOXES,
+                                    mask=mask)
 
 
 def _event_row(event: EventOccurrence, lineage: dict) -> dict:

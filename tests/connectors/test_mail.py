@@ -212,6 +212,13 @@ def test_unparseable_date_keeps_the_message_with_a_warning():
         ["unparseable Date: sometime last week, probably"])
 
 
+def test_a_date_with_a_zone_a_day_away_keeps_the_message_with_a_warning():
+    msg = parse_headers(b"From: a@example.org\nDate: Tue, 7 Jan 2025 10:00:00 +9960\n"
+                        b"Message-ID: <zone@example.org>\n\n", position=1, folder=None)
+    assert (msg.message_id, msg.sent_at, msg.warnings) == (
+        "zone@example.org", None, ["unparseable Date: Tue, 7 Jan 2025 10:00:00 +9960"])
+
+
 def test_nul_bytes_are_dropped_and_do_not_stop_the_file():
     records = read("nul-bytes.mbox")
     assert [(r.position, r.message_id, names(r.from_)) for r in records] == [
@@ -347,6 +354,13 @@ def test_other_files_are_not_mail(head):
     ("RANDOM_Wed, 21 Sep 2016 22:42:07 +0300", datetime(2016, 9, 21, 19, 42, 7, tzinfo=UTC)),
     ("sometime last week", None),
     ("Mon, 32 Jan 2001 10:00:00 +0000", None),
+    # the usual form is read by a shortcut; these are what the general path says
+    ("Tue, 7 Jan 2025 10:00:00 +2359", datetime(2025, 1, 6, 10, 1, tzinfo=UTC)),
+    ("Tue, 7 Jan 2025 10:00:00 -0000", datetime(2025, 1, 7, 10, 0, tzinfo=UTC)),
+    ("Tue, 7 Jan 0099 10:00:00 +0000", datetime(1999, 1, 7, 10, 0, tzinfo=UTC)),
+    ("Sat, 29 Feb 2025 10:00:00 +0000", None),
+    ("Tue, 7 Jan 2025 24:00:00 +0000", None),
+    ("Tue, 7 Jan 2025 10:00:00 +9960", None),
 ])
 def test_parse_date(text, expected):
     assert parse_date(text) == expected
