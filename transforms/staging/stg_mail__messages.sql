@@ -1,5 +1,6 @@
 -- one row per e-mail message, with the facts relationships are built from
 -- materialized: table
+-- incremental: messages by message_key
 -- (a table: `interactions` and `acquaintances` both read it, and threading costs seconds)
 -- Two plain aggregates rather than one with count(distinct): DuckDB cannot spill distinct
 -- aggregates, and over a million messages they outgrew the build's memory limit.
