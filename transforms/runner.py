@@ -11,7 +11,20 @@ those kinds of records only (record keys 'email:...', 'social:...'), so that a c
 known person leaves it as it was. A model also marked `-- incremental: person_id` promises that
 its rows for a person come from that person's `person_ids` rows alone (and from inputs not kept
 per person): when nothing but identity resolution changed under it, only the rows of the people
-whose records moved are computed again. A view marked `-- materialized: for the build`
+whose records moved are computed again. A table model marked `-- moves the people of: email`
+(`int_mailing_list_addresses`, one row per address) counts with identity resolution: the
+people of the addresses whose rows it gained or lost count as moved.
+
+Mail is only ever added (raw_messages keeps a message as first seen), so the fingerprint keeps
+raw_messages' row count and latest load id apart, in clear. A model marked `-- incremental:
+messages by message_key` (or another column holding a message key) promises that a message
+added changes only the rows of the messages "touched": itself, those that answer it (its
+Message-ID in their In-Reply-To or References) and those whose thread it heads. When nothing
+but the mail (and identity resolution, for a per-person model) changed under it and
+raw_messages only grew since its last build, by no more than a quarter, just those rows are
+computed again, by the model's SQL seeing no more of the mail tables (MAIL_TABLES) than the
+touched messages and the messages they answer, up to their threads' roots. A view marked
+`-- materialized: for the build`
 (`relationships`) is computed once per build into a temporary table, when a table model that
 reads it is computed. `build(con, force=True)` (`kith rebuild`) computes everything from
 scratch."""
@@ -36,6 +49,10 @@ LAYERS = ("staging", "intermediate", "marts")
 # What identity resolution writes and a per-person model reads per person (the owner's id in
 # identity_builds: a new owner recomputes such a model in full).
 IDENTITY_TABLES = frozenset({"person_ids", "identity_builds"})
+# The mail tables, keyed by message (record_key is 'mid:<Message-ID>'): what a model that is
+# incremental by messages reads of them is cut to the messages it computes again.
+MAIL_TABLES = {"raw_messages": "record_key", "stg_mail__messages": "message_key",
+               "stg_mail__participants": "message_key"}
 _CLOCK = re.compile(r"\b(now|current_date|current_timestamp|today|get_current_timestamp)\b",
                     re.IGNORECASE)
 
@@ -287,11 +304,13 @@ class _Fingerprints:
         stamp = f"{other}:{identity}:{messages}"
         last = self.stored.get(model.name)
         exists = model.name in self.tables
-        unchanged = exists and not self.force and last == stamp
-        if not unchanged:
-            self._keep_views_under(model)
+        # (a fingerprint stored before messages had a part of their own has two)
         last_other, last_identity, last_messages = (last.split(":") + ["", ""])[:3] \
             if last else ("", "", "")
+        unchanged = (exists and not self.force and last is not None
+                     and (last_other, last_identity, last_messages) == (other, identity, messages))
+        if not unchanged:
+            self._keep_views_under(model)
         # what changed since the last build can be computed again for the messages added or
         # the people moved alone
         by_messages = (messages != last_messages and model.message_column is not None
@@ -399,15 +418,37 @@ class _Fingerprints:
             where parent_key in (select message_key from added)
             {threads}
         """, [load_before])
+        # and the messages they answer, and those answer, up to their threads' roots: what
+        # the rows of a message are computed from (its thread, the message it answers)
+        self.con.execute(f"""
+            create temp table {name}_near as
+            with recursive near(message_key, depth) as (
+                select message_key, 0 from {name}
+                union
+                select 'mid:' || parent_id, near.depth + 1
+                from near
+                join (select record_key, unnest(list_append(reference_ids, in_reply_to))
+                          as parent_id
+                      from raw_messages) as m on m.record_key = near.message_key
+                where near.depth < 100 and m.parent_id is not null
+            )
+            select distinct message_key from near
+        """)
         return name
 
     def _make_for_messages(self, model: Model) -> None:
         """Compute the model again for the messages touched since its last build (see
         _touched): the rows whose message column names one are replaced by what the model
-        gives for them."""
-        last_messages = self.stored[model.name].split(":")[2]
-        touched = f"(select message_key from {self._touched(last_messages)})"
+        gives for them when it sees no messages but those and the ones they answer, up to
+        their threads' roots (the mail tables, keyed by message, read only theirs)."""
+        touched = self._touched(self.stored[model.name].split(":")[2])
+        near = f"(select message_key from {touched}_near)"
         column = model.message_column
+        shadows = ",\n".join(f"{table} as (select * from main.{table} where {key} in {near})"
+                              for table, key in MAIL_TABLES.items()
+                              if table != model.name and table in model.words)
+        sql = f"with {shadows}\nselect * from (\n{model.sql}\n)" if shadows else model.sql
+        touched = f"(select message_key from {touched})"
         # whose rows change, for the tier snapshot
         people = (f"insert into _kith_people_touched select distinct person_id "
                   f"from {model.name} where {column} in {touched}")
@@ -418,7 +459,7 @@ class _Fingerprints:
         if has_people:
             self.con.execute(people)
         self.con.execute(f"delete from {model.name} where {column} in {touched}")
-        self.con.execute(f"insert into {model.name} by name select * from (\n{model.sql}\n) "
+        self.con.execute(f"insert into {model.name} by name select * from (\n{sql}\n) "
                          f"where {column} in {touched}")
         if has_people:
             self.con.execute(people)
@@ -488,6 +529,7 @@ class _Fingerprints:
             self.con.execute(f"drop table temp.{name}")
         for name in filter(None, self._touched_for.values()):
             self.con.execute(f"drop table {name}")
+            self.con.execute(f"drop table {name}_near")
         self.con.execute("drop view if exists _kith_moved_person_ids")
         self.con.execute("drop view if exists _kith_people_changed")
         self.con.execute("drop table if exists _kith_people_touched")
