@@ -222,6 +222,7 @@ class _Fingerprints:
         self.people_known = False      # _kith_people_moved holds every person whose records moved
         self.kept: set[str] = set()    # views computed once for this build (is_kept_for_build)
         self._touched_for: dict[str, str | None] = {}
+        self.how: dict[str, str] = {}  # how each table model computed in this build was
 
     def tables_written(self) -> None:
         """Forget the tables' states: a step has written some."""
@@ -313,7 +314,8 @@ class _Fingerprints:
             self._keep_views_under(model)
         # what changed since the last build can be computed again for the messages added or
         # the people moved alone
-        by_messages = (messages != last_messages and model.message_column is not None
+        by_messages = (exists and not self.force and messages != last_messages
+                       and model.message_column is not None
                        and self._touched(last_messages) is not None)
         by_people = identity != last_identity and model.is_per_person and self.people_known
         how = None
@@ -342,6 +344,7 @@ class _Fingerprints:
             if model.moves_people:
                 self._people_of_rows_changed(model, before)
         if how is not None:
+            self.how[model.name] = how
             self._stamps.pop((model.name, None), None)
             self.con.execute("""
                 insert or replace into model_builds values (?, ?, now(), ?)
@@ -468,9 +471,13 @@ class _Fingerprints:
         """Snapshot the tiers (transforms.relationships) of everyone, of the people whose
         records moved, or of no one, as `relationships` would have changed (its fingerprint is
         kept as tier_snapshots')."""
-        other, identity, messages = self.fingerprint(self.models["relationships"])
+        relationships = self.models["relationships"]
+        other, identity, messages = self.fingerprint(relationships)
         stamp, last = f"{other}:{identity}:{messages}", self.stored.get("tier_snapshots")
-        if self.force or last is None or last.split(":")[0] != other or not self.people_known:
+        # a table it reads computed in full for new mail: whose rows changed is not known
+        unknown = any(self.how.get(m) == "full" for m in self._inputs(relationships)[1])
+        if (self.force or last is None or last.split(":")[0] != other or not self.people_known
+                or unknown):
             snapshot_tiers(self.con)
             how = "full"
         elif last != stamp:
