@@ -142,20 +142,32 @@ def _merging_card(world, tmp_path_factory, grouped):
             group by person_id order by person_id limit 2)
         select list(email order by person_id) from mailed""").fetchone()
     con.close()
+    run_import([_card_joining(folder, a, b)], db=db, tag="merging")
+    focus = grouped[-1]
+    how, full = _built_how_and_in_full(db)
+    return db, full, how, focus
+
+
+def _card_joining(folder, a: str, b: str):
+    """A vCard file of one card holding addresses `a` and `b`."""
     card = folder / "one-card.vcf"
     card.write_text("BEGIN:VCARD\nVERSION:3.0\nFN:Sam Twofold\nN:Twofold;Sam;;;\n"
                     f"EMAIL:{a}\nEMAIL:{b}\nEND:VCARD\n", encoding="utf-8")
-    run_import([card], db=db, tag="merging")
-    focus = grouped[-1]
+    return card
+
+
+def _built_how_and_in_full(db):
+    """(how the last build computed each table model, a copy of `db` after a forced full
+    build)."""
     con = connect(db, read_only=True)
     how = dict(con.execute("select model, how from model_builds").fetchall())
     con.close()
-    full = folder / "full.duckdb"
+    full = db.with_name("full.duckdb")
     shutil.copyfile(db, full)
     con = connect(full)
     build(con, force=True)
     con.close()
-    return db, full, how, focus
+    return how, full
 
 
 @pytest.mark.parametrize("view", VIEWS)
@@ -281,18 +293,8 @@ def _mail_in_two_steps(world, tmp_path_factory):
         "Subject: News\nList-Id: <announce.lists.example.org>\n\nNews.\n")
     step_2 = folder / "step-2.mbox"
     step_2.write_text("".join(second), encoding="utf-8")
-    card = folder / "one-card.vcf"
-    card.write_text("BEGIN:VCARD\nVERSION:3.0\nFN:Sam Twofold\nN:Twofold;Sam;;;\n"
-                    f"EMAIL:{a}\nEMAIL:{b}\nEND:VCARD\n", encoding="utf-8")
-    summary = run_import([step_2, card], db=db, tag="step two")
-    con = connect(db, read_only=True)
-    how = dict(con.execute("select model, how from model_builds").fetchall())
-    con.close()
-    full = folder / "full.duckdb"
-    shutil.copyfile(db, full)
-    con = connect(full)
-    build(con, force=True)
-    con.close()
+    summary = run_import([step_2, _card_joining(folder, a, b)], db=db, tag="step two")
+    how, full = _built_how_and_in_full(db)
     held = {"thread": ["mid:" + _header(m, "Message-ID").strip("<>")
                        for m in (late, answer, answers_answer)], "listed": listed, "joined": (a, b),
             "n_already_present": summary.files[0].result.n_already_present}
