@@ -11,7 +11,20 @@ those kinds of records only (record keys 'email:...', 'social:...'), so that a c
 known person leaves it as it was. A model also marked `-- incremental: person_id` promises that
 its rows for a person come from that person's `person_ids` rows alone (and from inputs not kept
 per person): when nothing but identity resolution changed under it, only the rows of the people
-whose records moved are computed again. A view marked `-- materialized: for the build`
+whose records moved are computed again. A table model marked `-- moves the people of: email`
+(`int_mailing_list_addresses`, one row per address) counts with identity resolution: the
+people of the addresses whose rows it gained or lost count as moved.
+
+Mail is only ever added (raw_messages keeps a message as first seen), so the fingerprint keeps
+raw_messages' row count and latest load id apart, in clear. A model marked `-- incremental:
+messages by message_key` (or another column holding a message key) promises that a message
+added changes only the rows of the messages "touched": itself, those that answer it (its
+Message-ID in their In-Reply-To or References) and those whose thread it heads. When nothing
+but the mail (and identity resolution, for a per-person model) changed under it and
+raw_messages only grew since its last build, by no more than a quarter, just those rows are
+computed again, by the model's SQL seeing no more of the mail tables (MAIL_TABLES) than the
+touched messages and the messages they answer, up to their threads' roots. A view marked
+`-- materialized: for the build`
 (`relationships`) is computed once per build into a temporary table, when a table model that
 reads it is computed. `build(con, force=True)` (`kith rebuild`) computes everything from
 scratch."""
@@ -36,6 +49,10 @@ LAYERS = ("staging", "intermediate", "marts")
 # What identity resolution writes and a per-person model reads per person (the owner's id in
 # identity_builds: a new owner recomputes such a model in full).
 IDENTITY_TABLES = frozenset({"person_ids", "identity_builds"})
+# The mail tables, keyed by message (record_key is 'mid:<Message-ID>'): what a model that is
+# incremental by messages reads of them is cut to the messages it computes again.
+MAIL_TABLES = {"raw_messages": "record_key", "stg_mail__messages": "message_key",
+               "stg_mail__participants": "message_key"}
 _CLOCK = re.compile(r"\b(now|current_date|current_timestamp|today|get_current_timestamp)\b",
                     re.IGNORECASE)
 
@@ -68,6 +85,18 @@ class Model:
     def is_per_person(self) -> bool:
         """A `-- incremental: person_id` line: see the module docstring."""
         return "\n-- incremental: person_id\n" in "\n" + self.sql
+
+    @property
+    def message_column(self) -> str | None:
+        """The column named by a `-- incremental: messages by source_key` line: see the module
+        docstring."""
+        found = re.search(r"^-- incremental: messages by ([a-z_]+)$", self.sql, re.MULTILINE)
+        return found.group(1) if found else None
+
+    @property
+    def moves_people(self) -> bool:
+        """A `-- moves the people of: email` line: see the module docstring."""
+        return "\n-- moves the people of: email\n" in "\n" + self.sql
 
     @property
     def record_kinds(self) -> tuple[str, ...] | None:
@@ -192,6 +221,8 @@ class _Fingerprints:
         self._stamps: dict[str, tuple] = {}
         self.people_known = False      # _kith_people_moved holds every person whose records moved
         self.kept: set[str] = set()    # views computed once for this build (is_kept_for_build)
+        self._touched_for: dict[str, str | None] = {}
+        self.how: dict[str, str] = {}  # how each table model computed in this build was
 
     def tables_written(self) -> None:
         """Forget the tables' states: a step has written some."""
@@ -205,7 +236,7 @@ class _Fingerprints:
             elif kinds is not None:
                 sql = (f'select count(*), bit_xor(hash(t)) from "{table}" as t '
                        f"where {_kinds_filter(kinds)}")
-            elif self.sources[table]:
+            elif self.sources.get(table):
                 sql = f'select count(*), max(load_id) from "{table}"'
             else:
                 sql = f'select count(*), bit_xor(hash(t)) from "{table}" as t'
@@ -231,16 +262,29 @@ class _Fingerprints:
                     clock = clock or more_clock
         return tables, upstream, clock
 
-    def fingerprint(self, model: Model) -> tuple[str, str]:
-        """Hashes of what the model reads: everything but identity resolution's tables, and
-        those."""
+    def _reads_messages(self, model: Model) -> bool:
+        tables, upstream, _ = self._inputs(model)
+        return "raw_messages" in tables or any(self._reads_messages(self.models[m])
+                                               for m in upstream)
+
+    def fingerprint(self, model: Model) -> tuple[str, str, str]:
+        """What the model reads: a hash of everything but identity resolution's tables (and
+        the models that move people) and the messages; a hash of those; and the row count
+        and latest load id of raw_messages ('n/load_id', in clear: a later build reads which
+        messages were added since), or '' when the model does not read mail."""
         tables, upstream, clock = self._inputs(model)
         hour = clock_hour() if clock else ""
-        other = (model.sql, hour, [(t, self._stamp(t)) for t in sorted(tables - IDENTITY_TABLES)],
-                 [(m, self.built.get(m, self.stored.get(m))) for m in sorted(upstream)])
+        moving = {m for m in upstream if self.models[m].moves_people}
+        other = (model.sql, hour,
+                 [(t, self._stamp(t)) for t in sorted(tables - IDENTITY_TABLES - {"raw_messages"})],
+                 [(m, _without_messages(self.built.get(m, self.stored.get(m))))
+                  for m in sorted(upstream - moving)])
         identity = [(t, self._stamp(t, model.record_kinds if t == "person_ids" else None))
                     for t in sorted(tables & IDENTITY_TABLES)]
-        return _hash(other), _hash(identity)
+        identity += [(m, self._stamp(m)) for m in sorted(moving)]
+        messages = ("/".join(map(str, self._stamp("raw_messages")))
+                    if self._reads_messages(model) else "")
+        return _hash(other), _hash(identity), messages
 
     def make_tables(self, models: list[Model], on_step: Callable[[str], None]) -> None:
         for model in models:
@@ -257,46 +301,190 @@ class _Fingerprints:
                     self.kept.add(word)
 
     def _make(self, model: Model, on_step: Callable[[str], None]) -> None:
-        other, identity = self.fingerprint(model)
-        stamp = f"{other}:{identity}"
+        other, identity, messages = self.fingerprint(model)
+        stamp = f"{other}:{identity}:{messages}"
         last = self.stored.get(model.name)
         exists = model.name in self.tables
-        unchanged = exists and not self.force and last == stamp
+        # (a fingerprint stored before messages had a part of their own has two)
+        last_other, last_identity, last_messages = (last.split(":") + ["", ""])[:3] \
+            if last else ("", "", "")
+        unchanged = (exists and not self.force and last is not None
+                     and (last_other, last_identity, last_messages) == (other, identity, messages))
         if not unchanged:
             self._keep_views_under(model)
+        # what changed since the last build can be computed again for the messages added or
+        # the people moved alone
+        by_messages = (exists and not self.force and messages != last_messages
+                       and model.message_column is not None
+                       and self._touched(last_messages) is not None)
+        by_people = identity != last_identity and model.is_per_person and self.people_known
+        how = None
         if unchanged:
-            how = None
-        elif (exists and not self.force and model.is_per_person and self.people_known
-              and last is not None and last.split(":")[0] == other):
+            pass
+        elif (exists and not self.force and last_other == other
+              and (messages == last_messages or by_messages)
+              and (identity == last_identity or by_people)):
             on_step(model.name)
-            how = "people"
-            self._make_for_people(model)
+            how = "+".join((["messages"] if messages != last_messages else [])
+                           + (["people"] if identity != last_identity else []))
+            if messages != last_messages:
+                self._make_for_messages(model)
+            if identity != last_identity:
+                self._make_for_people(model)
         else:
             on_step(model.name)
             how = "full"
+            before = self._rows_before(model) if model.moves_people else None
             if not exists:
                 self.con.execute(f"drop view {model.name}")
             self.con.execute(f"create or replace table {model.name} as\n{model.sql}")
             if model.grain:
                 self.con.execute(f"comment on table {model.name} is {_quote(model.grain)}")
             self.tables.add(model.name)
+            if model.moves_people:
+                self._people_of_rows_changed(model, before)
         if how is not None:
+            self.how[model.name] = how
+            self._stamps.pop((model.name, None), None)
             self.con.execute("""
                 insert or replace into model_builds values (?, ?, now(), ?)
             """, [model.name, stamp, how])
         self.built[model.name] = stamp
 
+    def _rows_before(self, model: Model) -> str | None:
+        """Keep the model's rows (a model that moves people) before it is computed again."""
+        if self.force or model.name not in self.tables or not self.people_known:
+            return None
+        self.con.execute(f"create or replace temp table _kith_rows_before as "
+                         f"select * from {model.name}")
+        return "_kith_rows_before"
+
+    def _people_of_rows_changed(self, model: Model, before: str | None) -> None:
+        """The people of the addresses whose rows a model that moves people gained or lost
+        count as moved; without its rows before, who moved is not known."""
+        if before is None:
+            self.people_known = False
+            return
+        self.con.execute(f"""
+            insert into _kith_people_moved
+            select distinct person_id from person_ids
+            where record_key in (
+                select 'email:' || email from (
+                    (select * from {model.name} except select * from {before})
+                    union all
+                    (select * from {before} except select * from {model.name})))
+                and person_id not in (select person_id from _kith_people_moved)
+        """)
+        self.con.execute(f"drop table {before}")
+
+    def _touched(self, last_messages: str) -> str | None:
+        """The name of a temporary table of the messages a model that is incremental by
+        messages computes again after raw_messages grew from `last_messages` ('n/load_id'):
+        the messages added, those that answer one of them (In-Reply-To, References) and those
+        whose thread one heads (stg_mail__messages.thread_id, as it stood). None when
+        raw_messages did not only grow (rows removed or changed), or grew by more than a
+        quarter (computing everything is then as quick)."""
+        if last_messages not in self._touched_for:
+            self._touched_for[last_messages] = self._find_touched(last_messages)
+        return self._touched_for[last_messages]
+
+    def _find_touched(self, last_messages: str) -> str | None:
+        n_before, _, load_before = last_messages.partition("/")
+        if not n_before.isdigit() or not load_before.isdigit() or int(n_before) == 0:
+            return None
+        n_before, load_before = int(n_before), int(load_before)
+        n_kept, n_now = self.con.execute("""
+            select count(*) filter (where load_id <= $1), count(*) from raw_messages
+        """, [load_before]).fetchone()
+        if n_kept != n_before or n_now - n_before > n_before / 4:
+            return None
+        name = f"_kith_messages_touched_{len(self._touched_for)}"
+        threads = ("union select message_key from stg_mail__messages "
+                   "where thread_id in (select message_key from added)"
+                   if "stg_mail__messages" in self.tables else "")
+        self.con.execute(f"""
+            create temp table {name} as
+            with added as (
+                select record_key as message_key from raw_messages where load_id > $1
+            ),
+            answers as (
+                select record_key, 'mid:' || in_reply_to as parent_key
+                from raw_messages
+                where load_id <= $1 and in_reply_to is not null
+                union all
+                select record_key, 'mid:' || unnest(reference_ids)
+                from raw_messages
+                where load_id <= $1
+            )
+            select message_key from added
+            union select record_key from answers
+            where parent_key in (select message_key from added)
+            {threads}
+        """, [load_before])
+        # and the messages they answer, and those answer, up to their threads' roots: what
+        # the rows of a message are computed from (its thread, the message it answers)
+        self.con.execute(f"""
+            create temp table {name}_near as
+            with recursive near(message_key, depth) as (
+                select message_key, 0 from {name}
+                union
+                select 'mid:' || parent_id, near.depth + 1
+                from near
+                join (select record_key, unnest(list_append(reference_ids, in_reply_to))
+                          as parent_id
+                      from raw_messages) as m on m.record_key = near.message_key
+                where near.depth < 100 and m.parent_id is not null
+            )
+            select distinct message_key from near
+        """)
+        return name
+
+    def _make_for_messages(self, model: Model) -> None:
+        """Compute the model again for the messages touched since its last build (see
+        _touched): the rows whose message column names one are replaced by what the model
+        gives for them when it sees no messages but those and the ones they answer, up to
+        their threads' roots (the mail tables, keyed by message, read only theirs)."""
+        touched = self._touched(self.stored[model.name].split(":")[2])
+        near = f"(select message_key from {touched}_near)"
+        column = model.message_column
+        shadows = ",\n".join(f"{table} as (select * from main.{table} where {key} in {near})"
+                              for table, key in MAIL_TABLES.items()
+                              if table != model.name and table in model.words)
+        sql = f"with {shadows}\nselect * from (\n{model.sql}\n)" if shadows else model.sql
+        touched = f"(select message_key from {touched})"
+        # whose rows change, for the tier snapshot
+        people = (f"insert into _kith_people_touched select distinct person_id "
+                  f"from {model.name} where {column} in {touched}")
+        has_people = self.con.execute(
+            "select count(*) from duckdb_columns() where table_name = ? "
+            "and column_name = 'person_id' and database_name = current_database()",
+            [model.name]).fetchone()[0]
+        if has_people:
+            self.con.execute(people)
+        self.con.execute(f"delete from {model.name} where {column} in {touched}")
+        self.con.execute(f"insert into {model.name} by name select * from (\n{sql}\n) "
+                         f"where {column} in {touched}")
+        if has_people:
+            self.con.execute(people)
+
     def snapshot(self, snapshot_tiers: Callable[..., int]) -> None:
         """Snapshot the tiers (transforms.relationships) of everyone, of the people whose
         records moved, or of no one, as `relationships` would have changed (its fingerprint is
         kept as tier_snapshots')."""
-        other, identity = self.fingerprint(self.models["relationships"])
-        stamp, last = f"{other}:{identity}", self.stored.get("tier_snapshots")
-        if self.force or last is None or last.split(":")[0] != other or not self.people_known:
+        relationships = self.models["relationships"]
+        other, identity, messages = self.fingerprint(relationships)
+        stamp, last = f"{other}:{identity}:{messages}", self.stored.get("tier_snapshots")
+        # a table it reads computed in full for new mail: whose rows changed is not known
+        unknown = any(self.how.get(m) == "full" for m in self._inputs(relationships)[1])
+        if (self.force or last is None or last.split(":")[0] != other or not self.people_known
+                or unknown):
             snapshot_tiers(self.con)
             how = "full"
         elif last != stamp:
-            snapshot_tiers(self.con, among="_kith_people_moved")
+            self.con.execute("create or replace temp view _kith_people_changed as "
+                             "select person_id from _kith_people_moved "
+                             "union select person_id from _kith_people_touched")
+            snapshot_tiers(self.con, among="_kith_people_changed")
             how = "people"
         else:
             return
@@ -339,12 +527,19 @@ class _Fingerprints:
                  except select record_key, person_id from person_ids))
         """)
         self.con.execute("drop table _kith_ids_before")
+        self.con.execute("create or replace temp table _kith_people_touched "
+                         "(person_id bigint)")
         self.people_known = self.con.execute(owner).fetchone() == owner_before
 
     def close(self) -> None:
         for name in self.kept:
             self.con.execute(f"drop table temp.{name}")
+        for name in filter(None, self._touched_for.values()):
+            self.con.execute(f"drop table {name}")
+            self.con.execute(f"drop table {name}_near")
         self.con.execute("drop view if exists _kith_moved_person_ids")
+        self.con.execute("drop view if exists _kith_people_changed")
+        self.con.execute("drop table if exists _kith_people_touched")
         self.con.execute("drop table if exists _kith_people_moved")
 
 
@@ -355,6 +550,12 @@ def clock_hour() -> str:
 
 def _kinds_filter(kinds: tuple[str, ...]) -> str:
     return "(" + " or ".join(f"starts_with(record_key, '{kind}:')" for kind in kinds) + ")"
+
+
+def _without_messages(stamp: str | None) -> str | None:
+    """A model's stamp without its messages part: a model reading it reads raw_messages too,
+    and has that part of its own."""
+    return stamp.rsplit(":", 1)[0] if stamp and stamp.count(":") == 2 else stamp
 
 
 def _hash(value) -> str:

@@ -542,8 +542,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         alter table identity_builds add column priors_kind varchar;
         comment on column identity_builds.priors_kind is 'starting (kith''s prior) or estimated, with the sources found to hold duplicates: a resolution of only the records an import touched is done again in full when this changes';
     """),
-    # 20, not 19: 19 may be taken by work on other branches at the same time.
-    (20, "what identity resolution keeps of each record", """
+    (19, "what identity resolution keeps of each record", """
         drop table identity_record_hashes;
         create table identity_record_facts (
             record_key varchar not null,

@@ -18,6 +18,7 @@ MODEL_KEYS = {
     "stg_mail__participants": ["message_key", "role", "email"],
     "stg_mail__messages": ["message_key"],
     "stg_mail__addresses": ["email"],
+    "int_mailing_list_addresses": ["email"],
     "stg_calendar__occurrences": ["record_key"],
     "stg_calendar__attendees": ["occurrence_key", "email"],
     "stg_calendar__events": ["occurrence_key"],

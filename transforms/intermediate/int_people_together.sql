@@ -15,7 +15,7 @@ owner as (
 ),
 
 messages as (
-    select message_key, thread_id, sent_at, direction, is_automated, from_email, list_id
+    select message_key, thread_id, sent_at, direction, is_automated
     from stg_mail__messages
 ),
 
@@ -26,25 +26,9 @@ participants as (
     group by message_key, email
 ),
 
--- Mailing lists, by the rule of `interactions`: the address a List-Id names, and any address
--- list mail went to that never sent mail of its own.
+-- Mailing lists, by the rule of `interactions` (int_mailing_list_addresses).
 list_addresses as (
-    select lower(regexp_replace(
-        coalesce(nullif(regexp_extract(list_id, '<([^>]+)>', 1), ''), trim(list_id)), '\.', '@'))
-        as email
-    from messages
-    where list_id is not null
-    union
-    (
-        select p.email
-        from participants as p
-        join messages as m using (message_key)
-        where m.list_id is not null and not p.is_from
-        except
-        select from_email
-        from messages
-        where not is_automated and from_email is not null
-    )
+    select email from int_mailing_list_addresses
 ),
 
 -- The owner's own mail as `interactions` counts it (no automated mail, no clock skew), and none

@@ -2,6 +2,7 @@
 -- materialized: table
 -- person_ids of: chat email social
 -- incremental: person_id
+-- incremental: messages by source_key
 with settings as (
     select * from relationship_settings
 ),
@@ -26,25 +27,9 @@ participants as (
     where role in ('from', 'to', 'cc', 'bcc')
 ),
 
--- Mailing lists are not people: the address a List-Id names (<dev.lists.example.org> is
--- dev@lists.example.org), and any address list mail went to that never sent mail of its own.
+-- Mailing lists are not people (see int_mailing_list_addresses).
 list_addresses as (
-    select lower(regexp_replace(
-        coalesce(nullif(regexp_extract(list_id, '<([^>]+)>', 1), ''), trim(list_id)), '\.', '@'))
-        as email
-    from messages
-    where list_id is not null
-    union
-    (
-        select p.email
-        from participants as p
-        join messages as m using (message_key)
-        where m.list_id is not null and p.role in ('to', 'cc') and not p.is_owner
-        except
-        select from_email
-        from messages
-        where not is_automated and from_email is not null
-    )
+    select email from int_mailing_list_addresses
 ),
 
 -- Clock-skewed dates (1970, 2100) are not interactions.

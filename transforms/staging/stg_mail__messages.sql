@@ -1,34 +1,41 @@
 -- one row per e-mail message, with the facts relationships are built from
 -- materialized: table
+-- incremental: messages by message_key
 -- (a table: `interactions` and `acquaintances` both read it, and threading costs seconds)
--- Two plain aggregates rather than one with count(distinct): DuckDB cannot spill distinct
--- aggregates, and over a million messages they outgrew the build's memory limit.
-with addresses as (
+-- Each message's facts come from its own header lists (no aggregate, no join over the
+-- participants of every message: past a million messages those outgrew the build's memory
+-- limit and spilled, and the build slowed more than in proportion).
+with headers as (
     select
-        message_key,
-        email,
-        any_value(is_owner) as is_owner,
-        bool_or(role = 'from') as is_from,
-        bool_or(role in ('from', 'sender')) as is_from_or_sender,
-        bool_or(role = 'to') as is_to,
-        bool_or(role in ('cc', 'bcc')) as is_cc,
-        bool_or(role in ('to', 'cc', 'bcc')) as is_recipient
-    from stg_mail__participants
-    group by message_key, email
+        *,
+        list_filter(list_transform(from_addrs, a -> a.normalized), e -> e is not null)
+            as from_emails,
+        list_filter(list_transform(sender_addrs, a -> a.normalized), e -> e is not null)
+            as sender_emails,
+        list_filter(list_transform(reply_to_addrs, a -> a.normalized), e -> e is not null)
+            as reply_to_emails,
+        list_filter(list_transform(to_addrs, a -> a.normalized), e -> e is not null)
+            as to_emails,
+        list_filter(list_transform(cc_addrs || bcc_addrs, a -> a.normalized), e -> e is not null)
+            as cc_emails,
+        (select coalesce(list(address), []::varchar[]) from owner_addresses) as owner_emails
+    from raw_messages
 ),
 
 participants as (
     select
-        message_key,
-        bool_or(is_owner and is_from_or_sender) as is_from_owner,
-        bool_or(is_owner and is_to) as is_owner_in_to,
-        bool_or(is_owner and is_cc) as is_owner_in_cc,
-        count(*) filter (where is_recipient and not is_owner) as n_other_recipients,
-        count(*) filter (where is_recipient) as n_recipients,
+        *,
+        list_has_any(from_emails || sender_emails, owner_emails) as is_from_owner,
+        list_has_any(to_emails, owner_emails) as is_owner_in_to,
+        list_has_any(cc_emails, owner_emails) as is_owner_in_cc,
+        len(list_filter(list_distinct(to_emails || cc_emails),
+                        e -> not list_contains(owner_emails, e))) as n_other_recipients,
+        len(list_distinct(to_emails || cc_emails)) as n_recipients,
         -- the From address (the first, when there are several), else any other
-        coalesce(min(email) filter (where is_from), min(email)) as from_email
-    from addresses
-    group by message_key
+        coalesce(list_min(from_emails),
+                 list_min(from_emails || sender_emails || reply_to_emails || to_emails
+                          || cc_emails)) as from_email
+    from headers
 ),
 
 -- The thread root: X-GM-THRID when Gmail gave one, else the top of the chain of parents, where
@@ -57,8 +64,7 @@ chains as (
 classified as (
     select
         m.*,
-        p.from_email,
-        lower(split_part(coalesce(p.from_email, ''), '@', 1)) as from_local_part,
+        lower(split_part(coalesce(m.from_email, ''), '@', 1)) as from_local_part,
         case
             when m.list_id is not null then 'List-Id header'
             when m.list_unsubscribe is not null then 'List-Unsubscribe header'
@@ -67,21 +73,15 @@ classified as (
             when m.auto_submitted is not null and lower(trim(m.auto_submitted)) <> 'no'
                 then 'Auto-Submitted: ' || lower(trim(m.auto_submitted))
             when trim(coalesce(m.return_path, '')) = '<>' then 'bounce (empty Return-Path)'
-            when regexp_matches(lower(split_part(coalesce(p.from_email, ''), '@', 1)),
+            when regexp_matches(lower(split_part(coalesce(m.from_email, ''), '@', 1)),
                                 -- also as the last word: messages-noreply@, billing-noreply@
                                 '^([a-z0-9]+[-_.])*(mailer-daemon|postmaster|no-?reply|do-?not-?reply|donotreply'
                                 || '|notifications?|notify|alerts?|bounces?|news(letter)?'
                                 || '|automated|auto-?confirm|system|daemon)([-+._].*)?$')
-                then 'automated sender: ' || p.from_email
+                then 'automated sender: ' || m.from_email
         end as automated_reason,
-        p.is_from_owner,
-        p.is_owner_in_to,
-        p.is_owner_in_cc,
-        p.n_recipients,
-        p.n_other_recipients,
         c.root_key
-    from raw_messages as m
-    left join participants as p on p.message_key = m.record_key
+    from participants as m
     left join chains as c on c.message_key = m.record_key
 ),
 

@@ -1,5 +1,6 @@
 -- one row per e-mail message, header role (from, sender, reply_to, to, cc, bcc) and address
 -- materialized: table
+-- incremental: messages by message_key
 -- (a table: five models read it, and unnesting every header of every message costs seconds)
 with roles as (
     select record_key, 'from' as role, unnest(from_addrs) as mailbox from raw_messages
