@@ -239,3 +239,40 @@ def test_a_name_a_letter_or_two_longer_is_not_a_short_form():
     assert given_level("dan", "daniel") == "nickname"
     assert given_level("daniel", "daniela") != "nickname"
     assert given_level("victor", "victoria") != "nickname"
+
+
+def test_two_mailboxes_at_one_employer_are_two_people_and_a_card_fitting_both_links_to_neither():
+    result = resolve([
+        R("card", "cards", full_name="Carlos Rodriguez", org="Harborlight Analytics"),
+        R("mail1", "email", full_name="Carlos Rodriguez",
+          emails=("carlos.rodriguez@harborlight.example",), names_reliable=False),
+        R("mail2", "email", full_name="Carlos Rodriguez",
+          emails=("carlos.rodriguez2@harborlight.example",), names_reliable=False)])
+    assert len(result.clusters) == 3
+    evidence = {(c.a, c.b): c.evidence for c in result.candidates}
+    assert "different addresses on one work mail domain" in evidence[("mail1", "mail2")]
+    assert evidence[("mail1", "mail2")].endswith("; two mailboxes at one employer")
+    assert evidence[("card", "mail1")].endswith("; fits several people of one work mail domain")
+
+
+def test_a_card_with_one_of_two_mailboxes_does_not_chain_to_the_other():
+    result = resolve([
+        R("card", "cards", full_name="Carlos Rodriguez", org="Harborlight Analytics",
+          emails=("carlos.rodriguez@harborlight.example",)),
+        R("mail1", "email", full_name="Carlos Rodriguez",
+          emails=("carlos.rodriguez@harborlight.example",), names_reliable=False),
+        R("mail2", "email", full_name="Carlos Rodriguez",
+          emails=("carlos.rodriguez2@harborlight.example",), names_reliable=False)])
+    assert together(result, "card", "mail1")
+    assert not together(result, "card", "mail2")
+
+
+def test_an_alias_a_card_lists_beside_the_main_address_is_one_person():
+    result = resolve([
+        R("card", "cards", full_name="Carlos Rodriguez", org="Harborlight Analytics",
+          emails=("carlos.rodriguez@harborlight.example", "carlos@harborlight.example")),
+        R("mail1", "email", full_name="Carlos Rodriguez",
+          emails=("carlos.rodriguez@harborlight.example",), names_reliable=False),
+        R("mail2", "email", full_name="Carlos R.", emails=("carlos@harborlight.example",),
+          names_reliable=False)])
+    assert len(result.clusters) == 1

@@ -29,7 +29,7 @@ import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from kith.transforms.identity.names import SHORT_FORM_CUT
 
-MODEL_VERSION = "4"              # bump when comparisons change: a stored model is then retrained
+MODEL_VERSION = "5"              # bump when comparisons change: a stored model is then retrained
 MIN_TRAINING_RECORDS = 1_000     # below this there are too few pairs of one person to learn from
 MAX_BLOCK = 120                  # records sharing one blocking key before it is split (below)
 MIN_KNOWN_PAIRS = 50             # pairs known to be one person needed to estimate m from them
@@ -79,12 +79,31 @@ _NAME_LEVELS = [
 
 _NAME_NULL = ("((given_l = '' and family_l = '') or (given_r = '' and family_r = ''))")
 
+# Two records each holding an address on one work mail domain, but no address in common: an
+# employer gives each of its people one mailbox, so this is most often two colleagues (two Carlos
+# Rodriguez at one firm, carlos.rodriguez@ and carlos.rodriguez2@), and only sometimes one person
+# with a second address there (an alias, carlos@ beside carlos.rodriguez@, or a renamed mailbox).
+# It is a level of its own, checked before the other organisation levels: it replaces the weight
+# a shared domain would give, so the evidence counts once. Role addresses (info@) are no one's
+# mailbox and are left out. Its m is fixed at DIFFERENT_MAILBOXES_M, about one pair in a hundred
+# of one person's records (a second address at one employer is uncommon, and most pairs of one
+# person's records do not both carry a work address at all): neither way of estimating m sees it
+# right. The pairs the data already ties together share an address by construction, so an alias
+# shows there only when a card lists both addresses; and EM blocked on a name takes two
+# colleagues of one name for one person, as it does with "organisation agrees". u is estimated
+# from random pairs as usual (how often two different people are colleagues with mailboxes).
+DIFFERENT_MAILBOXES = "different addresses on one work mail domain"
+DIFFERENT_MAILBOXES_M = 0.01
+
 # The exact organisation levels (same organisation, organisation agrees with mail domain, same
 # work mail domain) are weighed per pair by how many of the user's people work there
 # (transforms.identity.resolve._weigh_commonness), as the exact full name is: the u below is
 # only their average over all employers.
 _SIMPLE = {
     "organisation": [
+        (DIFFERENT_MAILBOXES,
+         "list_has_any(mailbox_domains_l, mailbox_domains_r) "
+         "and not list_has_any(mailboxes_l, mailboxes_r)", DIFFERENT_MAILBOXES_M, 0.005),
         ("same organisation", "org_l <> '' and org_l = org_r", 0.30, 0.005),
         ("organisation agrees with mail domain",
          "list_has_any(org_domains_l, mail_labels_r) or list_has_any(org_domains_r, mail_labels_l)",
@@ -180,6 +199,7 @@ def _levels(comparison: str, levels: list[tuple[str, str, float, float]],
                   "m_probability": rest_m, "u_probability": rest_u}
     if comparison == "organisation":
         else_level.update(m_probability=ORG_DIFFERS_M, fix_m_probability=True)
+        out[1]["fix_m_probability"] = True           # DIFFERENT_MAILBOXES
     out.append(else_level)
     if comparison == "title":
         for level in out[1:]:

@@ -39,9 +39,9 @@ import pyarrow as pa
 
 from kith.organisations import domain_label, is_free_mail, org_key
 from kith.profiles import normalize_profile_url
-from kith.transforms.identity.model import (BLOCKING_KEYS, MAX_BLOCK, MIN_TRAINING_RECORDS,
-                                            SUB_KEYS, Model, ScoredPair, explain, predict,
-                                            prior_for, train)
+from kith.transforms.identity.model import (BLOCKING_KEYS, DIFFERENT_MAILBOXES, MAX_BLOCK,
+                                            MIN_TRAINING_RECORDS, SUB_KEYS, Model, ScoredPair,
+                                            explain, predict, prior_for, train)
 from kith.transforms.identity.names import (Name, _nickname_forms, compatible, family_level, fold,
                                             given_level, parse_name)
 
@@ -179,7 +179,7 @@ def is_role_address(address: str) -> bool:
 class _Prepared:
     """A record with its names parsed and handles folded, ready for comparison."""
     __slots__ = ("record", "names", "handles", "domains", "locals", "org", "work_domains",
-                 "work_labels")
+                 "work_labels", "mailboxes", "mailbox_domains")
 
     def __init__(self, record: IdentityRecord):
         self.record = record
@@ -198,6 +198,11 @@ class _Prepared:
         self.work_domains = sorted(d for d in self.domains if not is_free_mail(d) and "@" not in d)
         self.work_labels = sorted({domain_label(d).replace("-", "") for d in self.work_domains}
                                   - {""})
+        # A person's own addresses at an employer (not role addresses such as info@)
+        self.mailboxes = sorted({v for kind, v in self.handles if kind == "email"
+                                 and v.rpartition("@")[2] in self.work_domains
+                                 and not is_role_address(v)})
+        self.mailbox_domains = sorted({m.rpartition("@")[2] for m in self.mailboxes})
         self.locals = {fold(e.rpartition("@")[0].split("+", 1)[0]).replace(" ", ".")
                        for e in record.emails}
         # An address that spells the holder's name with another first name (Sasha Turner
@@ -312,7 +317,8 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
     stats = NameStats.of(everyone)
     pairs, result.n_skipped_blocks, result.model, result.priors = _model_pairs(
         prepared, clusters, result.owner_keys, model, stats, everyone)
-    linked_pairs = {(p.a, p.b) for p in pairs if p.probability >= LINK_PROBABILITY}
+    linked_pairs = {(p.a, p.b) for p in pairs if p.probability >= LINK_PROBABILITY
+                    and not _mailboxes_apart(p, prepared[p.a], prepared[p.b])}
     rival_records = _rivals(pairs, prepared,
                             result.priors.duplicated if result.priors else frozenset())
 
@@ -613,7 +619,7 @@ def _employer_share(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameSta
         for x, y in ((a, b), (b, a)):
             for spelled in set(_org_domain_forms(x.record.org)) & set(y.work_labels):
                 shares += [stats.org_share(x.org), stats.domain_share(spelled)]
-    elif label == "same work mail domain":
+    elif label in ("same work mail domain", DIFFERENT_MAILBOXES):
         shared = set(a.work_domains) & set(b.work_domains)
         shares = [stats.domain_share(domain_label(d).replace("-", "")) for d in shared]
     known = [s for s in shares if s is not None]
@@ -624,7 +630,9 @@ def _rivals(pairs: list[ScoredPair], prepared: dict[str, _Prepared],
             duplicated: frozenset[str] = frozenset()) -> dict[tuple[str, str], set[str]]:
     """(record, source) -> the records of that source the model would link the record to, for
     sources whose names are the person's own (a LinkedIn export, an address book: one row per
-    person). Held by more than one person, they mean it cannot tell which of them it is.
+    person); and (record, "@" + work mail domain) -> the records holding an address there it
+    would link the record to (an employer gives each of its people one mailbox). Held by more
+    than one person, they mean it cannot tell which of them it is.
     Sources the data shows to hold one person several times (`duplicated`, see SourcePriors)
     are left out: there two such records are as likely one person keyed in twice."""
     rivals: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -637,6 +645,8 @@ def _rivals(pairs: list[ScoredPair], prepared: dict[str, _Prepared],
         for x, y in ((pair.a, pair.b), (pair.b, pair.a)):
             if prepared[y].record.names_reliable and prepared[y].record.source not in duplicated:
                 rivals[(x, prepared[y].record.source)].add(y)
+            for domain in prepared[y].mailbox_domains:
+                rivals[(x, "@" + domain)].add(y)
     return rivals
 
 
@@ -651,9 +661,11 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
     and the birthday and address agree (spouses share a family name, an address and often an
     employer; twins a birthday too); a different family name links only with the same date of
     birth (a married or maiden name); two records of one source need a birthday, a street or a
-    postcode that agrees beyond the name; a name one source holds twice needs other evidence; a
-    record the model would link to two people of one source (a list with one row per person)
-    links to neither; and a common name needs some other agreement. `rivals(record, source)`
+    postcode that agrees beyond the name, and so do two different addresses on one work mail
+    domain (an employer's mailboxes are one per person); a name one source holds twice needs
+    other evidence; a record the model would link to two people of one source (a list with one
+    row per person) or to the holders of two mailboxes at one employer links to neither; and a
+    common name needs some other agreement. `rivals(record, source)`
     counts those people (see `_rivals`)."""
     evidence = explain(pair)
     name_level = pair.levels.get("name", ("missing", 0.0))[0]
@@ -703,13 +715,32 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
         # A list with one row per person holds each person once: a record that fits two people
         # of one list is one of them at most, and the model cannot tell which.
         return "candidate", evidence + "; fits several people of one source"
+    if rivals is not None and max([rivals((x.record.key, "@" + d)) for x, y in ((a, b), (b, a))
+                                   for d in y.mailbox_domains] or [0]) > 1:
+        # Likewise a record that fits the holders of two mailboxes at one employer.
+        return "candidate", evidence + "; fits several people of one work mail domain"
     if (ra.source == rb.source and ra.names_reliable and rb.names_reliable
-            and not any(w > 0 for comparison, (_, w) in pair.levels.items()
-                        if comparison in _PERSONAL_COMPARISONS)):
+            and not _personal_agreement(pair)):
         return "candidate", evidence + "; two records of one source"
+    if _mailboxes_apart(pair, a, b):
+        return "candidate", evidence + "; two mailboxes at one employer"
     if (stats.is_common(na) or stats.is_common(nb)) and not others:
         return "candidate", evidence + "; a common name and nothing else agrees"
     return "link", evidence
+
+
+def _personal_agreement(pair: ScoredPair) -> bool:
+    """Whether a birthday, a street or a postcode agrees (counts for the pair)."""
+    return any(w > 0 for comparison, (_, w) in pair.levels.items()
+               if comparison in _PERSONAL_COMPARISONS)
+
+
+def _mailboxes_apart(pair: ScoredPair, a: _Prepared, b: _Prepared) -> bool:
+    """Whether two records hold different addresses on one work mail domain and nothing
+    personal agrees: an employer's mailboxes are a list with one row per person, so, like two
+    records of one source, they are two people unless more than a name says otherwise (an alias,
+    carlos@ beside carlos.rodriguez@, is joined by a record that holds both)."""
+    return _other_mailboxes(a, b) and not _personal_agreement(pair)
 
 
 def _closest_names(a: _Prepared, b: _Prepared) -> tuple[Name | None, Name | None]:
@@ -814,6 +845,7 @@ def _rows(prepared: dict[str, _Prepared], clusters: _Clusters, skip: frozenset[s
                                    and len(clusters.members[clusters.find(key)]) > 1 else None),
                 "org": org[:200], "org_domains": _org_domain_forms(r.org),
                 "mail_domains": domains, "mail_labels": [x for x in labels if len(x) >= 3],
+                "mailboxes": p.mailboxes, "mailbox_domains": p.mailbox_domains,
                 "birthday": birthday,
                 "street": fold(r.street)[:200], "postcode": fold(r.postcode).replace(" ", "")[:20],
                 "locality": fold(r.locality).replace(" ", "")[:100], "title": fold(r.title)[:200],
@@ -854,6 +886,7 @@ _FEATURE_SCHEMA = pa.schema(
      ("k_known_person", pa.string()),
      ("org", pa.string()), ("org_domains", pa.list_(pa.string())),
      ("mail_domains", pa.list_(pa.string())), ("mail_labels", pa.list_(pa.string())),
+     ("mailboxes", pa.list_(pa.string())), ("mailbox_domains", pa.list_(pa.string())),
      ("birthday", pa.string()), ("street", pa.string()), ("postcode", pa.string()),
      ("locality", pa.string()), ("title", pa.string())]
     + [(k, pa.string()) for k in BLOCKING_KEYS])
@@ -1055,17 +1088,30 @@ class SourcePriors:
 def _clusters_agree(a: str, b: str, prepared: dict[str, _Prepared], clusters: _Clusters,
                     linked_pairs: set[tuple[str, str]]) -> bool:
     """A model link joins two whole clusters: refuse it when a record of one and a record of
-    the other carry full names that clearly belong to different people, unless the model itself
-    scored those two records as one person (guards against chains A~B~C)."""
+    the other carry full names that clearly belong to different people, or different addresses
+    on one work mail domain (two colleagues' mailboxes), unless the model itself scored those
+    two records as one person (guards against chains A~B~C)."""
     ra, rb = clusters.find(a), clusters.find(b)
     names_a = _cluster_names(ra, prepared, clusters)
     names_b = _cluster_names(rb, prepared, clusters)
+    for x in clusters.members[ra]:
+        for y in clusters.members[rb]:
+            if (_other_mailboxes(prepared[x], prepared[y]) and (x, y) not in linked_pairs
+                    and (y, x) not in linked_pairs):
+                return False
     for x, name_x in names_a:
         for y, name_y in names_b:
             if (not compatible(name_x, name_y) and (x, y) not in linked_pairs
                     and (y, x) not in linked_pairs):
                 return False
     return True
+
+
+def _other_mailboxes(x: _Prepared, y: _Prepared) -> bool:
+    """Whether two records hold addresses on one work mail domain but none in common (see
+    model.DIFFERENT_MAILBOXES)."""
+    return (bool(set(x.mailbox_domains) & set(y.mailbox_domains))
+            and not set(x.mailboxes) & set(y.mailboxes))
 
 
 def _cluster_names(root: str, prepared: dict[str, _Prepared],
