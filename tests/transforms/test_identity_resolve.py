@@ -276,3 +276,21 @@ def test_an_alias_a_card_lists_beside_the_main_address_is_one_person():
         R("mail2", "email", full_name="Carlos R.", emails=("carlos@harborlight.example",),
           names_reliable=False)])
     assert len(result.clusters) == 1
+
+
+def test_the_masculine_and_feminine_forms_of_a_name_are_two_names():
+    assert given_level("daniel", "daniela") is None
+    assert given_level("joseph", "josephine") is None
+    assert given_level("antonio", "antonia") is None
+    assert given_level("alexander", "alexandra") is None
+    assert given_level("ann", "anna") == "nickname"          # the nicknames data pairs them
+    assert given_level("hanna", "hannah") == "typo"
+
+
+def test_daniel_and_daniela_of_one_family_at_one_employer_stay_apart():
+    result = resolve([
+        R("li", "linkedin", full_name="Daniela Okonkwo", org="Fjord Labs"),
+        R("card", "cards", full_name="Daniel Okonkwo", org="Fjord Labs")])
+    assert not together(result, "li", "card")
+    assert all("given name spelled slightly differently" not in c.evidence
+               for c in result.candidates)

@@ -35,6 +35,10 @@ MAX_BLOCK = 120                  # records sharing one blocking key before it is
 MIN_KNOWN_PAIRS = 50             # pairs known to be one person needed to estimate m from them
 PREDICT_FLOOR = 0.05             # pairs scored below this probability are not kept at all
 
+# Daniel / Daniela: the masculine and feminine forms of a name are neither a nickname nor a
+# slip (names.other_forms; `given_other` holds a record's).
+_NOT_OTHER_FORM = "not list_contains(given_other_l, given_r)"
+
 # (label, sql, m, u): the starting m and u of each level, and the shipped priors for a small
 # warehouse. m sums to about 1 over a comparison's levels, as u does.
 _NAME_LEVELS = [
@@ -47,12 +51,13 @@ _NAME_LEVELS = [
      "or list_contains(given_forms_l, given_r) or list_contains(given_forms_r, given_l) "
      "or (length(given_l) >= 3 and length(given_r) >= 3 "
      f"and abs(length(given_l) - length(given_r)) >= {SHORT_FORM_CUT} "
-     "and (starts_with(given_l, given_r) or starts_with(given_r, given_l))))",
+     "and (starts_with(given_l, given_r) or starts_with(given_r, given_l)))) "
+     f"and {_NOT_OTHER_FORM}",
      0.08, 0.000005),
     ("same family name, given name spelled slightly differently",
      "(family_l = family_r or family_alt_l = family_alt_r) and length(given_l) > 1 "
-     "and length(given_r) > 1 and jaro_winkler_similarity(given_l, given_r) >= 0.88",
-     0.05, 0.00002),
+     "and length(given_r) > 1 and jaro_winkler_similarity(given_l, given_r) >= 0.88 "
+     f"and {_NOT_OTHER_FORM}", 0.05, 0.00002),
     ("same given name, family name spelled slightly differently or in part",
      "given_l = given_r and (jaro_winkler_similarity(family_l, family_r) >= 0.88 "
      "or (length(family_l) >= 3 and length(family_r) >= 3 and (contains(family_l, family_r) "
@@ -67,7 +72,8 @@ _NAME_LEVELS = [
      0.03, 0.0001),
     ("both names similar",
      "jaro_winkler_similarity(given_l, given_r) >= 0.88 "
-     "and jaro_winkler_similarity(family_l, family_r) >= 0.88", 0.03, 0.0005),
+     f"and jaro_winkler_similarity(family_l, family_r) >= 0.88 and {_NOT_OTHER_FORM}",
+     0.03, 0.0005),
     ("same family name, no given name on one side",
      "(family_l = family_r or family_alt_l = family_alt_r) and (given_l = '' or given_r = '')",
      0.01, 0.0005),

@@ -85,6 +85,8 @@ def given_level(a: str, b: str) -> str | None:
         return "initial" if a[0] == b[0] else None
     if b in _nickname_forms(a) or a in _nickname_forms(b):
         return "nickname"
+    if b in other_forms(a):
+        return None                                         # Daniel / Daniela
     if is_short_form(a, b):
         return "nickname"                                   # Alex / Alexander, Chris / Christine
     return _spelling_level(a, b)
@@ -95,6 +97,35 @@ def given_level(a: str, b: str) -> str | None:
 # Victor / Victoria, Paul / Paula). Short forms that are that close (Ann / Anna) are in the
 # nicknames data.
 SHORT_FORM_CUT = 3
+
+
+# A given name and the same name with a feminine ending are two names, mostly of two people
+# (Daniel / Daniela, Paul / Paula, Pauline or Paulette, Joseph / Josephine, Jean / Jeanne,
+# Antonio / Antonia, Alexander / Alexandra): a name a few letters longer is then neither a slip
+# nor a name cut short. These are the endings that make a feminine name of a masculine one
+# across the European naming traditions (Romance, Germanic, Slavic), and the endings that swap
+# in place (below). The nicknames data wins where it pairs such names (Ann / Anna, Louis /
+# Louise are in it).
+FEMININE_ENDINGS = ("a", "ia", "la", "le", "na", "ne", "ina", "ine", "ette", "etta")
+_SWAPPED_ENDINGS = (("o", "a"), ("us", "a"), ("er", "ra"))    # Mario / Maria, Julius / Julia,
+                                                              # Peter / Petra
+
+
+@lru_cache(maxsize=200_000)
+def other_forms(given: str) -> frozenset[str]:
+    """The given names that are `given` with or without a feminine ending, and are not a
+    nickname of it: the masculine and feminine forms of one name, two people's names."""
+    if len(given) < 3:
+        return frozenset()
+    forms = {given + e for e in FEMININE_ENDINGS}
+    forms |= {given[:-len(e)] for e in FEMININE_ENDINGS
+              if given.endswith(e) and len(given) - len(e) >= 3}
+    for masculine, feminine in _SWAPPED_ENDINGS:
+        for x, y in ((masculine, feminine), (feminine, masculine)):
+            if given.endswith(x) and len(given) - len(x) >= 3:
+                forms.add(given[:-len(x)] + y)
+    return frozenset(forms - _nickname_forms(given)
+                     - {f for f in forms if given in _nickname_forms(f)})
 
 
 def is_short_form(a: str, b: str) -> bool:

@@ -43,7 +43,7 @@ from kith.transforms.identity.model import (BLOCKING_KEYS, DIFFERENT_MAILBOXES, 
                                             MIN_TRAINING_RECORDS, SUB_KEYS, Model, ScoredPair,
                                             explain, predict, prior_for, train)
 from kith.transforms.identity.names import (Name, _nickname_forms, compatible, family_level, fold,
-                                            given_level, parse_name)
+                                            given_level, other_forms, parse_name)
 
 MAX_CLUSTER = 60                 # records per person; a bigger cluster is almost surely wrong
 MAX_HANDLE_LENGTH = 254          # RFC 5321's longest address; longer is not an identifier
@@ -206,10 +206,13 @@ class _Prepared:
         self.locals = {fold(e.rpartition("@")[0].split("+", 1)[0]).replace(" ", ".")
                        for e in record.emails}
         # An address that spells the holder's name with another first name (Sasha Turner
-        # writing from alexander.turner@) is that name too: the long form a nickname stands for.
+        # writing from alexander.turner@) is that name too: the long form a nickname stands for;
+        # not the name's other form (Daniel Okonkwo writing from daniela.okonkwo@ writes from
+        # someone else's address).
         spelled = _name_from_address(self, frozenset(), frozenset()) if unique else None
         if (spelled is not None and unique[0].is_full and spelled.family == unique[0].family
-                and len(spelled.given) > 1 and spelled not in unique):
+                and len(spelled.given) > 1 and spelled not in unique
+                and spelled.given not in other_forms(unique[0].given)):
             unique.append(spelled)
 
     @property
@@ -840,6 +843,7 @@ def _rows(prepared: dict[str, _Prepared], clusters: _Clusters, skip: frozenset[s
                 "source": r.source, "reliable": r.names_reliable,
                 "family_alt": (name.family_alt if name else "")[:100],
                 "given_forms": sorted(_nickname_forms(given))[:50] if len(given) > 1 else [],
+                "given_other": sorted(other_forms(given)),
                 "given_seen": _other_given_names(p, name),
                 "k_known_person": (clusters.find(key) if key in clusters.parent
                                    and len(clusters.members[clusters.find(key)]) > 1 else None),
@@ -883,6 +887,7 @@ _FEATURE_SCHEMA = pa.schema(
     [("record_key", pa.string()), ("source", pa.string()), ("reliable", pa.bool_()),
      ("given", pa.string()), ("family", pa.string()), ("family_alt", pa.string()),
      ("given_forms", pa.list_(pa.string())), ("given_seen", pa.list_(pa.string())),
+     ("given_other", pa.list_(pa.string())),
      ("k_known_person", pa.string()),
      ("org", pa.string()), ("org_domains", pa.list_(pa.string())),
      ("mail_domains", pa.list_(pa.string())), ("mail_labels", pa.list_(pa.string())),
