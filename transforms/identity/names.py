@@ -111,19 +111,26 @@ _SWAPPED_ENDINGS = (("o", "a"), ("us", "a"), ("er", "ra"))    # Mario / Maria, J
                                                               # Peter / Petra
 
 
+_KNOWN_GIVEN_NAMES = frozenset(_NICKNAMES.nickname_lookup) | frozenset(_NICKNAMES.canonical_lookup)
+
+
 @lru_cache(maxsize=200_000)
 def other_forms(given: str) -> frozenset[str]:
     """The given names that are `given` with or without a feminine ending, and are not a
-    nickname of it: the masculine and feminine forms of one name, two people's names."""
+    nickname of it: the masculine and feminine forms of one name, two people's names. The
+    masculine form must be a name the nicknames data knows, so that a slip (Jessic / Jessica)
+    is still a slip."""
     if len(given) < 3:
         return frozenset()
-    forms = {given + e for e in FEMININE_ENDINGS}
-    forms |= {given[:-len(e)] for e in FEMININE_ENDINGS
-              if given.endswith(e) and len(given) - len(e) >= 3}
+    pairs = [(given, given + e) for e in FEMININE_ENDINGS]
+    pairs += [(given[:-len(e)], given) for e in FEMININE_ENDINGS
+              if given.endswith(e) and len(given) - len(e) >= 3]
     for masculine, feminine in _SWAPPED_ENDINGS:
-        for x, y in ((masculine, feminine), (feminine, masculine)):
-            if given.endswith(x) and len(given) - len(x) >= 3:
-                forms.add(given[:-len(x)] + y)
+        if given.endswith(masculine) and len(given) - len(masculine) >= 3:
+            pairs.append((given, given[:-len(masculine)] + feminine))
+        if given.endswith(feminine) and len(given) - len(feminine) >= 3:
+            pairs.append((given[:-len(feminine)] + masculine, given))
+    forms = {f for pair in pairs if pair[0] in _KNOWN_GIVEN_NAMES for f in pair} - {given}
     return frozenset(forms - _nickname_forms(given)
                      - {f for f in forms if given in _nickname_forms(f)})
 
