@@ -14,7 +14,43 @@ from rapidfuzz.distance import JaroWinkler
 
 from kith.names import fold, split_full_name
 
-_NICKNAMES = NickNamer()
+# The nicknames data (the `nicknames` package: hand-curated English names and their nicknames)
+# knows no hypocorisms of other naming traditions, where a short form often spells another word
+# (Sasha for Alexander, Pepe for José). These are the commonest of them, written folded (no
+# diacritics), compiled for kith by hand from well-known Russian and Spanish hypocorisms and a few
+# Portuguese, Italian and German ones; a form listed for two names (Sasha) belongs to both.
+_MORE_NICKNAMES = {
+    # Russian (and the English spellings of the full names)
+    "alexander": "sasha shura", "aleksandr": "sasha shura", "alexandra": "sasha shura",
+    "aleksandra": "sasha shura", "alexei": "alyosha lyosha", "aleksei": "alyosha lyosha",
+    "alexey": "alyosha lyosha", "anastasia": "nastya", "dmitri": "dima", "dmitry": "dima",
+    "ekaterina": "katya", "yekaterina": "katya", "elena": "lena", "yelena": "lena",
+    "evgeny": "zhenya", "yevgeny": "zhenya", "evgenia": "zhenya", "ivan": "vanya",
+    "konstantin": "kostya", "maria": "masha", "mikhail": "misha", "natalia": "natasha",
+    "natalya": "natasha", "nikolai": "kolya", "olga": "olya", "pavel": "pasha",
+    "sergei": "seryozha", "sergey": "seryozha", "svetlana": "sveta", "tatiana": "tanya",
+    "tatyana": "tanya", "vladimir": "volodya vova", "yuri": "yura",
+    # Spanish
+    "alfonso": "poncho", "concepcion": "concha conchi", "dolores": "lola", "eduardo": "lalo",
+    "enrique": "quique kike", "francisco": "paco pancho curro kiko quico", "guadalupe": "lupe",
+    "guillermo": "memo guille", "ignacio": "nacho", "isabel": "chabela", "jesus": "chucho chuy",
+    "jose": "pepe", "josefa": "pepa", "manuel": "manolo", "mercedes": "merche",
+    "rafael": "rafa", "ramon": "moncho", "rosario": "charo chayo", "gregorio": "goyo",
+    "vicente": "chente",
+    # Portuguese, Italian, German
+    "giuseppe": "beppe peppe pino", "luigi": "gigi", "giovanni": "gianni", "domenico": "mimmo",
+    "vincenzo": "enzo", "josef": "sepp jupp",
+}
+
+
+def _nicknamer() -> NickNamer:
+    lookup = NickNamer.default_lookup()
+    for name, forms in _MORE_NICKNAMES.items():
+        lookup.setdefault(name, set()).update(forms.split())
+    return NickNamer(nickname_lookup=lookup)
+
+
+_NICKNAMES = _nicknamer()
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "ae", "Ö": "oe", "Ü": "ue"})
 TYPO_SIMILARITY = 0.9
 SIMILAR_SIMILARITY = 0.8
