@@ -85,21 +85,23 @@ _NAME_LEVELS = [
 
 _NAME_NULL = ("((given_l = '' and family_l = '') or (given_r = '' and family_r = ''))")
 
-# Two records each holding an address on one work mail domain, but no address in common: an
-# employer gives each of its people one mailbox, so this is most often two colleagues (two Carlos
-# Rodriguez at one firm, carlos.rodriguez@ and carlos.rodriguez2@), and only sometimes one person
-# with a second address there (an alias, carlos@ beside carlos.rodriguez@, or a renamed mailbox).
-# It is a level of its own, checked before the other organisation levels: it replaces the weight
-# a shared domain would give, so the evidence counts once. Role addresses (info@) are no one's
-# mailbox and are left out. Its m is fixed at DIFFERENT_MAILBOXES_M, about one pair in a hundred
-# of one person's records (a second address at one employer is uncommon, and most pairs of one
-# person's records do not both carry a work address at all): neither way of estimating m sees it
-# right. The pairs the data already ties together share an address by construction, so an alias
-# shows there only when a card lists both addresses; and EM blocked on a name takes two
-# colleagues of one name for one person, as it does with "organisation agrees". u is estimated
-# from random pairs as usual (how often two different people are colleagues with mailboxes).
+# Two records each holding an address on one work mail domain, but no address in common: two
+# colleagues (two Carlos Rodriguez at one firm, or Aurora Ferrari and Aurora Ferreira), or one
+# person with a second address there (an alias: carlos@ or crodriguez@ beside
+# carlos.rodriguez@). It is a level of its own, checked before the other organisation levels:
+# the "same work mail domain" level's m is learnt on records sharing an address, and gave two
+# colleagues' mailboxes the weight of one mailbox. Role addresses (info@) are no one's mailbox.
+# Its m is fixed at DIFFERENT_MAILBOXES_M: about a fifth of one person's record pairs carry
+# an address at one employer on both sides (the m of the exact employer levels), and about one
+# in four of those carry two different ones (aliases are common; the value is a judgement, not
+# a measurement). Neither way of estimating m can see it: the pairs the data already ties
+# together share an address by construction (an alias shows only where a card lists both), and
+# EM blocked on a name takes colleagues of one name for one person, as with "organisation
+# agrees". u comes from random pairs as usual (how often two people are colleagues with
+# mailboxes). Two addresses that differ only by a number (carlos.rodriguez2@: the second person
+# of a name at one employer) are left to a guard in the resolver (resolve._mailboxes_apart).
 DIFFERENT_MAILBOXES = "different addresses on one work mail domain"
-DIFFERENT_MAILBOXES_M = 0.01
+DIFFERENT_MAILBOXES_M = 0.05
 
 # The exact organisation levels (same organisation, organisation agrees with mail domain, same
 # work mail domain) are weighed per pair by how many of the user's people work there

@@ -664,8 +664,8 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
     and the birthday and address agree (spouses share a family name, an address and often an
     employer; twins a birthday too); a different family name links only with the same date of
     birth (a married or maiden name); two records of one source need a birthday, a street or a
-    postcode that agrees beyond the name, and so do two different addresses on one work mail
-    domain (an employer's mailboxes are one per person); a name one source holds twice needs
+    postcode that agrees beyond the name, and so do two addresses on one work mail domain that
+    differ only by a number (an employer numbers the second person of a name); a name one source holds twice needs
     other evidence; a record the model would link to two people of one source (a list with one
     row per person) or to the holders of two mailboxes at one employer links to neither; and a
     common name needs some other agreement. `rivals(record, source)`
@@ -726,7 +726,7 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
             and not _personal_agreement(pair)):
         return "candidate", evidence + "; two records of one source"
     if _mailboxes_apart(pair, a, b):
-        return "candidate", evidence + "; two mailboxes at one employer"
+        return "candidate", evidence + "; two numbered mailboxes of one name at one employer"
     if (stats.is_common(na) or stats.is_common(nb)) and not others:
         return "candidate", evidence + "; a common name and nothing else agrees"
     return "link", evidence
@@ -738,12 +738,21 @@ def _personal_agreement(pair: ScoredPair) -> bool:
                if comparison in _PERSONAL_COMPARISONS)
 
 
+_NUMBERING = re.compile(r"[0-9._-]+$")
+
+
 def _mailboxes_apart(pair: ScoredPair, a: _Prepared, b: _Prepared) -> bool:
-    """Whether two records hold different addresses on one work mail domain and nothing
-    personal agrees: an employer's mailboxes are a list with one row per person, so, like two
-    records of one source, they are two people unless more than a name says otherwise (an alias,
-    carlos@ beside carlos.rodriguez@, is joined by a record that holds both)."""
-    return _other_mailboxes(a, b) and not _personal_agreement(pair)
+    """Whether two records hold addresses on one work mail domain that spell one local part
+    and differ only by a number (carlos.rodriguez@ and carlos.rodriguez2@), and nothing
+    personal agrees. An employer gives the second person of a name the name numbered; one
+    person's second address there (an alias) is spelled otherwise (carlos@, crodriguez@), and
+    is left to the model, where different addresses on one work mail domain have a level."""
+    if _personal_agreement(pair) or not _other_mailboxes(a, b):
+        return False
+    stems = [{_NUMBERING.sub("", m.rpartition("@")[0]) + m.rpartition("@")[1]
+              + m.rpartition("@")[2] for m in p.mailboxes if m not in q.mailboxes}
+             for p, q in ((a, b), (b, a))]
+    return bool(stems[0] & stems[1])
 
 
 def _closest_names(a: _Prepared, b: _Prepared) -> tuple[Name | None, Name | None]:
@@ -1094,15 +1103,16 @@ def _clusters_agree(a: str, b: str, prepared: dict[str, _Prepared], clusters: _C
                     linked_pairs: set[tuple[str, str]]) -> bool:
     """A model link joins two whole clusters: refuse it when a record of one and a record of
     the other carry full names that clearly belong to different people, or different addresses
-    on one work mail domain (two colleagues' mailboxes), unless the model itself scored those
-    two records as one person (guards against chains A~B~C)."""
+    on one work mail domain (two colleagues' mailboxes, or an alias the model did not link on its
+    own), unless the model itself scored those two records as one person (guards against chains
+    A~B~C; the pair being linked was scored by `decide`)."""
     ra, rb = clusters.find(a), clusters.find(b)
     names_a = _cluster_names(ra, prepared, clusters)
     names_b = _cluster_names(rb, prepared, clusters)
     for x in clusters.members[ra]:
         for y in clusters.members[rb]:
-            if (_other_mailboxes(prepared[x], prepared[y]) and (x, y) not in linked_pairs
-                    and (y, x) not in linked_pairs):
+            if (_other_mailboxes(prepared[x], prepared[y]) and {x, y} != {a, b}
+                    and (x, y) not in linked_pairs and (y, x) not in linked_pairs):
                 return False
     for x, name_x in names_a:
         for y, name_y in names_b:
