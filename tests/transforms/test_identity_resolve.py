@@ -241,7 +241,7 @@ def test_a_name_a_letter_or_two_longer_is_not_a_short_form():
     assert given_level("victor", "victoria") != "nickname"
 
 
-def test_two_numbered_mailboxes_of_one_name_are_two_people_and_a_card_fitting_both_links_to_neither():
+def test_two_numbered_mailboxes_of_one_name_are_two_people_and_a_card_fitting_both_fits_neither():
     result = resolve([
         R("card", "cards", full_name="Carlos Rodriguez", org="Harborlight Analytics"),
         R("mail1", "email", full_name="Carlos Rodriguez",

@@ -665,11 +665,11 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
     employer; twins a birthday too); a different family name links only with the same date of
     birth (a married or maiden name); two records of one source need a birthday, a street or a
     postcode that agrees beyond the name, and so do two addresses on one work mail domain that
-    differ only by a number (an employer numbers the second person of a name); a name one source holds twice needs
-    other evidence; a record the model would link to two people of one source (a list with one
-    row per person) or to the holders of two mailboxes at one employer links to neither; and a
-    common name needs some other agreement. `rivals(record, source)`
-    counts those people (see `_rivals`)."""
+    differ only by a number (an employer numbers the second person of a name); a name one
+    source holds twice needs other evidence; a record the model would link to two people of one
+    source (a list with one row per person) or to the holders of two mailboxes at one employer
+    links to neither; and a common name needs some other agreement. `rivals(record, source)`
+    and `rivals(record, "@" + domain)` count those people (see `_rivals`)."""
     evidence = explain(pair)
     name_level = pair.levels.get("name", ("missing", 0.0))[0]
     labels = {label for label, _ in pair.levels.values()}
@@ -749,10 +749,11 @@ def _mailboxes_apart(pair: ScoredPair, a: _Prepared, b: _Prepared) -> bool:
     is left to the model, where different addresses on one work mail domain have a level."""
     if _personal_agreement(pair) or not _other_mailboxes(a, b):
         return False
-    stems = [{_NUMBERING.sub("", m.rpartition("@")[0]) + m.rpartition("@")[1]
-              + m.rpartition("@")[2] for m in p.mailboxes if m not in q.mailboxes}
-             for p, q in ((a, b), (b, a))]
-    return bool(stems[0] & stems[1])
+    def stems(p: _Prepared, q: _Prepared) -> set[tuple[str, str]]:
+        return {(_NUMBERING.sub("", local), domain)
+                for local, _, domain in (m.rpartition("@") for m in p.mailboxes
+                                         if m not in q.mailboxes)}
+    return bool(stems(a, b) & stems(b, a))
 
 
 def _closest_names(a: _Prepared, b: _Prepared) -> tuple[Name | None, Name | None]:
