@@ -865,6 +865,12 @@ def _rows(prepared: dict[str, _Prepared], clusters: _Clusters, skip: frozenset[s
                 "locality": fold(r.locality).replace(" ", "")[:100], "title": fold(r.title)[:200],
             })
         rows.append(row)
+    # Only the other forms some record carries can matter (Daniela, not Danieletta): kept short,
+    # they cost little memory at a million records.
+    present = {row["given"] for row in rows}
+    for row in rows:
+        if row.get("given_other"):
+            row["given_other"] = [g for g in row["given_other"] if g in present]
     return rows, _split_big_blocks(rows)
 
 
