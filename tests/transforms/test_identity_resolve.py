@@ -239,3 +239,69 @@ def test_a_name_a_letter_or_two_longer_is_not_a_short_form():
     assert given_level("dan", "daniel") == "nickname"
     assert given_level("daniel", "daniela") != "nickname"
     assert given_level("victor", "victoria") != "nickname"
+
+
+def test_two_numbered_mailboxes_of_one_name_are_two_people_and_a_card_fitting_both_fits_neither():
+    result = resolve([
+        R("card", "cards", full_name="Carlos Rodriguez", org="Harborlight Analytics"),
+        R("mail1", "email", full_name="Carlos Rodriguez",
+          emails=("carlos.rodriguez@harborlight.example",), names_reliable=False),
+        R("mail2", "email", full_name="Carlos Rodriguez",
+          emails=("carlos.rodriguez2@harborlight.example",), names_reliable=False)])
+    assert len(result.clusters) == 3
+    evidence = {(c.a, c.b): c.evidence for c in result.candidates}
+    assert "different addresses on one work mail domain" in evidence[("mail1", "mail2")]
+    assert evidence[("mail1", "mail2")].endswith(
+        "; two numbered mailboxes of one name at one employer")
+    assert evidence[("card", "mail1")].endswith("; fits several people of one work mail domain")
+
+
+def test_a_card_with_one_of_two_numbered_mailboxes_does_not_chain_to_the_other():
+    result = resolve([
+        R("card", "cards", full_name="Carlos Rodriguez", org="Harborlight Analytics",
+          emails=("carlos.rodriguez@harborlight.example",)),
+        R("mail1", "email", full_name="Carlos Rodriguez",
+          emails=("carlos.rodriguez@harborlight.example",), names_reliable=False),
+        R("mail2", "email", full_name="Carlos Rodriguez",
+          emails=("carlos.rodriguez2@harborlight.example",), names_reliable=False)])
+    assert together(result, "card", "mail1")
+    assert not together(result, "card", "mail2")
+
+
+def test_an_alias_a_card_lists_beside_the_main_address_is_one_person():
+    result = resolve([
+        R("card", "cards", full_name="Carlos Rodriguez", org="Harborlight Analytics",
+          emails=("carlos.rodriguez@harborlight.example", "carlos@harborlight.example")),
+        R("mail1", "email", full_name="Carlos Rodriguez",
+          emails=("carlos.rodriguez@harborlight.example",), names_reliable=False),
+        R("mail2", "email", full_name="Carlos R.", emails=("carlos@harborlight.example",),
+          names_reliable=False)])
+    assert len(result.clusters) == 1
+
+
+def test_the_masculine_and_feminine_forms_of_a_name_are_two_names():
+    assert given_level("daniel", "daniela") is None
+    assert given_level("joseph", "josephine") is None
+    assert given_level("antonio", "antonia") is None
+    assert given_level("alexander", "alexandra") is None
+    assert given_level("ann", "anna") == "nickname"          # the nicknames data pairs them
+    assert given_level("hanna", "hannah") == "typo"
+
+
+def test_daniel_and_daniela_of_one_family_at_one_employer_stay_apart():
+    result = resolve([
+        R("li", "linkedin", full_name="Daniela Okonkwo", org="Fjord Labs"),
+        R("card", "cards", full_name="Daniel Okonkwo", org="Fjord Labs")])
+    assert not together(result, "li", "card")
+    assert all("given name spelled slightly differently" not in c.evidence
+               for c in result.candidates)
+
+
+def test_an_alias_spelled_otherwise_on_the_same_work_domain_is_left_to_the_model_and_links():
+    result = resolve([
+        R("work", "work-cards", full_name="Ines Okafor", org="Harborlight Analytics",
+          emails=("ines.okafor@harborlight.example",)),
+        R("phone", "phone-book", full_name="Ines Okafor",
+          emails=("iokafor@harborlight.example",))])
+    assert together(result, "work", "phone")
+    assert "different addresses on one work mail domain" in result.links[0].evidence

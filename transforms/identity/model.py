@@ -29,11 +29,15 @@ import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from kith.transforms.identity.names import SHORT_FORM_CUT
 
-MODEL_VERSION = "4"              # bump when comparisons change: a stored model is then retrained
+MODEL_VERSION = "5"              # bump when comparisons change: a stored model is then retrained
 MIN_TRAINING_RECORDS = 1_000     # below this there are too few pairs of one person to learn from
 MAX_BLOCK = 120                  # records sharing one blocking key before it is split (below)
 MIN_KNOWN_PAIRS = 50             # pairs known to be one person needed to estimate m from them
 PREDICT_FLOOR = 0.05             # pairs scored below this probability are not kept at all
+
+# Daniel / Daniela: the masculine and feminine forms of a name are neither a nickname nor a
+# slip (names.other_forms; `given_other` holds a record's).
+_NOT_OTHER_FORM = "not list_contains(given_other_l, given_r)"
 
 # (label, sql, m, u): the starting m and u of each level, and the shipped priors for a small
 # warehouse. m sums to about 1 over a comparison's levels, as u does.
@@ -47,12 +51,13 @@ _NAME_LEVELS = [
      "or list_contains(given_forms_l, given_r) or list_contains(given_forms_r, given_l) "
      "or (length(given_l) >= 3 and length(given_r) >= 3 "
      f"and abs(length(given_l) - length(given_r)) >= {SHORT_FORM_CUT} "
-     "and (starts_with(given_l, given_r) or starts_with(given_r, given_l))))",
+     "and (starts_with(given_l, given_r) or starts_with(given_r, given_l)))) "
+     f"and {_NOT_OTHER_FORM}",
      0.08, 0.000005),
     ("same family name, given name spelled slightly differently",
      "(family_l = family_r or family_alt_l = family_alt_r) and length(given_l) > 1 "
-     "and length(given_r) > 1 and jaro_winkler_similarity(given_l, given_r) >= 0.88",
-     0.05, 0.00002),
+     "and length(given_r) > 1 and jaro_winkler_similarity(given_l, given_r) >= 0.88 "
+     f"and {_NOT_OTHER_FORM}", 0.05, 0.00002),
     ("same given name, family name spelled slightly differently or in part",
      "given_l = given_r and (jaro_winkler_similarity(family_l, family_r) >= 0.88 "
      "or (length(family_l) >= 3 and length(family_r) >= 3 and (contains(family_l, family_r) "
@@ -67,7 +72,8 @@ _NAME_LEVELS = [
      0.03, 0.0001),
     ("both names similar",
      "jaro_winkler_similarity(given_l, given_r) >= 0.88 "
-     "and jaro_winkler_similarity(family_l, family_r) >= 0.88", 0.03, 0.0005),
+     f"and jaro_winkler_similarity(family_l, family_r) >= 0.88 and {_NOT_OTHER_FORM}",
+     0.03, 0.0005),
     ("same family name, no given name on one side",
      "(family_l = family_r or family_alt_l = family_alt_r) and (given_l = '' or given_r = '')",
      0.01, 0.0005),
@@ -79,12 +85,33 @@ _NAME_LEVELS = [
 
 _NAME_NULL = ("((given_l = '' and family_l = '') or (given_r = '' and family_r = ''))")
 
+# Two records each holding an address on one work mail domain, but no address in common: two
+# colleagues (two Carlos Rodriguez at one firm, or Aurora Ferrari and Aurora Ferreira), or one
+# person with a second address there (an alias: carlos@ or crodriguez@ beside
+# carlos.rodriguez@). It is a level of its own, checked before the other organisation levels:
+# the "same work mail domain" level's m is learnt on records sharing an address, and gave two
+# colleagues' mailboxes the weight of one mailbox. Role addresses (info@) are no one's mailbox.
+# Its m is fixed at DIFFERENT_MAILBOXES_M: about a fifth of one person's record pairs carry
+# an address at one employer on both sides (the m of the exact employer levels), and about one
+# in four of those carry two different ones (aliases are common; the value is a judgement, not
+# a measurement). Neither way of estimating m can see it: the pairs the data already ties
+# together share an address by construction (an alias shows only where a card lists both), and
+# EM blocked on a name takes colleagues of one name for one person, as with "organisation
+# agrees". u comes from random pairs as usual (how often two people are colleagues with
+# mailboxes). Two addresses that differ only by a number (carlos.rodriguez2@: the second person
+# of a name at one employer) are left to a guard in the resolver (resolve._mailboxes_apart).
+DIFFERENT_MAILBOXES = "different addresses on one work mail domain"
+DIFFERENT_MAILBOXES_M = 0.05
+
 # The exact organisation levels (same organisation, organisation agrees with mail domain, same
 # work mail domain) are weighed per pair by how many of the user's people work there
 # (transforms.identity.resolve._weigh_commonness), as the exact full name is: the u below is
 # only their average over all employers.
 _SIMPLE = {
     "organisation": [
+        (DIFFERENT_MAILBOXES,
+         "list_has_any(mailbox_domains_l, mailbox_domains_r) "
+         "and not list_has_any(mailboxes_l, mailboxes_r)", DIFFERENT_MAILBOXES_M, 0.005),
         ("same organisation", "org_l <> '' and org_l = org_r", 0.30, 0.005),
         ("organisation agrees with mail domain",
          "list_has_any(org_domains_l, mail_labels_r) or list_has_any(org_domains_r, mail_labels_l)",
@@ -180,6 +207,7 @@ def _levels(comparison: str, levels: list[tuple[str, str, float, float]],
                   "m_probability": rest_m, "u_probability": rest_u}
     if comparison == "organisation":
         else_level.update(m_probability=ORG_DIFFERS_M, fix_m_probability=True)
+        out[1]["fix_m_probability"] = True           # DIFFERENT_MAILBOXES
     out.append(else_level)
     if comparison == "title":
         for level in out[1:]:

@@ -14,7 +14,43 @@ from rapidfuzz.distance import JaroWinkler
 
 from kith.names import fold, split_full_name
 
-_NICKNAMES = NickNamer()
+# The nicknames data (the `nicknames` package: hand-curated English names and their nicknames)
+# knows no hypocorisms of other naming traditions, where a short form often spells another word
+# (Sasha for Alexander, Pepe for José). These are the commonest of them, written folded (no
+# diacritics), compiled for kith by hand from well-known Russian and Spanish hypocorisms and a few
+# Portuguese, Italian and German ones; a form listed for two names (Sasha) belongs to both.
+_MORE_NICKNAMES = {
+    # Russian (and the English spellings of the full names)
+    "alexander": "sasha shura", "aleksandr": "sasha shura", "alexandra": "sasha shura",
+    "aleksandra": "sasha shura", "alexei": "alyosha lyosha", "aleksei": "alyosha lyosha",
+    "alexey": "alyosha lyosha", "anastasia": "nastya", "dmitri": "dima", "dmitry": "dima",
+    "ekaterina": "katya", "yekaterina": "katya", "elena": "lena", "yelena": "lena",
+    "evgeny": "zhenya", "yevgeny": "zhenya", "evgenia": "zhenya", "ivan": "vanya",
+    "konstantin": "kostya", "maria": "masha", "mikhail": "misha", "natalia": "natasha",
+    "natalya": "natasha", "nikolai": "kolya", "olga": "olya", "pavel": "pasha",
+    "sergei": "seryozha", "sergey": "seryozha", "svetlana": "sveta", "tatiana": "tanya",
+    "tatyana": "tanya", "vladimir": "volodya vova", "yuri": "yura",
+    # Spanish
+    "alfonso": "poncho", "concepcion": "concha conchi", "dolores": "lola", "eduardo": "lalo",
+    "enrique": "quique kike", "francisco": "paco pancho curro kiko quico", "guadalupe": "lupe",
+    "guillermo": "memo guille", "ignacio": "nacho", "isabel": "chabela", "jesus": "chucho chuy",
+    "jose": "pepe", "josefa": "pepa", "manuel": "manolo", "mercedes": "merche",
+    "rafael": "rafa", "ramon": "moncho", "rosario": "charo chayo", "gregorio": "goyo",
+    "vicente": "chente",
+    # Portuguese, Italian, German
+    "giuseppe": "beppe peppe pino", "luigi": "gigi", "giovanni": "gianni", "domenico": "mimmo",
+    "vincenzo": "enzo", "josef": "sepp jupp",
+}
+
+
+def _nicknamer() -> NickNamer:
+    lookup = NickNamer.default_lookup()
+    for name, forms in _MORE_NICKNAMES.items():
+        lookup.setdefault(name, set()).update(forms.split())
+    return NickNamer(nickname_lookup=lookup)
+
+
+_NICKNAMES = _nicknamer()
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "ae", "Ö": "oe", "Ü": "ue"})
 TYPO_SIMILARITY = 0.9
 SIMILAR_SIMILARITY = 0.8
@@ -85,6 +121,8 @@ def given_level(a: str, b: str) -> str | None:
         return "initial" if a[0] == b[0] else None
     if b in _nickname_forms(a) or a in _nickname_forms(b):
         return "nickname"
+    if b in other_forms(a):
+        return None                                         # Daniel / Daniela
     if is_short_form(a, b):
         return "nickname"                                   # Alex / Alexander, Chris / Christine
     return _spelling_level(a, b)
@@ -95,6 +133,42 @@ def given_level(a: str, b: str) -> str | None:
 # Victor / Victoria, Paul / Paula). Short forms that are that close (Ann / Anna) are in the
 # nicknames data.
 SHORT_FORM_CUT = 3
+
+
+# A given name and the same name with a feminine ending are two names, mostly of two people
+# (Daniel / Daniela, Paul / Paula, Pauline or Paulette, Joseph / Josephine, Jean / Jeanne,
+# Antonio / Antonia, Alexander / Alexandra): a name a few letters longer is then neither a slip
+# nor a name cut short. These are the endings that make a feminine name of a masculine one
+# across the European naming traditions (Romance, Germanic, Slavic), and the endings that swap
+# in place (below). The nicknames data wins where it pairs such names (Ann / Anna, Louis /
+# Louise are in it).
+FEMININE_ENDINGS = ("a", "ia", "la", "le", "na", "ne", "ina", "ine", "ette", "etta")
+_SWAPPED_ENDINGS = (("o", "a"), ("us", "a"), ("er", "ra"))    # Mario / Maria, Julius / Julia,
+                                                              # Peter / Petra
+
+
+_KNOWN_GIVEN_NAMES = frozenset(_NICKNAMES.nickname_lookup) | frozenset(_NICKNAMES.canonical_lookup)
+
+
+@lru_cache(maxsize=200_000)
+def other_forms(given: str) -> frozenset[str]:
+    """The given names that are `given` with or without a feminine ending, and are not a
+    nickname of it: the masculine and feminine forms of one name, two people's names. The
+    masculine form must be a name the nicknames data knows, so that a slip (Jessic / Jessica)
+    is still a slip."""
+    if len(given) < 3:
+        return frozenset()
+    pairs = [(given, given + e) for e in FEMININE_ENDINGS]
+    pairs += [(given[:-len(e)], given) for e in FEMININE_ENDINGS
+              if given.endswith(e) and len(given) - len(e) >= 3]
+    for masculine, feminine in _SWAPPED_ENDINGS:
+        if given.endswith(masculine) and len(given) - len(masculine) >= 3:
+            pairs.append((given, given[:-len(masculine)] + feminine))
+        if given.endswith(feminine) and len(given) - len(feminine) >= 3:
+            pairs.append((given[:-len(feminine)] + masculine, given))
+    forms = {f for pair in pairs if pair[0] in _KNOWN_GIVEN_NAMES for f in pair} - {given}
+    return frozenset(forms - _nickname_forms(given)
+                     - {f for f in forms if given in _nickname_forms(f)})
 
 
 def is_short_form(a: str, b: str) -> bool:

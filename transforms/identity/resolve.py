@@ -39,11 +39,11 @@ import pyarrow as pa
 
 from kith.organisations import domain_label, is_free_mail, org_key
 from kith.profiles import normalize_profile_url
-from kith.transforms.identity.model import (BLOCKING_KEYS, MAX_BLOCK, MIN_TRAINING_RECORDS,
-                                            SUB_KEYS, Model, ScoredPair, explain, predict,
-                                            prior_for, train)
+from kith.transforms.identity.model import (BLOCKING_KEYS, DIFFERENT_MAILBOXES, MAX_BLOCK,
+                                            MIN_TRAINING_RECORDS, SUB_KEYS, Model, ScoredPair,
+                                            explain, predict, prior_for, train)
 from kith.transforms.identity.names import (Name, _nickname_forms, compatible, family_level, fold,
-                                            given_level, parse_name)
+                                            given_level, other_forms, parse_name)
 
 MAX_CLUSTER = 60                 # records per person; a bigger cluster is almost surely wrong
 MAX_HANDLE_LENGTH = 254          # RFC 5321's longest address; longer is not an identifier
@@ -180,7 +180,7 @@ def is_role_address(address: str) -> bool:
 class _Prepared:
     """A record with its names parsed and handles folded, ready for comparison."""
     __slots__ = ("record", "names", "handles", "domains", "locals", "org", "work_domains",
-                 "work_labels")
+                 "work_labels", "mailboxes", "mailbox_domains")
 
     def __init__(self, record: IdentityRecord):
         self.record = record
@@ -199,13 +199,21 @@ class _Prepared:
         self.work_domains = sorted(d for d in self.domains if not is_free_mail(d) and "@" not in d)
         self.work_labels = sorted({domain_label(d).replace("-", "") for d in self.work_domains}
                                   - {""})
+        # A person's own addresses at an employer (not role addresses such as info@)
+        self.mailboxes = sorted({v for kind, v in self.handles if kind == "email"
+                                 and v.rpartition("@")[2] in self.work_domains
+                                 and not is_role_address(v)})
+        self.mailbox_domains = sorted({m.rpartition("@")[2] for m in self.mailboxes})
         self.locals = {fold(e.rpartition("@")[0].split("+", 1)[0]).replace(" ", ".")
                        for e in record.emails}
         # An address that spells the holder's name with another first name (Sasha Turner
-        # writing from alexander.turner@) is that name too: the long form a nickname stands for.
+        # writing from alexander.turner@) is that name too: the long form a nickname stands for;
+        # not the name's other form (Daniel Okonkwo writing from daniela.okonkwo@ writes from
+        # someone else's address).
         spelled = _name_from_address(self, frozenset(), frozenset()) if unique else None
         if (spelled is not None and unique[0].is_full and spelled.family == unique[0].family
-                and len(spelled.given) > 1 and spelled not in unique):
+                and len(spelled.given) > 1 and spelled not in unique
+                and spelled.given not in other_forms(unique[0].given)):
             unique.append(spelled)
 
     @property
@@ -310,7 +318,8 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
     stats = population.stats if population is not None else NameStats.of(everyone)
     pairs, result.n_skipped_blocks, result.model, result.priors = _model_pairs(
         prepared, clusters, result.owner_keys, model, stats, population)
-    linked_pairs = {(p.a, p.b) for p in pairs if p.probability >= LINK_PROBABILITY}
+    linked_pairs = {(p.a, p.b) for p in pairs if p.probability >= LINK_PROBABILITY
+                    and not _mailboxes_apart(p, prepared[p.a], prepared[p.b])}
     rival_records = _rivals(pairs, prepared,
                             result.priors.duplicated if result.priors else frozenset())
 
@@ -566,7 +575,7 @@ def _employer_share(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameSta
         for x, y in ((a, b), (b, a)):
             for spelled in set(_org_domain_forms(x.record.org)) & set(y.work_labels):
                 shares += [stats.org_share(x.org), stats.domain_share(spelled)]
-    elif label == "same work mail domain":
+    elif label in ("same work mail domain", DIFFERENT_MAILBOXES):
         shared = set(a.work_domains) & set(b.work_domains)
         shares = [stats.domain_share(domain_label(d).replace("-", "")) for d in shared]
     known = [s for s in shares if s is not None]
@@ -577,7 +586,9 @@ def _rivals(pairs: list[ScoredPair], prepared: dict[str, _Prepared],
             duplicated: frozenset[str] = frozenset()) -> dict[tuple[str, str], set[str]]:
     """(record, source) -> the records of that source the model would link the record to, for
     sources whose names are the person's own (a LinkedIn export, an address book: one row per
-    person). Held by more than one person, they mean it cannot tell which of them it is.
+    person); and (record, "@" + work mail domain) -> the records holding an address there it
+    would link the record to (an employer gives each of its people one mailbox). Held by more
+    than one person, they mean it cannot tell which of them it is.
     Sources the data shows to hold one person several times (`duplicated`, see SourcePriors)
     are left out: there two such records are as likely one person keyed in twice."""
     rivals: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -590,6 +601,8 @@ def _rivals(pairs: list[ScoredPair], prepared: dict[str, _Prepared],
         for x, y in ((pair.a, pair.b), (pair.b, pair.a)):
             if prepared[y].record.names_reliable and prepared[y].record.source not in duplicated:
                 rivals[(x, prepared[y].record.source)].add(y)
+            for domain in prepared[y].mailbox_domains:
+                rivals[(x, "@" + domain)].add(y)
     return rivals
 
 
@@ -604,10 +617,12 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
     and the birthday and address agree (spouses share a family name, an address and often an
     employer; twins a birthday too); a different family name links only with the same date of
     birth (a married or maiden name); two records of one source need a birthday, a street or a
-    postcode that agrees beyond the name; a name one source holds twice needs other evidence; a
-    record the model would link to two people of one source (a list with one row per person)
+    postcode that agrees beyond the name, and so do two addresses on one work mail domain that
+    differ only by a number (an employer numbers the second person of a name); a name one
+    source holds twice needs other evidence; a record the model would link to two people of one
+    source (a list with one row per person) or to the holders of two mailboxes at one employer
     links to neither; and a common name needs some other agreement. `rivals(record, source)`
-    counts those people (see `_rivals`)."""
+    and `rivals(record, "@" + domain)` count those people (see `_rivals`)."""
     evidence = explain(pair)
     name_level = pair.levels.get("name", ("missing", 0.0))[0]
     labels = {label for label, _ in pair.levels.values()}
@@ -656,13 +671,42 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
         # A list with one row per person holds each person once: a record that fits two people
         # of one list is one of them at most, and the model cannot tell which.
         return "candidate", evidence + "; fits several people of one source"
+    if rivals is not None and max([rivals((x.record.key, "@" + d)) for x, y in ((a, b), (b, a))
+                                   for d in y.mailbox_domains] or [0]) > 1:
+        # Likewise a record that fits the holders of two mailboxes at one employer.
+        return "candidate", evidence + "; fits several people of one work mail domain"
     if (ra.source == rb.source and ra.names_reliable and rb.names_reliable
-            and not any(w > 0 for comparison, (_, w) in pair.levels.items()
-                        if comparison in _PERSONAL_COMPARISONS)):
+            and not _personal_agreement(pair)):
         return "candidate", evidence + "; two records of one source"
+    if _mailboxes_apart(pair, a, b):
+        return "candidate", evidence + "; two numbered mailboxes of one name at one employer"
     if (stats.is_common(na) or stats.is_common(nb)) and not others:
         return "candidate", evidence + "; a common name and nothing else agrees"
     return "link", evidence
+
+
+def _personal_agreement(pair: ScoredPair) -> bool:
+    """Whether a birthday, a street or a postcode agrees (counts for the pair)."""
+    return any(w > 0 for comparison, (_, w) in pair.levels.items()
+               if comparison in _PERSONAL_COMPARISONS)
+
+
+_NUMBERING = re.compile(r"[0-9._-]+$")
+
+
+def _mailboxes_apart(pair: ScoredPair, a: _Prepared, b: _Prepared) -> bool:
+    """Whether two records hold addresses on one work mail domain that spell one local part
+    and differ only by a number (carlos.rodriguez@ and carlos.rodriguez2@), and nothing
+    personal agrees. An employer gives the second person of a name the name numbered; one
+    person's second address there (an alias) is spelled otherwise (carlos@, crodriguez@), and
+    is left to the model, where different addresses on one work mail domain have a level."""
+    if _personal_agreement(pair) or not _other_mailboxes(a, b):
+        return False
+    def stems(p: _Prepared, q: _Prepared) -> set[tuple[str, str]]:
+        return {(_NUMBERING.sub("", local), domain)
+                for local, _, domain in (m.rpartition("@") for m in p.mailboxes
+                                         if m not in q.mailboxes)}
+    return bool(stems(a, b) & stems(b, a))
 
 
 def _closest_names(a: _Prepared, b: _Prepared) -> tuple[Name | None, Name | None]:
@@ -776,16 +820,24 @@ def _rows(prepared: dict[str, _Prepared], clusters: _Clusters, skip: frozenset[s
                 "source": r.source, "reliable": r.names_reliable,
                 "family_alt": (name.family_alt if name else "")[:100],
                 "given_forms": sorted(_nickname_forms(given))[:50] if len(given) > 1 else [],
+                "given_other": sorted(other_forms(given)),
                 "given_seen": _other_given_names(p, name),
                 "k_known_person": (clusters.find(key) if key in clusters.parent
                                    and len(clusters.members[clusters.find(key)]) > 1 else None),
                 "org": org[:200], "org_domains": _org_domain_forms(r.org),
                 "mail_domains": domains, "mail_labels": [x for x in labels if len(x) >= 3],
+                "mailboxes": p.mailboxes, "mailbox_domains": p.mailbox_domains,
                 "birthday": birthday,
                 "street": fold(r.street)[:200],
                 "locality": fold(r.locality).replace(" ", "")[:100], "title": fold(r.title)[:200],
             })
         rows.append(row)
+    # Only the other forms some record carries can matter (Daniela, not Danieletta): kept short,
+    # they cost little memory at a million records.
+    present = {row["given"] for row in rows}
+    for row in rows:
+        if row.get("given_other"):
+            row["given_other"] = [g for g in row["given_other"] if g in present]
     return rows
 
 
@@ -858,9 +910,11 @@ _FEATURE_SCHEMA = pa.schema(
     [("record_key", pa.string()), ("source", pa.string()), ("reliable", pa.bool_()),
      ("given", pa.string()), ("family", pa.string()), ("family_alt", pa.string()),
      ("given_forms", pa.list_(pa.string())), ("given_seen", pa.list_(pa.string())),
+     ("given_other", pa.list_(pa.string())),
      ("k_known_person", pa.string()),
      ("org", pa.string()), ("org_domains", pa.list_(pa.string())),
      ("mail_domains", pa.list_(pa.string())), ("mail_labels", pa.list_(pa.string())),
+     ("mailboxes", pa.list_(pa.string())), ("mailbox_domains", pa.list_(pa.string())),
      ("birthday", pa.string()), ("street", pa.string()), ("postcode", pa.string()),
      ("locality", pa.string()), ("title", pa.string())]
     + [(k, pa.string()) for k in BLOCKING_KEYS])
@@ -1071,17 +1125,31 @@ def _full_names(prepared: dict[str, _Prepared]) -> tuple[Counter, dict[tuple[str
 def _clusters_agree(a: str, b: str, prepared: dict[str, _Prepared], clusters: _Clusters,
                     linked_pairs: set[tuple[str, str]]) -> bool:
     """A model link joins two whole clusters: refuse it when a record of one and a record of
-    the other carry full names that clearly belong to different people, unless the model itself
-    scored those two records as one person (guards against chains A~B~C)."""
+    the other carry full names that clearly belong to different people, or different addresses
+    on one work mail domain (two colleagues' mailboxes, or an alias the model did not link on its
+    own), unless the model itself scored those two records as one person (guards against chains
+    A~B~C; the pair being linked was scored by `decide`)."""
     ra, rb = clusters.find(a), clusters.find(b)
     names_a = _cluster_names(ra, prepared, clusters)
     names_b = _cluster_names(rb, prepared, clusters)
+    for x in clusters.members[ra]:
+        for y in clusters.members[rb]:
+            if (_other_mailboxes(prepared[x], prepared[y]) and {x, y} != {a, b}
+                    and (x, y) not in linked_pairs and (y, x) not in linked_pairs):
+                return False
     for x, name_x in names_a:
         for y, name_y in names_b:
             if (not compatible(name_x, name_y) and (x, y) not in linked_pairs
                     and (y, x) not in linked_pairs):
                 return False
     return True
+
+
+def _other_mailboxes(x: _Prepared, y: _Prepared) -> bool:
+    """Whether two records hold addresses on one work mail domain but none in common (see
+    model.DIFFERENT_MAILBOXES)."""
+    return (bool(set(x.mailbox_domains) & set(y.mailbox_domains))
+            and not set(x.mailboxes) & set(y.mailboxes))
 
 
 def _cluster_names(root: str, prepared: dict[str, _Prepared],
