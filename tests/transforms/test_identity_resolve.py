@@ -239,3 +239,38 @@ def test_a_name_a_letter_or_two_longer_is_not_a_short_form():
     assert given_level("dan", "daniel") == "nickname"
     assert given_level("daniel", "daniela") != "nickname"
     assert given_level("victor", "victoria") != "nickname"
+
+
+def test_an_organisation_matches_a_domain_of_its_initials():
+    result = resolve([
+        R("li", "linkedin", full_name="Luis Okafor", org="Blue Fir Bio"),
+        R("mail", "email", full_name="Luis Okafor", emails=("luis.okafor@bfb.example",),
+          names_reliable=False)])
+    assert "organisation agrees with mail domain" in result.links[0].evidence
+
+
+def test_an_organisation_matches_a_domain_of_its_words_in_another_order():
+    result = resolve([
+        R("li", "linkedin", full_name="Mira Castellano", org="School of Fine Art"),
+        R("mail", "email", full_name="Mira Castellano", emails=("mira@fineartschool.example",),
+          names_reliable=False)])
+    assert "organisation agrees with mail domain" in result.links[0].evidence
+
+
+def test_an_organisation_matches_a_domain_with_hq_or_group_around_its_name():
+    result = resolve([
+        R("li", "linkedin", full_name="Tova Lindqvist", org="Prairie Partners"),
+        R("mail", "email", full_name="Tova Lindqvist", emails=("tova@pphq.example",),
+          names_reliable=False),
+        R("li2", "linkedin", full_name="Emeka Brandt", org="Larch Foods"),
+        R("mail2", "email", full_name="Emeka Brandt", emails=("e.brandt@larchgroup.example",),
+          names_reliable=False)])
+    evidence = {frozenset((link.a, link.b)): link.evidence for link in result.links}
+    assert "organisation agrees with mail domain" in evidence[frozenset(("li", "mail"))]
+    assert "organisation agrees with mail domain" in evidence[frozenset(("li2", "mail2"))]
+
+
+def test_two_letters_of_a_domain_are_not_the_start_of_an_organisation():
+    from kith.transforms.identity.resolve import _label_forms, _org_domain_forms
+    assert "pa" not in _org_domain_forms("Pacific Shipping Lines Corp")
+    assert "ps" not in _label_forms(["psychology"])

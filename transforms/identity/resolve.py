@@ -32,7 +32,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import combinations
+from itertools import combinations, permutations
 
 import duckdb
 import pyarrow as pa
@@ -611,8 +611,9 @@ def _employer_share(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameSta
         shares = [stats.org_share(a.org)]
     elif label == "organisation agrees with mail domain":
         for x, y in ((a, b), (b, a)):
-            for spelled in set(_org_domain_forms(x.record.org)) & set(y.work_labels):
-                shares += [stats.org_share(x.org), stats.domain_share(spelled)]
+            forms = _label_forms(y.work_labels)
+            for spelled in set(_org_domain_forms(x.record.org)) & forms.keys():
+                shares += [stats.org_share(x.org), stats.domain_share(forms[spelled])]
     elif label == "same work mail domain":
         shared = set(a.work_domains) & set(b.work_domains)
         shares = [stats.domain_share(domain_label(d).replace("-", "")) for d in shared]
@@ -813,7 +814,7 @@ def _rows(prepared: dict[str, _Prepared], clusters: _Clusters, skip: frozenset[s
                 "k_known_person": (clusters.find(key) if key in clusters.parent
                                    and len(clusters.members[clusters.find(key)]) > 1 else None),
                 "org": org[:200], "org_domains": _org_domain_forms(r.org),
-                "mail_domains": domains, "mail_labels": [x for x in labels if len(x) >= 3],
+                "mail_domains": domains, "mail_labels": sorted(_label_forms(labels)),
                 "birthday": birthday,
                 "street": fold(r.street)[:200], "postcode": fold(r.postcode).replace(" ", "")[:20],
                 "locality": fold(r.locality).replace(" ", "")[:100], "title": fold(r.title)[:200],
@@ -871,13 +872,44 @@ def _other_given_names(p: _Prepared, name: Name | None) -> list[str]:
 
 def _org_domain_forms(org: str | None) -> list[str]:
     """The mail-domain labels an organisation's name would have (see org_matches_domain):
-    'Blue Bottle Coffee' -> bluebottlecoffee, blue, bluebot, bluebott, ..."""
+    'Blue Bottle Coffee' -> bluebottlecoffee, blue, bluebot, bluebott, ..., its initials bbc,
+    and its words in another order (coffeebluebottle: 'School of Fine Art' writes from
+    fineartschool). Initials are the only forms shorter than three letters (Prairie
+    Ventures: pv)."""
     key = org_key(org) if org else ""
     if not key:
         return []
+    words = key.split()
     compact = key.replace(" ", "")
-    forms = {compact, key.split()[0]} | {compact[:n] for n in range(6, len(compact))}
-    return sorted(f for f in forms if len(f) >= 3)[:60]
+    forms = {compact, words[0]} | {compact[:n] for n in range(6, len(compact))}
+    if len(words) <= 3:
+        forms |= {"".join(order) for order in permutations(words)}
+    forms = {f for f in forms if len(f) >= 3}
+    if len(words) >= 2:
+        forms.add("".join(w[0] for w in words))
+    return sorted(forms)[:60]
+
+
+# Words companies put around their name in a mail domain (acmehq.com, getacme.com): a label
+# read without them may spell the organisation.
+_DOMAIN_SUFFIXES = ("hq", "inc", "corp", "group", "global", "team", "app", "online")
+_DOMAIN_PREFIXES = ("get", "try", "join", "the")
+
+
+def _label_forms(labels: list[str]) -> dict[str, str]:
+    """What the organisation forms of `_org_domain_forms` are matched against: each work-domain
+    label, and the label without a word of _DOMAIN_SUFFIXES / _DOMAIN_PREFIXES around it
+    (epgroup -> ep, getacme -> acme), each mapped to the label it was read from."""
+    forms: dict[str, str] = {}
+    for label in labels:
+        forms.setdefault(label, label)
+        for suffix in _DOMAIN_SUFFIXES:
+            if label.endswith(suffix):
+                forms.setdefault(label[:-len(suffix)], label)
+        for prefix in _DOMAIN_PREFIXES:
+            if label.startswith(prefix):
+                forms.setdefault(label[len(prefix):], label)
+    return {form: label for form, label in forms.items() if len(form) >= 2}
 
 
 _LOCAL_SEPARATORS = re.compile(r"[._-]+")
