@@ -229,6 +229,15 @@ def test_a_nameless_address_without_separators_spells_a_known_name():
     assert together(result, "li", "mail")
 
 
+def test_a_nameless_address_of_the_family_name_and_an_initial_spells_the_name():
+    result = resolve([
+        R("li", "linkedin", full_name="Nathaniel Vargas", org="Boxwood Health"),
+        R("mail", "email", emails=("vargasn@boxwoodhealth.example",), names_reliable=False)])
+    found = result.links + result.candidates
+    assert [link.evidence for link in found
+            if {link.a, link.b} == {"li", "mail"} and "an initial for the given name" in link.evidence]
+
+
 def test_names_written_the_other_way_round_with_a_hyphen_are_compatible():
     from kith.transforms.identity.names import compatible
     assert compatible(parse_name("whitbe", "alexa-rose", None), parse_name("alexa-ose", "white", None))

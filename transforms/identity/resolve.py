@@ -917,7 +917,7 @@ _LOCAL_SEPARATORS = re.compile(r"[._-]+")
 
 def _name_from_address(p: _Prepared, givens: set[str], families: set[str]) -> Name | None:
     """Name tokens spelled by an address's local part, for a record with no name:
-    maria.lopez@ -> Maria Lopez, lopez.m@ -> M. Lopez, and mlopez@ -> M. Lopez or
+    maria.lopez@ -> Maria Lopez, lopez.m@ -> M. Lopez, and mlopez@ or lopezm@ -> M. Lopez or
     marialopez@ -> Maria Lopez when Maria is a given and Lopez a family name some card or
     profile in the data carries. Role addresses spell none."""
     for address in p.record.emails:
@@ -937,6 +937,9 @@ def _name_from_address(p: _Prepared, givens: set[str], families: set[str]) -> Na
         elif len(tokens) == 1 and tokens[0][1:] in families and len(tokens[0]) >= 4:
             # mlopez: an initial and a family name is the commonest one-word form
             return Name(tokens[0][0], (), tokens[0][1:], tokens[0][1:])
+        elif len(tokens) == 1 and tokens[0][:-1] in families and len(tokens[0]) >= 4:
+            # lopezm: the family name and then the initial
+            return Name(tokens[0][-1], (), tokens[0][:-1], tokens[0][:-1])
         elif len(tokens) == 1:
             word = tokens[0]
             for i in range(2, len(word) - 1):
