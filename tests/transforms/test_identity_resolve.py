@@ -283,3 +283,24 @@ def test_two_letters_of_a_domain_are_not_the_start_of_an_organisation():
     from kith.transforms.identity.resolve import _label_forms, _org_domain_forms
     assert "pa" not in _org_domain_forms("Pacific Shipping Lines Corp")
     assert "ps" not in _label_forms(["psychology"])
+
+
+def _two_people(a_names, b_names, misnamed):
+    from kith.transforms.identity.resolve import _Clusters, _Prepared, _clusters_agree
+    prepared = {f"a{i}": _Prepared(R(f"a{i}", "book", full_name=n)) for i, n in enumerate(a_names)}
+    prepared |= {f"b{i}": _Prepared(R(f"b{i}", "book", full_name=n)) for i, n in enumerate(b_names)}
+    clusters = _Clusters(list(prepared), [], 60)
+    for side in "ab":
+        keys = [k for k in prepared if k.startswith(side)]
+        for k in keys[1:]:
+            clusters.union(keys[0], k)
+    return _clusters_agree("a0", "b0", prepared, clusters, set(), set(misnamed))
+
+
+def test_a_record_linked_despite_its_first_name_does_not_stop_its_person_growing():
+    assert _two_people(["Zachary Rollins", "Flynn Rollins"], ["Zachary Rollins"], {"a0", "a1"})
+
+
+def test_names_that_fit_no_record_of_the_other_person_stop_a_chain():
+    assert not _two_people(["Zachary Rollins", "Flynn Rollins"], ["Zachary Rollins"], set())
+    assert not _two_people(["Zachary Rollins", "Flynn Rollins"], ["Peter Rollins"], {"a0", "a1"})

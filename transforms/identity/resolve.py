@@ -326,6 +326,7 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
                 old, new = root[z], root[y]
                 root = {k: new if r == old else r for k, r in root.items()}
         return len(set(root.values()))
+    misnamed: set[str] = set()      # records the model linked although their names disagree
     for pair in pairs:
         a, b = pair.a, pair.b
         if clusters.find(a) == clusters.find(b):
@@ -334,7 +335,10 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
         if verdict == "none":
             continue
         link = Link(a, b, "match_model", evidence, round(pair.probability, 4))
-        if verdict == "link" and _clusters_agree(a, b, prepared, clusters, linked_pairs):
+        if verdict == "link" and _clusters_agree(a, b, prepared, clusters, linked_pairs,
+                                                 misnamed):
+            if clusters.find(a) != clusters.find(b) and not _names_fit(prepared[a], prepared[b]):
+                misnamed.update((a, b))
             join(link)
         else:
             result.candidates.append(link)
@@ -1088,19 +1092,29 @@ class SourcePriors:
 
 
 def _clusters_agree(a: str, b: str, prepared: dict[str, _Prepared], clusters: _Clusters,
-                    linked_pairs: set[tuple[str, str]]) -> bool:
+                    linked_pairs: set[tuple[str, str]], misnamed: set[str] = frozenset()) -> bool:
     """A model link joins two whole clusters: refuse it when a record of one and a record of
     the other carry full names that clearly belong to different people, unless the model itself
-    scored those two records as one person (guards against chains A~B~C)."""
+    scored those two records as one person (guards against chains A~B~C). A record the model
+    linked to its cluster although the names disagree (`misnamed`: a name keyed in wrongly, a
+    first name replaced, where everything else agreed) is excused when another record of its
+    cluster carries a name that fits: its own name is not what its cluster is known by."""
     ra, rb = clusters.find(a), clusters.find(b)
     names_a = _cluster_names(ra, prepared, clusters)
     names_b = _cluster_names(rb, prepared, clusters)
     for x, name_x in names_a:
         for y, name_y in names_b:
             if (not compatible(name_x, name_y) and (x, y) not in linked_pairs
-                    and (y, x) not in linked_pairs):
+                    and (y, x) not in linked_pairs
+                    and not (x in misnamed and any(compatible(n, name_y) for _, n in names_a))
+                    and not (y in misnamed and any(compatible(name_x, n) for _, n in names_b))):
                 return False
     return True
+
+
+def _names_fit(a: _Prepared, b: _Prepared) -> bool:
+    """Whether two records' own full names may be one person's (see names.compatible)."""
+    return a.name is None or b.name is None or compatible(a.name, b.name)
 
 
 def _cluster_names(root: str, prepared: dict[str, _Prepared],
