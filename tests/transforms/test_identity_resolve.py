@@ -304,3 +304,18 @@ def test_a_record_linked_despite_its_first_name_does_not_stop_its_person_growing
 def test_names_that_fit_no_record_of_the_other_person_stop_a_chain():
     assert not _two_people(["Zachary Rollins", "Flynn Rollins"], ["Zachary Rollins"], set())
     assert not _two_people(["Zachary Rollins", "Flynn Rollins"], ["Peter Rollins"], {"a0", "a1"})
+
+
+def test_an_umlaut_dropped_or_written_out_is_one_family_name():
+    from kith.transforms.identity.names import fold_umlauts
+    assert fold_umlauts("Krüger") == fold_umlauts("Krueger") == fold_umlauts("Kruger")
+    assert fold_umlauts("Lowe") != fold_umlauts("Low")
+
+
+def test_a_family_name_with_its_umlaut_dropped_and_written_out_is_a_full_name_match():
+    result = resolve([
+        R("card", "mixer", full_name="Joseph Kruger", org="Juniper Logistics"),
+        R("mail", "email", full_name="Joseph Krueger", emails=("joseph.krueger@harbor.example",),
+          names_reliable=False)])
+    found = [link.evidence for link in result.links + result.candidates]
+    assert "full name exact" in found[0]

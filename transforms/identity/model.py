@@ -39,7 +39,8 @@ PREDICT_FLOOR = 0.05             # pairs scored below this probability are not k
 # warehouse. m sums to about 1 over a comparison's levels, as u does.
 _NAME_LEVELS = [
     ("full name exact",
-     "given_l <> '' and family_l <> '' and family_l = family_r and (given_l = given_r "
+     "given_l <> '' and family_l <> '' and (family_l = family_r or family_alt_l = family_alt_r) "
+     "and (given_l = given_r "
      "or list_contains(given_seen_l, given_r) or list_contains(given_seen_r, given_l))",
      0.70, 0.00001),
     ("same family name, nickname or short form of the given name",
