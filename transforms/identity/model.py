@@ -378,14 +378,14 @@ def _shrunk_m(trained: dict, base: dict, n_pairs: int) -> dict:
     towards its starting m as if that were MIN_KNOWN_PAIRS more pairs (a Dirichlet prior): a
     few hundred known pairs are mostly a card and the mail of its own address, which write
     the name alike, so a rarer level (a nickname: seen once in 114 pairs, 1 in 33 of all one
-    person's pairs) is under-counted; a level they never show (Splink then keeps the starting
-    m) counts as seen in none of them."""
+    person's pairs) is under-counted. A level they never show keeps its starting m, as Splink
+    leaves it: known pairs may be unable to show it at all (a LinkedIn connection has no
+    address to share, so 'same organisation' between it and a card is never among them)."""
     for level, start in _pairs_of_levels(trained, base):
         m, m0 = level.get("m_probability"), start.get("m_probability")
-        if m is None or m0 is None or level.get("fix_m_probability"):
+        if m is None or m0 is None or m == m0 or level.get("fix_m_probability"):
             continue
-        seen = 0.0 if m == m0 else m
-        level["m_probability"] = (seen * n_pairs + m0 * MIN_KNOWN_PAIRS) / (
+        level["m_probability"] = (m * n_pairs + m0 * MIN_KNOWN_PAIRS) / (
             n_pairs + MIN_KNOWN_PAIRS)
     return trained
 
