@@ -271,7 +271,7 @@ def test_an_organisation_matches_a_domain_with_hq_or_group_around_its_name():
         R("li", "linkedin", full_name="Tova Lindqvist", org="Prairie Partners"),
         R("mail", "email", full_name="Tova Lindqvist", emails=("tova@pphq.example",),
           names_reliable=False),
-        R("li2", "linkedin", full_name="Emeka Brandt", org="Larch Foods"),
+        R("li2", "linkedin", full_name="Emeka Brandt", org="Larch Group"),
         R("mail2", "email", full_name="Emeka Brandt", emails=("e.brandt@larchgroup.example",),
           names_reliable=False)])
     evidence = {frozenset((link.a, link.b)): link.evidence for link in result.links}
@@ -283,6 +283,12 @@ def test_two_letters_of_a_domain_are_not_the_start_of_an_organisation():
     from kith.transforms.identity.resolve import _label_forms, _org_domain_forms
     assert "pa" not in _org_domain_forms("Pacific Shipping Lines Corp")
     assert "ps" not in _label_forms(["psychology"])
+
+
+def test_a_domain_with_group_around_a_word_is_not_every_organisation_starting_with_it():
+    from kith.transforms.identity.resolve import _label_forms, _org_domain_forms
+    assert not set(_org_domain_forms("Alder Foods")) & _label_forms(["aldergroup"]).keys()
+    assert set(_org_domain_forms("Alder Group")) & _label_forms(["aldergroup"]).keys()
 
 
 def _two_people(a_names, b_names, misnamed):

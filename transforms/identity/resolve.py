@@ -879,19 +879,23 @@ def _org_domain_forms(org: str | None) -> list[str]:
     'Blue Bottle Coffee' -> bluebottlecoffee, blue, bluebot, bluebott, ..., its initials bbc,
     and its words in another order (coffeebluebottle: 'School of Fine Art' writes from
     fineartschool). Initials are the only forms shorter than three letters (Prairie
-    Ventures: pv)."""
+    Ventures: pv). The whole name, its initials and its reorderings are also given marked
+    with '=': only they may match a label read without the words around it (`_label_forms`),
+    so that aldergroup spells Alder or Alder Group but not Alder Foods."""
     key = org_key(org) if org else ""
     if not key:
         return []
     words = key.split()
     compact = key.replace(" ", "")
-    forms = {compact, words[0]} | {compact[:n] for n in range(6, len(compact))}
+    whole = {compact}
     if len(words) <= 3:
-        forms |= {"".join(order) for order in permutations(words)}
-    forms = {f for f in forms if len(f) >= 3}
+        whole |= {"".join(order) for order in permutations(words)}
+    whole = {f for f in whole if len(f) >= 3}
     if len(words) >= 2:
-        forms.add("".join(w[0] for w in words))
-    return sorted(forms)[:60]
+        whole.add("".join(w[0] for w in words))
+    parts = {words[0]} | {compact[:n] for n in range(6, len(compact))}
+    forms = sorted(whole | {f for f in parts if len(f) >= 3})[:60]
+    return forms + sorted("=" + f for f in whole)
 
 
 # Words companies put around their name in a mail domain (acmehq.com, getacme.com): a label
@@ -902,18 +906,19 @@ _DOMAIN_PREFIXES = ("get", "try", "join", "the")
 
 def _label_forms(labels: list[str]) -> dict[str, str]:
     """What the organisation forms of `_org_domain_forms` are matched against: each work-domain
-    label, and the label without a word of _DOMAIN_SUFFIXES / _DOMAIN_PREFIXES around it
-    (epgroup -> ep, getacme -> acme), each mapped to the label it was read from."""
+    label, and marked with '=' the label without a word of _DOMAIN_SUFFIXES / _DOMAIN_PREFIXES
+    around it (epgroup -> =ep, getacme -> =acme), each mapped to the label it was read from."""
     forms: dict[str, str] = {}
     for label in labels:
-        forms.setdefault(label, label)
+        if len(label) >= 2:
+            forms.setdefault(label, label)
         for suffix in _DOMAIN_SUFFIXES:
-            if label.endswith(suffix):
-                forms.setdefault(label[:-len(suffix)], label)
+            if label.endswith(suffix) and len(label) - len(suffix) >= 2:
+                forms.setdefault("=" + label[:-len(suffix)], label)
         for prefix in _DOMAIN_PREFIXES:
-            if label.startswith(prefix):
-                forms.setdefault(label[len(prefix):], label)
-    return {form: label for form, label in forms.items() if len(form) >= 2}
+            if label.startswith(prefix) and len(label) - len(prefix) >= 2:
+                forms.setdefault("=" + label[len(prefix):], label)
+    return forms
 
 
 _LOCAL_SEPARATORS = re.compile(r"[._-]+")
