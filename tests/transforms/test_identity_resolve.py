@@ -229,6 +229,15 @@ def test_a_nameless_address_without_separators_spells_a_known_name():
     assert together(result, "li", "mail")
 
 
+def test_a_nameless_address_of_the_family_name_and_an_initial_spells_the_name():
+    result = resolve([
+        R("li", "linkedin", full_name="Nathaniel Vargas", org="Boxwood Health"),
+        R("mail", "email", emails=("vargasn@boxwoodhealth.example",), names_reliable=False)])
+    found = [link.evidence for link in result.links + result.candidates
+             if {link.a, link.b} == {"li", "mail"}]
+    assert "an initial for the given name" in found[0]
+
+
 def test_names_written_the_other_way_round_with_a_hyphen_are_compatible():
     from kith.transforms.identity.names import compatible
     assert compatible(parse_name("whitbe", "alexa-rose", None), parse_name("alexa-ose", "white", None))
@@ -305,3 +314,80 @@ def test_an_alias_spelled_otherwise_on_the_same_work_domain_is_left_to_the_model
           emails=("iokafor@harborlight.example",))])
     assert together(result, "work", "phone")
     assert "different addresses on one work mail domain" in result.links[0].evidence
+
+
+def test_an_organisation_matches_a_domain_of_its_initials():
+    result = resolve([
+        R("li", "linkedin", full_name="Luis Okafor", org="Blue Fir Bio"),
+        R("mail", "email", full_name="Luis Okafor", emails=("luis.okafor@bfb.example",),
+          names_reliable=False)])
+    assert "organisation agrees with mail domain" in result.links[0].evidence
+
+
+def test_an_organisation_matches_a_domain_of_its_words_in_another_order():
+    result = resolve([
+        R("li", "linkedin", full_name="Mira Castellano", org="School of Fine Art"),
+        R("mail", "email", full_name="Mira Castellano", emails=("mira@fineartschool.example",),
+          names_reliable=False)])
+    assert "organisation agrees with mail domain" in result.links[0].evidence
+
+
+def test_an_organisation_matches_a_domain_with_hq_or_group_around_its_name():
+    result = resolve([
+        R("li", "linkedin", full_name="Tova Lindqvist", org="Prairie Partners"),
+        R("mail", "email", full_name="Tova Lindqvist", emails=("tova@pphq.example",),
+          names_reliable=False),
+        R("li2", "linkedin", full_name="Emeka Brandt", org="Larch Group"),
+        R("mail2", "email", full_name="Emeka Brandt", emails=("e.brandt@larchgroup.example",),
+          names_reliable=False)])
+    evidence = {frozenset((link.a, link.b)): link.evidence for link in result.links}
+    assert "organisation agrees with mail domain" in evidence[frozenset(("li", "mail"))]
+    assert "organisation agrees with mail domain" in evidence[frozenset(("li2", "mail2"))]
+
+
+def test_two_letters_of_a_domain_are_not_the_start_of_an_organisation():
+    from kith.transforms.identity.resolve import _label_forms, _org_domain_forms
+    assert "pa" not in _org_domain_forms("Pacific Shipping Lines Corp")
+    assert "ps" not in _label_forms(["psychology"])
+
+
+def test_a_domain_with_group_around_a_word_is_not_every_organisation_starting_with_it():
+    from kith.transforms.identity.resolve import _label_forms, _org_domain_forms
+    assert not set(_org_domain_forms("Alder Foods")) & _label_forms(["aldergroup"]).keys()
+    assert set(_org_domain_forms("Alder Group")) & _label_forms(["aldergroup"]).keys()
+
+
+def _two_people(a_names, b_names, misnamed):
+    from kith.transforms.identity.resolve import _Clusters, _Prepared, _clusters_agree
+    prepared = {f"a{i}": _Prepared(R(f"a{i}", "book", full_name=n)) for i, n in enumerate(a_names)}
+    prepared |= {f"b{i}": _Prepared(R(f"b{i}", "book", full_name=n)) for i, n in enumerate(b_names)}
+    clusters = _Clusters(list(prepared), [], 60)
+    for side in "ab":
+        keys = [k for k in prepared if k.startswith(side)]
+        for k in keys[1:]:
+            clusters.union(keys[0], k)
+    return _clusters_agree("a0", "b0", prepared, clusters, set(), set(misnamed))
+
+
+def test_a_record_linked_despite_its_first_name_does_not_stop_its_person_growing():
+    assert _two_people(["Zachary Rollins", "Flynn Rollins"], ["Zachary Rollins"], {"a0", "a1"})
+
+
+def test_names_that_fit_no_record_of_the_other_person_stop_a_chain():
+    assert not _two_people(["Zachary Rollins", "Flynn Rollins"], ["Zachary Rollins"], set())
+    assert not _two_people(["Zachary Rollins", "Flynn Rollins"], ["Peter Rollins"], {"a0", "a1"})
+
+
+def test_an_umlaut_dropped_or_written_out_is_one_family_name():
+    from kith.transforms.identity.names import fold_umlauts
+    assert fold_umlauts("Krüger") == fold_umlauts("Krueger") == fold_umlauts("Kruger")
+    assert fold_umlauts("Lowe") != fold_umlauts("Low")
+
+
+def test_a_family_name_with_its_umlaut_dropped_and_written_out_is_a_full_name_match():
+    result = resolve([
+        R("card", "mixer", full_name="Joseph Kruger", org="Juniper Logistics"),
+        R("mail", "email", full_name="Joseph Krueger", emails=("joseph.krueger@harbor.example",),
+          names_reliable=False)])
+    found = [link.evidence for link in result.links + result.candidates]
+    assert "full name exact" in found[0]

@@ -6,6 +6,7 @@ are different. The resolver turns levels into evidence; nothing here decides a m
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -56,10 +57,16 @@ TYPO_SIMILARITY = 0.9
 SIMILAR_SIMILARITY = 0.8
 
 
+# An umlaut written out (ue in Mueller) before a consonant: read as the bare vowel.
+_WRITTEN_OUT = re.compile(r"(?<=[aou])e(?=[b-df-hj-np-tv-z])")
+
+
 @lru_cache(maxsize=200_000)
 def fold_umlauts(text: str | None) -> str:
-    """Like fold, but German umlauts written out (Müller -> mueller), as many people type them."""
-    return fold(text.translate(_UMLAUTS)) if text else ""
+    """Like fold, but one spelling for a German umlaut however it was typed: Müller, Mueller
+    and Muller are all muller (fold alone keeps Mueller apart: sources that drop diacritics
+    write Muller, people who type them out write Mueller)."""
+    return _WRITTEN_OUT.sub("", fold(text.translate(_UMLAUTS))) if text else ""
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,7 @@ class Name:
     given: str
     middles: tuple[str, ...]
     family: str
-    family_alt: str               # with umlauts written out
+    family_alt: str               # with umlauts however typed as the bare vowel
 
     @property
     def is_full(self) -> bool:

@@ -32,7 +32,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import combinations
+from itertools import combinations, permutations
 
 import duckdb
 import pyarrow as pa
@@ -333,6 +333,7 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
                 old, new = root[z], root[y]
                 root = {k: new if r == old else r for k, r in root.items()}
         return len(set(root.values()))
+    misnamed: set[str] = set()      # records the model linked although their names disagree
     for pair in pairs:
         a, b = pair.a, pair.b
         if clusters.find(a) == clusters.find(b):
@@ -341,7 +342,10 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
         if verdict == "none":
             continue
         link = Link(a, b, "match_model", evidence, round(pair.probability, 4))
-        if verdict == "link" and _clusters_agree(a, b, prepared, clusters, linked_pairs):
+        if verdict == "link" and _clusters_agree(a, b, prepared, clusters, linked_pairs,
+                                                 misnamed):
+            if clusters.find(a) != clusters.find(b) and not _names_fit(prepared[a], prepared[b]):
+                misnamed.update((a, b))
             join(link)
         else:
             result.candidates.append(link)
@@ -573,8 +577,9 @@ def _employer_share(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameSta
         shares = [stats.org_share(a.org)]
     elif label == "organisation agrees with mail domain":
         for x, y in ((a, b), (b, a)):
-            for spelled in set(_org_domain_forms(x.record.org)) & set(y.work_labels):
-                shares += [stats.org_share(x.org), stats.domain_share(spelled)]
+            forms = _label_forms(y.work_labels)
+            for spelled in set(_org_domain_forms(x.record.org)) & forms.keys():
+                shares += [stats.org_share(x.org), stats.domain_share(forms[spelled])]
     elif label in ("same work mail domain", DIFFERENT_MAILBOXES):
         shared = set(a.work_domains) & set(b.work_domains)
         shares = [stats.domain_share(domain_label(d).replace("-", "")) for d in shared]
@@ -825,7 +830,7 @@ def _rows(prepared: dict[str, _Prepared], clusters: _Clusters, skip: frozenset[s
                 "k_known_person": (clusters.find(key) if key in clusters.parent
                                    and len(clusters.members[clusters.find(key)]) > 1 else None),
                 "org": org[:200], "org_domains": _org_domain_forms(r.org),
-                "mail_domains": domains, "mail_labels": [x for x in labels if len(x) >= 3],
+                "mail_domains": domains, "mail_labels": sorted(_label_forms(labels)),
                 "mailboxes": p.mailboxes, "mailbox_domains": p.mailbox_domains,
                 "birthday": birthday,
                 "street": fold(r.street)[:200],
@@ -932,13 +937,49 @@ def _other_given_names(p: _Prepared, name: Name | None) -> list[str]:
 
 def _org_domain_forms(org: str | None) -> list[str]:
     """The mail-domain labels an organisation's name would have (see org_matches_domain):
-    'Blue Bottle Coffee' -> bluebottlecoffee, blue, bluebot, bluebott, ..."""
+    'Blue Bottle Coffee' -> bluebottlecoffee, blue, bluebot, bluebott, ..., its initials bbc,
+    and its words in another order (coffeebluebottle: 'School of Fine Art' writes from
+    fineartschool). Initials are the only forms shorter than three letters (Prairie
+    Ventures: pv). The whole name, its initials and its reorderings are also given marked
+    with '=': only they may match a label read without the words around it (`_label_forms`),
+    so that aldergroup spells Alder or Alder Group but not Alder Foods."""
     key = org_key(org) if org else ""
     if not key:
         return []
+    words = key.split()
     compact = key.replace(" ", "")
-    forms = {compact, key.split()[0]} | {compact[:n] for n in range(6, len(compact))}
-    return sorted(f for f in forms if len(f) >= 3)[:60]
+    whole = {compact}
+    if len(words) <= 3:
+        whole |= {"".join(order) for order in permutations(words)}
+    whole = {f for f in whole if len(f) >= 3}
+    if len(words) >= 2:
+        whole.add("".join(w[0] for w in words))
+    parts = {words[0]} | {compact[:n] for n in range(6, len(compact))}
+    forms = sorted(whole | {f for f in parts if len(f) >= 3})[:60]
+    return forms + sorted("=" + f for f in whole)
+
+
+# Words companies put around their name in a mail domain (acmehq.com, getacme.com): a label
+# read without them may spell the organisation.
+_DOMAIN_SUFFIXES = ("hq", "inc", "corp", "group", "global", "team", "app", "online")
+_DOMAIN_PREFIXES = ("get", "try", "join", "the")
+
+
+def _label_forms(labels: list[str]) -> dict[str, str]:
+    """What the organisation forms of `_org_domain_forms` are matched against: each work-domain
+    label, and marked with '=' the label without a word of _DOMAIN_SUFFIXES / _DOMAIN_PREFIXES
+    around it (epgroup -> =ep, getacme -> =acme), each mapped to the label it was read from."""
+    forms: dict[str, str] = {}
+    for label in labels:
+        if len(label) >= 2:
+            forms.setdefault(label, label)
+        for suffix in _DOMAIN_SUFFIXES:
+            if label.endswith(suffix) and len(label) - len(suffix) >= 2:
+                forms.setdefault("=" + label[:-len(suffix)], label)
+        for prefix in _DOMAIN_PREFIXES:
+            if label.startswith(prefix) and len(label) - len(prefix) >= 2:
+                forms.setdefault("=" + label[len(prefix):], label)
+    return forms
 
 
 _LOCAL_SEPARATORS = re.compile(r"[._-]+")
@@ -946,7 +987,7 @@ _LOCAL_SEPARATORS = re.compile(r"[._-]+")
 
 def _name_from_address(p: _Prepared, givens: set[str], families: set[str]) -> Name | None:
     """Name tokens spelled by an address's local part, for a record with no name:
-    maria.lopez@ -> Maria Lopez, lopez.m@ -> M. Lopez, and mlopez@ -> M. Lopez or
+    maria.lopez@ -> Maria Lopez, lopez.m@ -> M. Lopez, and mlopez@ or lopezm@ -> M. Lopez or
     marialopez@ -> Maria Lopez when Maria is a given and Lopez a family name some card or
     profile in the data carries. Role addresses spell none."""
     for address in p.record.emails:
@@ -966,6 +1007,9 @@ def _name_from_address(p: _Prepared, givens: set[str], families: set[str]) -> Na
         elif len(tokens) == 1 and tokens[0][1:] in families and len(tokens[0]) >= 4:
             # mlopez: an initial and a family name is the commonest one-word form
             return Name(tokens[0][0], (), tokens[0][1:], tokens[0][1:])
+        elif len(tokens) == 1 and tokens[0][:-1] in families and len(tokens[0]) >= 4:
+            # lopezm: the family name and then the initial
+            return Name(tokens[0][-1], (), tokens[0][:-1], tokens[0][:-1])
         elif len(tokens) == 1:
             word = tokens[0]
             for i in range(2, len(word) - 1):
@@ -1123,12 +1167,15 @@ def _full_names(prepared: dict[str, _Prepared]) -> tuple[Counter, dict[tuple[str
 
 
 def _clusters_agree(a: str, b: str, prepared: dict[str, _Prepared], clusters: _Clusters,
-                    linked_pairs: set[tuple[str, str]]) -> bool:
+                    linked_pairs: set[tuple[str, str]], misnamed: set[str] = frozenset()) -> bool:
     """A model link joins two whole clusters: refuse it when a record of one and a record of
     the other carry full names that clearly belong to different people, or different addresses
     on one work mail domain (two colleagues' mailboxes, or an alias the model did not link on its
     own), unless the model itself scored those two records as one person (guards against chains
-    A~B~C; the pair being linked was scored by `decide`)."""
+    A~B~C; the pair being linked was scored by `decide`). A record the model linked to its
+    cluster although the names disagree (`misnamed`: a name keyed in wrongly, a first name
+    replaced, where everything else agreed) is excused when another record of its cluster
+    carries a name that fits: its own name is not what its cluster is known by."""
     ra, rb = clusters.find(a), clusters.find(b)
     names_a = _cluster_names(ra, prepared, clusters)
     names_b = _cluster_names(rb, prepared, clusters)
@@ -1140,7 +1187,9 @@ def _clusters_agree(a: str, b: str, prepared: dict[str, _Prepared], clusters: _C
     for x, name_x in names_a:
         for y, name_y in names_b:
             if (not compatible(name_x, name_y) and (x, y) not in linked_pairs
-                    and (y, x) not in linked_pairs):
+                    and (y, x) not in linked_pairs
+                    and not (x in misnamed and any(compatible(n, name_y) for _, n in names_a))
+                    and not (y in misnamed and any(compatible(name_x, n) for _, n in names_b))):
                 return False
     return True
 
@@ -1150,6 +1199,11 @@ def _other_mailboxes(x: _Prepared, y: _Prepared) -> bool:
     model.DIFFERENT_MAILBOXES)."""
     return (bool(set(x.mailbox_domains) & set(y.mailbox_domains))
             and not set(x.mailboxes) & set(y.mailboxes))
+
+
+def _names_fit(a: _Prepared, b: _Prepared) -> bool:
+    """Whether two records' own full names may be one person's (see names.compatible)."""
+    return a.name is None or b.name is None or compatible(a.name, b.name)
 
 
 def _cluster_names(root: str, prepared: dict[str, _Prepared],
