@@ -418,11 +418,11 @@ def baseline_speed(checkout: Path, n_records: int) -> dict:
                                   peak=inspect.getsource(peak_mb))
     out = subprocess.run([str(checkout / ".venv" / "bin" / "python"), "-c", code],
                          cwd=checkout, check=True, capture_output=True, text=True).stdout
-    # An older Splink prints progress bars on stdout after the result: the last line that
-    # parses as JSON is the result.
+    # Splink prints progress bars on stdout, after the result or before it on its line: the
+    # last line whose text from its first brace parses as JSON holds the result.
     for line in reversed(out.splitlines()):
         try:
-            return json.loads(line)
+            return json.loads(line[line.find("{"):])
         except ValueError:
             continue
     raise SystemExit(f"the baseline at {checkout} printed no result:\n{out[-2000:]}")

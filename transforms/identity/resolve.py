@@ -492,11 +492,6 @@ class NameStats:
         if name.given in COMMON_GIVEN_NAMES and name.family in COMMON_FAMILY_NAMES:
             return True
         return self.given[name.given] * self.family[name.family] / max(self.n, 1000) >= 0.5
-        if self.given[name.given] * self.family[name.family] / max(self.n, 1000) >= 0.5:
-            return True
-        if name.given in COMMON_GIVEN_NAMES and name.family in COMMON_FAMILY_NAMES:
-            return self.n < MIN_TRAINING_RECORDS // 2 or probability < LINK_PROBABILITY
-        return False
 
 
 def _share(count: int, n: int) -> float | None:
