@@ -277,6 +277,18 @@ def test_a_card_with_one_of_two_numbered_mailboxes_does_not_chain_to_the_other()
     assert not together(result, "card", "mail2")
 
 
+def test_two_mailboxes_of_one_first_name_and_two_family_names_at_one_employer_stay_apart():
+    # a name on a card may hold a slip (Ferrari / Ferreira); an address is spelled exactly
+    result = resolve([
+        R("card1", "mixer", full_name="Aurora Ferrari", org="Harborlight Analytics",
+          title="Data Engineer", emails=("aurora.ferrari@harborlight.example",)),
+        R("card2", "phone-book", full_name="Aurora Ferreira", org="Harborlight Analytics",
+          title="Data Engineer", emails=("aurora.ferreira@harborlight.example",))])
+    assert not together(result, "card1", "card2")
+    (candidate,) = result.candidates
+    assert candidate.evidence.endswith("; mailboxes of two family names at one employer")
+
+
 def test_an_alias_a_card_lists_beside_the_main_address_is_one_person():
     result = resolve([
         R("card", "cards", full_name="Carlos Rodriguez", org="Harborlight Analytics",

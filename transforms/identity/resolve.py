@@ -678,8 +678,8 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
     if (ra.source == rb.source and ra.names_reliable and rb.names_reliable
             and not _personal_agreement(pair)):
         return "candidate", evidence + "; two records of one source"
-    if _mailboxes_apart(pair, a, b):
-        return "candidate", evidence + "; two numbered mailboxes of one name at one employer"
+    if apart := _mailboxes_apart(pair, a, b):
+        return "candidate", evidence + "; " + apart
     if (stats.is_common(na) or stats.is_common(nb)) and not others:
         return "candidate", evidence + "; a common name and nothing else agrees"
     return "link", evidence
@@ -692,21 +692,34 @@ def _personal_agreement(pair: ScoredPair) -> bool:
 
 
 _NUMBERING = re.compile(r"[0-9._-]+$")
+_FIRST_LAST = re.compile(r"([a-z]{2,})[._-]([a-z]{2,})")
 
 
-def _mailboxes_apart(pair: ScoredPair, a: _Prepared, b: _Prepared) -> bool:
-    """Whether two records hold addresses on one work mail domain that spell one local part
-    and differ only by a number (carlos.rodriguez@ and carlos.rodriguez2@), and nothing
-    personal agrees. An employer gives the second person of a name the name numbered; one
-    person's second address there (an alias) is spelled otherwise (carlos@, crodriguez@), and
-    is left to the model, where different addresses on one work mail domain have a level."""
+def _mailboxes_apart(pair: ScoredPair, a: _Prepared, b: _Prepared) -> str | None:
+    """Why two records are two people by their addresses on one work mail domain, when
+    nothing personal agrees (None: they are not): one local part numbered (carlos.rodriguez@ and carlos.rodriguez2@:
+    an employer gives the second person of a name the name numbered), or first.last with one
+    first name and two family names (aurora.ferrari@ and aurora.ferreira@: an address is spelled
+    exactly, so a family name that differs in it is another person's, where a display name may
+    hold a slip). One person's second address there (an alias) is spelled otherwise (carlos@,
+    crodriguez@), and is left to the model, where different addresses on one work mail domain
+    have a level."""
     if _personal_agreement(pair) or not _other_mailboxes(a, b):
-        return False
-    def stems(p: _Prepared, q: _Prepared) -> set[tuple[str, str]]:
-        return {(_NUMBERING.sub("", local), domain)
-                for local, _, domain in (m.rpartition("@") for m in p.mailboxes
-                                         if m not in q.mailboxes)}
-    return bool(stems(a, b) & stems(b, a))
+        return None
+
+    def own(p: _Prepared, q: _Prepared) -> list[tuple[str, str]]:
+        return [(local, domain) for local, _, domain in (m.rpartition("@") for m in p.mailboxes
+                                                          if m not in q.mailboxes)]
+    mine, theirs = own(a, b), own(b, a)
+    if {(_NUMBERING.sub("", x), d) for x, d in mine} & {(_NUMBERING.sub("", x), d)
+                                                         for x, d in theirs}:
+        return "two numbered mailboxes of one name at one employer"
+    first_last = {(x, d): m.groups() for x, d in mine + theirs
+                  if (m := _FIRST_LAST.fullmatch(x))}
+    if any(d == e and (f := first_last.get((x, d))) and (g := first_last.get((y, e)))
+           and f[0] == g[0] and f[1] != g[1] for x, d in mine for y, e in theirs):
+        return "mailboxes of two family names at one employer"
+    return None
 
 
 def _closest_names(a: _Prepared, b: _Prepared) -> tuple[Name | None, Name | None]:
