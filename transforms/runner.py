@@ -4,11 +4,19 @@ A model marked `-- materialized: table` is a table, computed again only when wha
 changed since it was last computed: its fingerprint (model_builds) hashes its SQL, the state of
 every warehouse table it reads, directly or through views (row count and latest load id for
 tables with a load_id, else a hash of their rows), the fingerprints of the table models it reads,
-and the hour for models that read the clock (so that a meeting that has since taken place
-counts within the hour). Identity resolution's `identity_builds` is read for the owner's person
-id only. A `-- person_ids of: email social` line says that the model looks up the person of
-those kinds of records only (record keys 'email:...', 'social:...'), so that a card joining a
-known person leaves it as it was. A model also marked `-- incremental: person_id` promises that
+and the hour for models that read the clock (so that a score that fades with time is at most an
+hour old). Every model of a build reads one instant as now() (`build_clock`, kept as
+model_builds.built_at); the views left for `kith sql` read the clock as they are queried. A
+model marked `-- the clock decides: stg_mail__messages by sent_at - interval 1 day; ...`
+promises that it reads the clock only to keep the rows of those relations whose expression is
+at most now(): its fingerprint leaves the hour out, and when the clock moved since its last
+build, the rows whose expression lies between the two clocks are the only ones the clock
+changed. Messages among them (in a model incremental by messages, below) count as touched;
+any other such row has the model computed in full; none leaves it as it was. Identity
+resolution's `identity_builds` is read for the owner's person id only. A `-- person_ids of:
+email social` line says that the model looks up the person of those kinds of records only
+(record keys 'email:...', 'social:...'), so that a card joining a known person leaves it as it
+was. A model also marked `-- incremental: person_id` promises that
 its rows for a person come from that person's `person_ids` rows alone (and from inputs not kept
 per person): when nothing but identity resolution changed under it, only the rows of the people
 whose records moved are computed again. A table model marked `-- moves the people of: email`
@@ -502,9 +510,10 @@ class _Fingerprints:
         return name
 
     def _make_for_messages(self, model: Model, touched: str) -> None:
-        """Compute the model again for the messages `touched` (see _touched): the rows whose message column names one are replaced by what the model
-        gives for them when it sees no messages but those and the ones they answer, up to
-        their threads' roots (the mail tables, keyed by message, read only theirs)."""
+        """Compute the model again for the messages `touched` (see _touched): the rows whose
+        message column names one are replaced by what the model gives for them when it sees
+        no messages but those and the ones they answer, up to their threads' roots (the mail
+        tables, keyed by message, read only theirs)."""
         near = f"(select message_key from {touched}_near)"
         column = model.message_column
         shadows = ",\n".join(f"{table} as (select * from main.{table} where {key} in {near})"
