@@ -11,8 +11,10 @@ model marked `-- the clock decides: stg_mail__messages by sent_at - interval 1 d
 promises that it reads the clock only to keep the rows of those relations whose expression is
 at most now(): its fingerprint leaves the hour out, and when the clock moved since its last
 build, the rows whose expression lies between the two clocks are the only ones the clock
-changed. Messages among them (in a model incremental by messages, below) count as touched;
-any other such row has the model computed in full; none leaves it as it was. Identity
+changed. In a model incremental by messages (below), a relation named with a key column
+(`stg_calendar__occurrences.record_key`) promises that the model's rows for such a row carry
+that key in its message column: those keys count as messages touched; a row of a relation
+without one has the model computed in full; none leaves it as it was. Identity
 resolution's `identity_builds` is read for the owner's person id only. A `-- person_ids of:
 email social` line says that the model looks up the person of those kinds of records only
 (record keys 'email:...', 'social:...'), so that a card joining a known person leaves it as it
@@ -102,14 +104,16 @@ class Model:
         return found.group(1) if found else None
 
     @property
-    def clock_rows(self) -> tuple[tuple[str, str], ...] | None:
-        """The (relation, expression) pairs of a `-- the clock decides: stg_mail__messages by
-        sent_at - interval 1 day; ...` line: see the module docstring. None without one."""
+    def clock_rows(self) -> tuple[tuple[str, str | None, str], ...] | None:
+        """The (relation, key column or None, expression) of each part of a `-- the clock
+        decides: stg_mail__messages.message_key by sent_at - interval 1 day; ...` line: see the
+        module docstring. None without one."""
         found = re.search(r"^-- the clock decides: (.+)$", self.sql, re.MULTILINE)
         if not found:
             return None
-        return tuple(tuple(part.strip().split(" by ", 1))  # type: ignore[misc]
-                     for part in found.group(1).split(";"))
+        parts = [re.fullmatch(r"([a-z_]+)(?:\.([a-z_]+))? by (.+)", part.strip())
+                 for part in found.group(1).split(";")]
+        return tuple(part.groups() for part in parts if part)
 
     @property
     def moves_people(self) -> bool:
@@ -397,27 +401,27 @@ class _Fingerprints:
 
     def _clock_moved(self, model: Model) -> tuple[bool, str | None]:
         """For a model that reads the clock by a `-- the clock decides:` line: whether rows
-        other than messages lie between the clock of its last build and this build's (by the
-        line's expressions), and a select of the message keys that do (None when none do, or
-        when the model is not incremental by messages: those then count as others)."""
+        without a key lie between the clock of its last build and this build's (by the line's
+        expressions), and a select of the keys of those with one (None when none do; in a
+        model not incremental by messages, every row counts as one without a key)."""
         since = self.clocks.get(model.name)
         if (model.clock_rows is None or since is None or since == self.clock
                 or not self._inputs(model)[2]):
             return False, None
         low, high = sorted([since, self.clock])
-        moved, timed = False, None
-        for relation, expression in model.clock_rows:
+        moved, timed = False, []
+        for relation, key, expression in model.clock_rows:
             between = (f"{expression} > '{low.isoformat()}'::timestamptz "
                        f"and {expression} <= '{high.isoformat()}'::timestamptz")
             found = self.con.execute(
                 f"select count(*) from {relation} where {between}").fetchone()[0]
             if not found:
                 continue
-            if relation in MAIL_TABLES and model.message_column is not None:
-                timed = f"select {MAIL_TABLES[relation]} from {relation} where {between}"
+            if key and model.message_column is not None:
+                timed.append(f"select {key} from {relation} where {between}")
             else:
                 moved = True
-        return moved, timed
+        return moved, " union ".join(timed) or None
 
     def _rows_before(self, model: Model) -> str | None:
         """Keep the model's rows (a model that moves people) before it is computed again."""

@@ -23,10 +23,12 @@ from kith.warehouse.connection import connect
 from tests.example_world import load_world
 
 TODAY = date(2026, 6, 1)
-# The clock the builds read (runner.build_clock): mail is counted up to a day ahead of it, so a
-# message dated between the two, plus a day, is counted from the second step on.
+# The clocks the builds read (runner.build_clock): mail is counted up to a day ahead of the
+# clock, so a message dated between the two, plus a day, is counted from the second step on, as
+# is the world's meeting of 2026-06-02 14:30.
 STEP_1_CLOCK = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
-STEP_2_CLOCK = datetime(2026, 6, 1, 13, 0, tzinfo=timezone.utc)
+STEP_2_CLOCK = datetime(2026, 6, 2, 15, 0, tzinfo=timezone.utc)
+MEETING_AT = datetime(2026, 6, 2, 14, 30, tzinfo=timezone.utc)
 
 
 
@@ -416,6 +418,16 @@ def test_a_message_the_clock_reached_since_the_last_build_counts(mail_in_two_ste
     con = connect(db, read_only=True)
     found = con.execute("select count(*) from interactions where source_key = ?",
                         [held["ahead"]]).fetchone()[0]
+    con.close()
+    assert found >= 1
+
+
+def test_a_meeting_begun_since_the_last_build_counts(mail_in_two_steps):
+    db, _, _, _ = mail_in_two_steps
+    con = connect(db, read_only=True)
+    found = con.execute("select count(*) from interactions "
+                        "where channel = 'meeting' and interaction_at = ?",
+                        [MEETING_AT]).fetchone()[0]
     con.close()
     assert found >= 1
 
