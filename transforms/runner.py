@@ -4,11 +4,21 @@ A model marked `-- materialized: table` is a table, computed again only when wha
 changed since it was last computed: its fingerprint (model_builds) hashes its SQL, the state of
 every warehouse table it reads, directly or through views (row count and latest load id for
 tables with a load_id, else a hash of their rows), the fingerprints of the table models it reads,
-and the hour for models that read the clock (so that a meeting that has since taken place
-counts within the hour). Identity resolution's `identity_builds` is read for the owner's person
-id only. A `-- person_ids of: email social` line says that the model looks up the person of
-those kinds of records only (record keys 'email:...', 'social:...'), so that a card joining a
-known person leaves it as it was. A model also marked `-- incremental: person_id` promises that
+and the hour for models that read the clock (so that a score that fades with time is at most an
+hour old). Every model of a build reads one instant as now() (`build_clock`, kept as
+model_builds.built_at); the views left for `kith sql` read the clock as they are queried. A
+model marked `-- the clock decides: stg_mail__messages by sent_at - interval 1 day; ...`
+promises that it reads the clock only to keep the rows of those relations whose expression is
+at most now(): its fingerprint leaves the hour out, and when the clock moved since its last
+build, the rows whose expression lies between the two clocks are the only ones the clock
+changed. In a model incremental by messages (below), a relation named with a key column
+(`stg_calendar__occurrences.record_key`) promises that the model's rows for such a row carry
+that key in its message column: those keys count as messages touched; a row of a relation
+without one has the model computed in full; none leaves it as it was. Identity
+resolution's `identity_builds` is read for the owner's person id only. A `-- person_ids of:
+email social` line says that the model looks up the person of those kinds of records only
+(record keys 'email:...', 'social:...'), so that a card joining a known person leaves it as it
+was. A model also marked `-- incremental: person_id` promises that
 its rows for a person come from that person's `person_ids` rows alone (and from inputs not kept
 per person): when nothing but identity resolution changed under it, only the rows of the people
 whose records moved are computed again. A table model marked `-- moves the people of: email`
@@ -94,6 +104,18 @@ class Model:
         return found.group(1) if found else None
 
     @property
+    def clock_rows(self) -> tuple[tuple[str, str | None, str], ...] | None:
+        """The (relation, key column or None, expression) of each part of a `-- the clock
+        decides: stg_mail__messages.message_key by sent_at - interval 1 day; ...` line: see the
+        module docstring. None without one."""
+        found = re.search(r"^-- the clock decides: (.+)$", self.sql, re.MULTILINE)
+        if not found:
+            return None
+        parts = [re.fullmatch(r"([a-z_]+)(?:\.([a-z_]+))? by (.+)", part.strip())
+                 for part in found.group(1).split(";")]
+        return tuple(part.groups() for part in parts if part)
+
+    @property
     def moves_people(self) -> bool:
         """A `-- moves the people of: email` line: see the module docstring."""
         return "\n-- moves the people of: email\n" in "\n" + self.sql
@@ -169,13 +191,9 @@ def _build(con: duckdb.DuckDBPyConnection, models: list[Model], force: bool,
         tables = {row[0] for row in con.execute(
             "select table_name from duckdb_tables() where database_name = current_database()"
         ).fetchall()}
-        for model in models:
-            # a table model stands as a view the first time, so that the models reading it bind
-            if not (model.is_table and model.name in tables):
-                con.execute(f"create or replace view {model.name} as\n{model.sql}")
-                if model.grain:
-                    con.execute(f"comment on view {model.name} is {_quote(model.grain)}")
-        fingerprints = _Fingerprints(con, models, tables, force)
+        clock = build_clock()
+        _create_views(con, models, tables, clock)
+        fingerprints = _Fingerprints(con, models, tables, force, clock)
         # Staging tables read only what was loaded; identity resolution reads them and the
         # tables under int_identity_records, and the rest read the people it resolves.
         before = _upstream(models, "int_identity_records")
@@ -191,6 +209,8 @@ def _build(con: duckdb.DuckDBPyConnection, models: list[Model], force: bool,
         on_step("tier changes")
         fingerprints.snapshot(snapshot_tiers)
         fingerprints.close()
+        # the views left for `kith sql` read the clock as they are queried
+        _create_views(con, models, fingerprints.tables, None)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -198,12 +218,30 @@ def _build(con: duckdb.DuckDBPyConnection, models: list[Model], force: bool,
     return [model.name for model in models]
 
 
+def _create_views(con: duckdb.DuckDBPyConnection, models: list[Model], tables: set[str],
+                  clock: datetime | None) -> None:
+    """Create every model that is not a table yet as a view, reading `clock` as now()."""
+    for model in models:
+        # a table model stands as a view the first time, so that the models reading it bind
+        if not (model.is_table and model.name in tables):
+            con.execute(f"create or replace view {model.name} as\n{_at(model.sql, clock)}")
+            if model.grain:
+                con.execute(f"comment on view {model.name} is {_quote(model.grain)}")
+
+
+def _at(sql: str, clock: datetime | None) -> str:
+    """The SQL reading `clock` where it reads now() (unchanged for None)."""
+    if clock is None:
+        return sql
+    return re.sub(r"\bnow\(\)", f"'{clock.isoformat()}'::timestamptz", sql, flags=re.IGNORECASE)
+
+
 class _Fingerprints:
     """Which table models to compute again in one build, and how (see the module docstring)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, models: list[Model], tables: set[str],
-                 force: bool):
-        self.con, self.force, self.tables = con, force, tables
+                 force: bool, clock: datetime):
+        self.con, self.force, self.tables, self.clock = con, force, tables, clock
         self.models = {m.name: m for m in models}
         # the warehouse's own tables (not models), and whether each has a load_id
         self.sources = dict(con.execute("""
@@ -216,12 +254,15 @@ class _Fingerprints:
         """).fetchall())
         for name in self.models:
             self.sources.pop(name, None)
-        self.stored = dict(con.execute("select model, fingerprint from model_builds").fetchall())
+        self.stored, self.clocks = {}, {}
+        for name, stamp, built_at in con.execute(
+                "select model, fingerprint, built_at from model_builds").fetchall():
+            self.stored[name], self.clocks[name] = stamp, built_at
         self.built: dict[str, str] = {}
         self._stamps: dict[str, tuple] = {}
         self.people_known = False      # _kith_people_moved holds every person whose records moved
         self.kept: set[str] = set()    # views computed once for this build (is_kept_for_build)
-        self._touched_for: dict[str, str | None] = {}
+        self._touched_for: dict[tuple[str, str | None], str | None] = {}
         self.how: dict[str, str] = {}  # how each table model computed in this build was
 
     def tables_written(self) -> None:
@@ -273,7 +314,7 @@ class _Fingerprints:
         and latest load id of raw_messages ('n/load_id', in clear: a later build reads which
         messages were added since), or '' when the model does not read mail."""
         tables, upstream, clock = self._inputs(model)
-        hour = clock_hour() if clock else ""
+        hour = self.clock.strftime("%Y-%m-%d %H") if clock and model.clock_rows is None else ""
         moving = {m for m in upstream if self.models[m].moves_people}
         other = (model.sql, hour,
                  [(t, self._stamp(t)) for t in sorted(tables - IDENTITY_TABLES - {"raw_messages"})],
@@ -308,27 +349,33 @@ class _Fingerprints:
         # (a fingerprint stored before messages had a part of their own has two)
         last_other, last_identity, last_messages = (last.split(":") + ["", ""])[:3] \
             if last else ("", "", "")
-        unchanged = (exists and not self.force and last is not None
+        # the rows the clock moved in or out of the model since its last build: none, the
+        # messages of `timed` (a select of message keys), or others (`clock_moved`)
+        clock_moved, timed = (self._clock_moved(model) if exists and not self.force
+                              and last is not None else (False, None))
+        unchanged = (exists and not self.force and last is not None and not clock_moved
+                     and timed is None
                      and (last_other, last_identity, last_messages) == (other, identity, messages))
         if not unchanged:
             self._keep_views_under(model)
-        # what changed since the last build can be computed again for the messages added or
-        # the people moved alone
-        by_messages = (exists and not self.force and messages != last_messages
+        # what changed since the last build can be computed again for the messages added (or
+        # moved by the clock) or the people moved alone
+        new_messages = messages != last_messages or timed is not None
+        by_messages = (exists and not self.force and new_messages
                        and model.message_column is not None
-                       and self._touched(last_messages) is not None)
+                       and self._touched(last_messages, timed) is not None)
         by_people = identity != last_identity and model.is_per_person and self.people_known
         how = None
         if unchanged:
             pass
-        elif (exists and not self.force and last_other == other
-              and (messages == last_messages or by_messages)
+        elif (exists and not self.force and last_other == other and not clock_moved
+              and (not new_messages or by_messages)
               and (identity == last_identity or by_people)):
             on_step(model.name)
-            how = "+".join((["messages"] if messages != last_messages else [])
+            how = "+".join((["messages"] if new_messages else [])
                            + (["people"] if identity != last_identity else []))
-            if messages != last_messages:
-                self._make_for_messages(model)
+            if new_messages:
+                self._make_for_messages(model, self._touched(last_messages, timed))
             if identity != last_identity:
                 self._make_for_people(model)
         else:
@@ -337,7 +384,8 @@ class _Fingerprints:
             before = self._rows_before(model) if model.moves_people else None
             if not exists:
                 self.con.execute(f"drop view {model.name}")
-            self.con.execute(f"create or replace table {model.name} as\n{model.sql}")
+            self.con.execute(f"create or replace table {model.name} as\n"
+                             f"{_at(model.sql, self.clock)}")
             if model.grain:
                 self.con.execute(f"comment on table {model.name} is {_quote(model.grain)}")
             self.tables.add(model.name)
@@ -347,9 +395,33 @@ class _Fingerprints:
             self.how[model.name] = how
             self._stamps.pop((model.name, None), None)
             self.con.execute("""
-                insert or replace into model_builds values (?, ?, now(), ?)
-            """, [model.name, stamp, how])
+                insert or replace into model_builds values (?, ?, ?, ?)
+            """, [model.name, stamp, self.clock, how])
         self.built[model.name] = stamp
+
+    def _clock_moved(self, model: Model) -> tuple[bool, str | None]:
+        """For a model that reads the clock by a `-- the clock decides:` line: whether rows
+        without a key lie between the clock of its last build and this build's (by the line's
+        expressions), and a select of the keys of those with one (None when none do; in a
+        model not incremental by messages, every row counts as one without a key)."""
+        since = self.clocks.get(model.name)
+        if (model.clock_rows is None or since is None or since == self.clock
+                or not self._inputs(model)[2]):
+            return False, None
+        low, high = sorted([since, self.clock])
+        moved, timed = False, []
+        for relation, key, expression in model.clock_rows:
+            between = (f"{expression} > '{low.isoformat()}'::timestamptz "
+                       f"and {expression} <= '{high.isoformat()}'::timestamptz")
+            found = self.con.execute(
+                f"select count(*) from {relation} where {between}").fetchone()[0]
+            if not found:
+                continue
+            if key and model.message_column is not None:
+                timed.append(f"select {key} from {relation} where {between}")
+            else:
+                moved = True
+        return moved, " union ".join(timed) or None
 
     def _rows_before(self, model: Model) -> str | None:
         """Keep the model's rows (a model that moves people) before it is computed again."""
@@ -377,18 +449,19 @@ class _Fingerprints:
         """)
         self.con.execute(f"drop table {before}")
 
-    def _touched(self, last_messages: str) -> str | None:
+    def _touched(self, last_messages: str, timed: str | None = None) -> str | None:
         """The name of a temporary table of the messages a model that is incremental by
         messages computes again after raw_messages grew from `last_messages` ('n/load_id'):
-        the messages added, those that answer one of them (In-Reply-To, References) and those
-        whose thread one heads (stg_mail__messages.thread_id, as it stood). None when
-        raw_messages did not only grow (rows removed or changed), or grew by more than a
-        quarter (computing everything is then as quick)."""
-        if last_messages not in self._touched_for:
-            self._touched_for[last_messages] = self._find_touched(last_messages)
-        return self._touched_for[last_messages]
+        the messages added and those `timed` selects (moved by the clock), those that answer
+        one of them (In-Reply-To, References) and those whose thread one heads
+        (stg_mail__messages.thread_id, as it stood). None when raw_messages did not only grow
+        (rows removed or changed), or grew by more than a quarter (computing everything is
+        then as quick)."""
+        if (last_messages, timed) not in self._touched_for:
+            self._touched_for[(last_messages, timed)] = self._find_touched(last_messages, timed)
+        return self._touched_for[(last_messages, timed)]
 
-    def _find_touched(self, last_messages: str) -> str | None:
+    def _find_touched(self, last_messages: str, timed: str | None) -> str | None:
         n_before, _, load_before = last_messages.partition("/")
         if not n_before.isdigit() or not load_before.isdigit() or int(n_before) == 0:
             return None
@@ -406,6 +479,7 @@ class _Fingerprints:
             create temp table {name} as
             with added as (
                 select record_key as message_key from raw_messages where load_id > $1
+                {f"union {timed}" if timed else ""}
             ),
             answers as (
                 select record_key, 'mid:' || in_reply_to as parent_key
@@ -439,18 +513,18 @@ class _Fingerprints:
         """)
         return name
 
-    def _make_for_messages(self, model: Model) -> None:
-        """Compute the model again for the messages touched since its last build (see
-        _touched): the rows whose message column names one are replaced by what the model
-        gives for them when it sees no messages but those and the ones they answer, up to
-        their threads' roots (the mail tables, keyed by message, read only theirs)."""
-        touched = self._touched(self.stored[model.name].split(":")[2])
+    def _make_for_messages(self, model: Model, touched: str) -> None:
+        """Compute the model again for the messages `touched` (see _touched): the rows whose
+        message column names one are replaced by what the model gives for them when it sees
+        no messages but those and the ones they answer, up to their threads' roots (the mail
+        tables, keyed by message, read only theirs)."""
         near = f"(select message_key from {touched}_near)"
         column = model.message_column
         shadows = ",\n".join(f"{table} as (select * from main.{table} where {key} in {near})"
                               for table, key in MAIL_TABLES.items()
                               if table != model.name and table in model.words)
-        sql = f"with {shadows}\nselect * from (\n{model.sql}\n)" if shadows else model.sql
+        sql = _at(model.sql, self.clock)
+        sql = f"with {shadows}\nselect * from (\n{sql}\n)" if shadows else sql
         touched = f"(select message_key from {touched})"
         # whose rows change, for the tier snapshot
         people = (f"insert into _kith_people_touched select distinct person_id "
@@ -489,12 +563,13 @@ class _Fingerprints:
         else:
             return
         self.con.execute("insert or replace into model_builds "
-                         "values ('tier_snapshots', ?, now(), ?)", [stamp, how])
+                         "values ('tier_snapshots', ?, ?, ?)", [stamp, self.clock, how])
 
     def _make_for_people(self, model: Model) -> None:
         """Compute the model again for the people in _kith_people_moved only: their rows are
         replaced by what the model gives when it sees no one else's person_ids rows."""
-        sql = re.sub(r"\bperson_ids\b", "_kith_moved_person_ids", model.sql)
+        sql = re.sub(r"\bperson_ids\b", "_kith_moved_person_ids",
+                     _at(model.sql, self.clock))
         kinds = f" and {_kinds_filter(model.record_kinds)}" if model.record_kinds else ""
         self.con.execute(f"""
             create or replace temp view _kith_moved_person_ids as
@@ -543,9 +618,10 @@ class _Fingerprints:
         self.con.execute("drop table if exists _kith_people_moved")
 
 
-def clock_hour() -> str:
-    """The hour a model that reads the clock was computed in (its fingerprint holds it)."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H")
+def build_clock() -> datetime:
+    """The instant a build's models read as now(), all of them the same (model_builds.built_at
+    keeps it)."""
+    return datetime.now(timezone.utc)
 
 
 def _kinds_filter(kinds: tuple[str, ...]) -> str:

@@ -5,7 +5,7 @@ the same warehouse."""
 import dataclasses
 import re
 import shutil
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pyarrow as pa
 import pytest
@@ -23,6 +23,12 @@ from kith.warehouse.connection import connect
 from tests.example_world import load_world
 
 TODAY = date(2026, 6, 1)
+# The clocks the builds read (runner.build_clock): mail is counted up to a day ahead of the
+# clock, so a message dated between the two, plus a day, is counted from the second step on, as
+# is the world's meeting of 2026-06-02 14:30.
+STEP_1_CLOCK = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+STEP_2_CLOCK = datetime(2026, 6, 2, 15, 0, tzinfo=timezone.utc)
+MEETING_AT = datetime(2026, 6, 2, 14, 30, tzinfo=timezone.utc)
 
 
 
@@ -132,8 +138,8 @@ def merging_card(world, tmp_path_factory):
                         population.n_records if population else len(records)))
         return resolution
     with pytest.MonkeyPatch.context() as patch:
-        # one hour throughout: models that read the clock are computed again each hour
-        patch.setattr(runner, "clock_hour", lambda: "2026-06-01 12")
+        # one instant throughout: models that read the clock may be computed again as it moves
+        patch.setattr(runner, "build_clock", lambda: STEP_1_CLOCK)
         patch.setattr(store, "resolve", observed)
         return _merging_card(world, tmp_path_factory, grouped)
 
@@ -296,14 +302,15 @@ def _referencing(message: str, parent: str) -> str:
 @pytest.fixture(scope="module")
 def mail_in_two_steps(world, tmp_path_factory):
     """(warehouse whose mail came in two imports, the same after a forced full build, the
-    model_builds rows of the second step, what the second step was made to hold)."""
+    model_builds rows of the second step, what the second step was made to hold). The first
+    step is built at STEP_1_CLOCK, the second and the full build at STEP_2_CLOCK."""
+    clock = [STEP_1_CLOCK]
     with pytest.MonkeyPatch.context() as patch:
-        # one hour throughout: models that read the clock are computed again each hour
-        patch.setattr(runner, "clock_hour", lambda: "2026-06-01 12")
-        return _mail_in_two_steps(world, tmp_path_factory)
+        patch.setattr(runner, "build_clock", lambda: clock[0])
+        return _mail_in_two_steps(world, tmp_path_factory, clock)
 
 
-def _mail_in_two_steps(world, tmp_path_factory):
+def _mail_in_two_steps(world, tmp_path_factory, clock):
     folder = tmp_path_factory.mktemp("mail-two-steps")
     db = folder / "world.duckdb"
     config = dataclasses.replace(load_config(world.config), db_path=db)
@@ -326,6 +333,14 @@ def _mail_in_two_steps(world, tmp_path_factory):
     first = [_referencing(m, _header(m, "In-Reply-To")) if m in (answer, answers_answer) else m
              for m in first if m is not late]
     second = first[-5:] + [late] + second
+    # a copy of the oldest answer, in a thread of its own, dated so that only the second
+    # step's clock counts it (a sender's clock a day ahead of the first step's, then not)
+    oldest_answer = next(m for m in first if _header(m, "In-Reply-To"))
+    head, _, body = oldest_answer.partition("\n\n")
+    head = "\n".join(line for line in re.sub(r"\n[ \t]", " ", head).splitlines()
+                     if not re.match(r"(?i)(message-id|date|in-reply-to|references):", line))
+    first.append(head + "\nMessage-ID: <ahead-of-the-clock@kith.example>"
+                 "\nDate: Tue, 2 Jun 2026 12:30:00 +0000\n\n" + body)
     step_1 = folder / "step-1.mbox"
     step_1.write_text("".join(first), encoding="utf-8")
     for source in config.sources:
@@ -358,11 +373,13 @@ def _mail_in_two_steps(world, tmp_path_factory):
         "Subject: News\nList-Id: <announce.lists.example.org>\n\nNews.\n")
     step_2 = folder / "step-2.mbox"
     step_2.write_text("".join(second), encoding="utf-8")
+    clock[0] = STEP_2_CLOCK
     summary = run_import([step_2, _card_joining(folder, a, b)], db=db, tag="step two")
     how, full = _built_how_and_in_full(db)
     held = {"thread": ["mid:" + _header(m, "Message-ID").strip("<>")
                        for m in (late, answer, answers_answer)], "listed": listed, "joined": (a, b),
-            "n_already_present": summary.files[0].result.n_already_present}
+            "n_already_present": summary.files[0].result.n_already_present,
+            "ahead": "mid:ahead-of-the-clock@kith.example"}
     return db, full, how, held
 
 
@@ -394,6 +411,25 @@ def test_new_mail_recomputes_the_messages_and_people_it_touches(mail_in_two_step
     _, _, how, _ = mail_in_two_steps
     assert (how["stg_mail__participants"], how["stg_mail__messages"], how["interactions"]) \
         == ("messages", "messages", "messages+people")
+
+
+def test_a_message_the_clock_reached_since_the_last_build_counts(mail_in_two_steps):
+    db, _, _, held = mail_in_two_steps
+    con = connect(db, read_only=True)
+    found = con.execute("select count(*) from interactions where source_key = ?",
+                        [held["ahead"]]).fetchone()[0]
+    con.close()
+    assert found >= 1
+
+
+def test_a_meeting_begun_since_the_last_build_counts(mail_in_two_steps):
+    db, _, _, _ = mail_in_two_steps
+    con = connect(db, read_only=True)
+    found = con.execute("select count(*) from interactions "
+                        "where channel = 'meeting' and interaction_at = ?",
+                        [MEETING_AT]).fetchone()[0]
+    con.close()
+    assert found >= 1
 
 
 def test_a_message_imported_again_adds_nothing(mail_in_two_steps):

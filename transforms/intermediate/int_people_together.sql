@@ -1,6 +1,7 @@
 -- one row per two people (the owner left out, the lower person_id first) on one small e-mail message or meeting of the owner's
 -- materialized: table
 -- person_ids of: email
+-- the clock decides: stg_mail__messages by sent_at - interval 1 day; stg_calendar__occurrences by start_at
 -- (a table, not a CTE of `acquaintances`, which reads it three times: a materialised CTE stays
 -- in memory, and over a million messages it outgrew the build's memory limit)
 with settings as (

@@ -3,6 +3,7 @@
 -- person_ids of: chat email social
 -- incremental: person_id
 -- incremental: messages by source_key
+-- the clock decides: stg_mail__messages.message_key by sent_at - interval 1 day; stg_social__messages.social_message_key by sent_at - interval 1 day; stg_chat__messages by sent_at - interval 1 day; stg_calendar__occurrences.record_key by start_at
 with settings as (
     select * from relationship_settings
 ),
