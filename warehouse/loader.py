@@ -13,8 +13,8 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from operator import attrgetter
 from datetime import datetime, timezone
+from operator import attrgetter
 from typing import Iterable, Iterator
 
 import duckdb
