@@ -53,10 +53,16 @@ def two_steps(request, world, tmp_path_factory):
         return _two_steps(request.param, world, tmp_path_factory)
 
 
-def _two_steps(last_source: str, world, tmp_path_factory):
-    db = tmp_path_factory.mktemp("two-steps") / "world.duckdb"
+def _warehouse(world, tmp_path_factory, name: str):
+    """(a new warehouse in a folder of its own, the world's config pointing at it)."""
+    db = tmp_path_factory.mktemp(name) / "world.duckdb"
     config = dataclasses.replace(load_config(world.config), db_path=db)
     prepare(config)
+    return db, config
+
+
+def _two_steps(last_source: str, world, tmp_path_factory):
+    db, config = _warehouse(world, tmp_path_factory, "two-steps")
     last = next(s for s in config.sources if s.name == last_source)
     for source in config.sources:
         if source is not last:
@@ -153,10 +159,8 @@ def merging_card(world, tmp_path_factory):
 
 
 def _merging_card(world, tmp_path_factory, grouped):
-    folder = tmp_path_factory.mktemp("merging")
-    db = folder / "world.duckdb"
-    config = dataclasses.replace(load_config(world.config), db_path=db)
-    prepare(config)
+    db, config = _warehouse(world, tmp_path_factory, "merging")
+    folder = db.parent
     for source in config.sources:
         run_import(source.settings["paths"], db=db, tag=source.settings.get("tag"))
     con = connect(db)
@@ -320,10 +324,8 @@ def mail_in_two_steps(world, tmp_path_factory):
 
 
 def _mail_in_two_steps(world, tmp_path_factory, clock):
-    folder = tmp_path_factory.mktemp("mail-two-steps")
-    db = folder / "world.duckdb"
-    config = dataclasses.replace(load_config(world.config), db_path=db)
-    prepare(config)
+    db, config = _warehouse(world, tmp_path_factory, "mail-two-steps")
+    folder = db.parent
     mail = next(s for s in config.sources if s.name == "mail")
     (mbox,) = [p for p in (world.config.parent / mail.settings["paths"][0]).rglob("*.mbox")]
     messages = _mbox_messages(mbox)
