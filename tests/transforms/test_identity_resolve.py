@@ -381,6 +381,15 @@ def test_a_record_linked_despite_its_first_name_does_not_stop_its_person_growing
     assert _two_people(["Zachary Rollins", "Flynn Rollins"], ["Zachary Rollins"], {"a0", "a1"})
 
 
+def test_a_record_linked_despite_its_name_joins_its_person_past_records_not_linked_to_it():
+    # a0 is linked to b0 on other evidence than its name: b1, a slip of b0's, is no other person
+    assert _two_people(["Anthony Goode"], ["Spyke Karlsen", "Spyke Karlsen"], set())
+    assert not _two_people(["Anthony Goode"], ["Spyke Karlsen", "Mary Karlsen"], set())
+    # nor is a record whose names are one person's read together (Kyra Wilde, Wilde Kyra)
+    assert _two_people(["Wilde Kyra"], ["Kyra Wilde", "Kyra Everett"], {"b1"})
+    assert not _two_people(["Wilde Kyra"], ["Kyra Wilde", "Kyra Everett"], set())
+
+
 def test_names_that_fit_no_record_of_the_other_person_stop_a_chain():
     assert not _two_people(["Zachary Rollins", "Flynn Rollins"], ["Zachary Rollins"], set())
     assert not _two_people(["Zachary Rollins", "Flynn Rollins"], ["Peter Rollins"], {"a0", "a1"})
