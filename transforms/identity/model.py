@@ -80,8 +80,13 @@ _NAME_LEVELS = [
      0.01, 0.0005),
     ("same family name, different given name",
      "family_l = family_r or family_alt_l = family_alt_r", 0.01, 0.002),
+    # A married or maiden name: the given name as it was, or with a slip where the data has them
+    # (Zachariah / Zachiariah). Its starting m is half of resolve.NAMES_UNRELIABLE_M, as for the
+    # other levels where names disagree: only data that shows names replaced often lets it link
+    # without a birthday (Mario Morcom and Maria Reid at one address are a couple).
     ("same given name, different family name",
-     "given_l = given_r", 0.02, 0.02),
+     "given_l = given_r or (length(given_l) >= 4 and length(given_r) >= 4 "
+     f"and damerau_levenshtein(given_l, given_r) <= 1 and {_NOT_OTHER_FORM})", 0.01, 0.02),
 ]
 
 _NAME_NULL = ("((given_l = '' and family_l = '') or (given_r = '' and family_r = ''))")
