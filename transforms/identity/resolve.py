@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import re
+import tempfile
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -44,6 +45,7 @@ from kith.transforms.identity.model import (BLOCKING_KEYS, DIFFERENT_MAILBOXES, 
                                             explain, predict, prior_for, train)
 from kith.transforms.identity.names import (Name, _nickname_forms, compatible, family_level, fold,
                                             given_level, other_forms, parse_name, swapped)
+from kith.warehouse.connection import BUILD_MEMORY_LIMIT
 
 MAX_CLUSTER = 60                 # records per person; a bigger cluster is almost surely wrong
 MAX_HANDLE_LENGTH = 254          # RFC 5321's longest address; longer is not an identifier
@@ -1042,16 +1044,19 @@ def _model_pairs(prepared: dict[str, _Prepared], clusters: _Clusters,
     if table.num_rows < 2:
         return [], dropped, model, None
     n_records = (population.n_records if population else len(prepared)) - len(owner_keys)
-    con = duckdb.connect()      # Splink's working tables stay out of the user's warehouse
-    try:
-        if model is None:
-            model = train(con, table, table.num_rows)
-        named, by_name = (population.named, population.by_name) if population \
-            else _full_names(prepared)
-        priors = SourcePriors.estimate(named, by_name, stats, model, n_records)
-        pairs = predict(con, table, model, prior=priors.highest)
-    finally:
-        con.close()
+    # Splink's working tables stay out of the user's warehouse, in a database of their own held
+    # to the build's memory limit (DuckDB's default is 80% of RAM), spilling to a folder of its own
+    with tempfile.TemporaryDirectory(prefix="kith-identity-") as spill:
+        con = duckdb.connect(config={"memory_limit": BUILD_MEMORY_LIMIT, "temp_directory": spill})
+        try:
+            if model is None:
+                model = train(con, table, table.num_rows)
+            named, by_name = (population.named, population.by_name) if population \
+                else _full_names(prepared)
+            priors = SourcePriors.estimate(named, by_name, stats, model, n_records)
+            pairs = predict(con, table, model, prior=priors.highest)
+        finally:
+            con.close()
     for pair in pairs:
         a, b = prepared[pair.a], prepared[pair.b]
         prior = _odds(priors.of(a.record.source, b.record.source))

@@ -20,11 +20,11 @@ messages as (
     from stg_mail__messages
 ),
 
-participants as (
-    select message_key, email, bool_or(role = 'from') as is_from
+-- (not materialized: a CTE read twice is otherwise held whole in memory)
+participants as not materialized (
+    select message_key, role, email
     from stg_mail__participants
     where role in ('from', 'to', 'cc', 'bcc') and not is_owner
-    group by message_key, email
 ),
 
 -- Mailing lists, by the rule of `interactions` (int_mailing_list_addresses).
@@ -46,7 +46,7 @@ mail as (
 ),
 
 mail_people as (
-    select p.message_key, ids.person_id, bool_or(p.is_from) as is_from
+    select p.message_key, ids.person_id, bool_or(p.role = 'from') as is_from
     from participants as p
     join mail using (message_key)
     join person_ids as ids on ids.record_key = 'email:' || p.email

@@ -15,7 +15,8 @@ owner as (
     limit 1
 ),
 
-messages as (
+-- (not materialized: a CTE read twice is otherwise held whole in memory)
+messages as not materialized (
     select
         message_key, sent_at, direction, is_automated, is_owner_only_cc, n_other_recipients,
         from_email, list_id, reply_to_message_key
@@ -62,6 +63,9 @@ mail_people as (
     from participants as p
     join person_ids as ids on ids.record_key = 'email:' || p.email
     anti join list_addresses as l on l.email = p.email
+    -- only the messages counted (`mail`), before grouping: the rest is most of the mail of a
+    -- big mailbox (lists, notifications), and grouping it spilled and slowed the build
+    semi join mail on mail.message_key = p.message_key
     where not p.is_owner
     group by p.message_key, ids.person_id
 ),
@@ -74,6 +78,7 @@ parents as (
         ids.person_id as parent_person_id
     from messages as pm
     left join person_ids as ids on ids.record_key = 'email:' || pm.from_email
+    semi join mail on mail.parent_key = pm.message_key
 ),
 
 emails as (
