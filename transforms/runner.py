@@ -21,7 +21,16 @@ email social` line says that the model looks up the person of those kinds of rec
 was. A model also marked `-- incremental: person_id` promises that
 its rows for a person come from that person's `person_ids` rows alone (and from inputs not kept
 per person): when nothing but identity resolution changed under it, only the rows of the people
-whose records moved are computed again. A table model marked `-- moves the people of: email`
+whose records moved are computed again. A per-person model also marked `-- records of:
+int_identity_records; record_tags by 'card:' || record_key; ...` (`people`) promises that its
+rows for a person come from that person's records' rows in int_identity_records and in the
+tables named (each row naming its record by the expression given), besides inputs not kept per
+person: what it reads through int_identity_records alone counts with identity resolution (by
+identity_record_facts), and the named tables' row counts and latest load ids are kept in clear.
+When only those changed, the rows computed again are those of the people whose records moved,
+whose int_identity_records row changed (identity resolution leaves them in
+_kith_records_changed) or that rows loaded into the named tables since name. A table model
+marked `-- moves the people of: email`
 (`int_mailing_list_addresses`, one row per address) counts with identity resolution: the
 people of the addresses whose rows it gained or lost count as moved.
 
@@ -116,6 +125,19 @@ class Model:
         return tuple(part.groups() for part in parts if part)
 
     @property
+    def records_of(self) -> tuple[tuple[str, str], ...] | None:
+        """The (table, expression) of each part of a `-- records of: int_identity_records;
+        record_tags by 'card:' || record_key; ...` line: see the module docstring. None
+        without one."""
+        found = re.search(r"^-- records of: int_identity_records((?:; .+)?)$", self.sql,
+                          re.MULTILINE)
+        if not found:
+            return None
+        parts = [re.fullmatch(r"([a-z_]+) by (.+)", part.strip())
+                 for part in found.group(1).split(";") if part.strip()]
+        return tuple(part.groups() for part in parts if part)
+
+    @property
     def moves_people(self) -> bool:
         """A `-- moves the people of: email` line: see the module docstring."""
         return "\n-- moves the people of: email\n" in "\n" + self.sql
@@ -182,7 +204,7 @@ def build(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None, *,
 
 def _build(con: duckdb.DuckDBPyConnection, models: list[Model], force: bool,
            on_step: Callable[[str], None]) -> list[str]:
-    from kith.transforms.identity.store import resolve_people
+    from kith.transforms.identity.store import is_current, resolve_people
     from kith.transforms.organisations import resolve_organisations
     from kith.transforms.relationships import snapshot_tiers
 
@@ -200,9 +222,14 @@ def _build(con: duckdb.DuckDBPyConnection, models: list[Model], force: bool,
         staging = [m for m in models if m.layer == "staging" or m.name in before]
         fingerprints.make_tables(staging, on_step)
         on_step("people")
-        with fingerprints.people_moved():
-            resolve_people(con, force=force)
+        if force or not is_current(con):
+            # identity resolution reads all of it, and the models after it the records of
+            # the people it moved
+            fingerprints.keep("int_identity_records")
+        with fingerprints.people_moved() as moved:
+            moved.resolved = resolve_people(con, force=force)
         on_step("organisations")
+        fingerprints.keep("int_person_employers")
         resolve_organisations(con)
         fingerprints.tables_written()
         fingerprints.make_tables([m for m in models if m not in staging], on_step)
@@ -264,6 +291,10 @@ class _Fingerprints:
         self.kept: set[str] = set()    # views computed once for this build (is_kept_for_build)
         self._touched_for: dict[tuple[str, str | None], str | None] = {}
         self.how: dict[str, str] = {}  # how each table model computed in this build was
+        # _kith_records_changed holds every record whose int_identity_records row changed
+        self.records_known = False
+        self.per_record: set[str] = set()   # the tables of _people_to_compute
+        self._counts: dict[str, int] = {}   # see _count
 
     def tables_written(self) -> None:
         """Forget the tables' states: a step has written some."""
@@ -284,12 +315,16 @@ class _Fingerprints:
             self._stamps[(table, kinds)] = self.con.execute(sql).fetchone()
         return self._stamps[(table, kinds)]
 
-    def _inputs(self, model: Model) -> tuple[set[str], set[str], bool]:
-        """The warehouse tables a model reads, directly or through views; the table models it
-        reads; whether it (or a view under it) reads the clock."""
+    def _inputs(self, model: Model, opaque: frozenset[str] = frozenset()
+                ) -> tuple[set[str], set[str], bool]:
+        """The warehouse tables a model reads, directly or through views (but not through
+        those named in `opaque`); the table models it reads; whether it (or a view under it)
+        reads the clock."""
         tables, upstream = set(), set()
         clock = bool(_CLOCK.search(_strip_comments(model.sql)))
         for word in model.words:
+            if word in opaque:
+                continue
             if word in self.sources:
                 tables.add(word)
             elif word in self.models and word != model.name:
@@ -297,7 +332,7 @@ class _Fingerprints:
                 if other.is_table:
                     upstream.add(word)
                 else:
-                    more_tables, more_upstream, more_clock = self._inputs(other)
+                    more_tables, more_upstream, more_clock = self._inputs(other, opaque)
                     tables |= more_tables
                     upstream |= more_upstream
                     clock = clock or more_clock
@@ -308,24 +343,34 @@ class _Fingerprints:
         return "raw_messages" in tables or any(self._reads_messages(self.models[m])
                                                for m in upstream)
 
-    def fingerprint(self, model: Model) -> tuple[str, str, str]:
+    def fingerprint(self, model: Model) -> tuple[str, str, str, str]:
         """What the model reads: a hash of everything but identity resolution's tables (and
-        the models that move people) and the messages; a hash of those; and the row count
-        and latest load id of raw_messages ('n/load_id', in clear: a later build reads which
-        messages were added since), or '' when the model does not read mail."""
-        tables, upstream, clock = self._inputs(model)
+        the models that move people) and the messages; a hash of those; the row count and
+        latest load id of raw_messages ('n/load_id', in clear: a later build reads which
+        messages were added since), or '' when the model does not read mail; and for a model
+        with a `-- records of:` line, the row count and latest load id of each table it names
+        ('table=n/load_id,...', in clear likewise; what it reads through int_identity_records
+        alone counts with identity resolution, by identity_record_facts)."""
+        records_of = model.records_of
+        opaque = frozenset({"int_identity_records"}) if records_of is not None else frozenset()
+        tables, upstream, clock = self._inputs(model, opaque)
         hour = self.clock.strftime("%Y-%m-%d %H") if clock and model.clock_rows is None else ""
         moving = {m for m in upstream if self.models[m].moves_people}
+        by_record = {table for table, _ in records_of or ()}
         other = (model.sql, hour,
-                 [(t, self._stamp(t)) for t in sorted(tables - IDENTITY_TABLES - {"raw_messages"})],
+                 [(t, self._stamp(t))
+                  for t in sorted(tables - IDENTITY_TABLES - by_record - {"raw_messages"})],
                  [(m, _without_messages(self.built.get(m, self.stored.get(m))))
                   for m in sorted(upstream - moving)])
         identity = [(t, self._stamp(t, model.record_kinds if t == "person_ids" else None))
                     for t in sorted(tables & IDENTITY_TABLES)]
         identity += [(m, self._stamp(m)) for m in sorted(moving)]
+        if records_of is not None:
+            identity += [("identity_record_facts", self._stamp("identity_record_facts"))]
         messages = ("/".join(map(str, self._stamp("raw_messages")))
                     if self._reads_messages(model) else "")
-        return _hash(other), _hash(identity), messages
+        records = ",".join(f"{t}={'/'.join(map(str, self._stamp(t)))}" for t in sorted(by_record))
+        return _hash(other), _hash(identity), messages, records
 
     def make_tables(self, models: list[Model], on_step: Callable[[str], None]) -> None:
         for model in models:
@@ -337,25 +382,30 @@ class _Fingerprints:
             other = self.models[word]
             if not other.is_table:
                 self._keep_views_under(other)
-                if other.is_kept_for_build and word not in self.kept:
-                    self.con.execute(f"create temp table {word} as select * from {word}")
-                    self.kept.add(word)
+                self.keep(word)
+
+    def keep(self, name: str) -> None:
+        """Compute a view marked `-- materialized: for the build` once for this build."""
+        if self.models[name].is_kept_for_build and name not in self.kept:
+            self.con.execute(f"create temp table {name} as select * from {name}")
+            self.kept.add(name)
 
     def _make(self, model: Model, on_step: Callable[[str], None]) -> None:
-        other, identity, messages = self.fingerprint(model)
-        stamp = f"{other}:{identity}:{messages}"
+        other, identity, messages, records = self.fingerprint(model)
+        stamp = ":".join([other, identity, messages] + ([records] if records else []))
         last = self.stored.get(model.name)
         exists = model.name in self.tables
         # (a fingerprint stored before messages had a part of their own has two)
-        last_other, last_identity, last_messages = (last.split(":") + ["", ""])[:3] \
-            if last else ("", "", "")
+        last_other, last_identity, last_messages, last_records = \
+            (last.split(":") + ["", "", ""])[:4] if last else ("", "", "", "")
         # the rows the clock moved in or out of the model since its last build: none, the
         # messages of `timed` (a select of message keys), or others (`clock_moved`)
         clock_moved, timed = (self._clock_moved(model) if exists and not self.force
                               and last is not None else (False, None))
         unchanged = (exists and not self.force and last is not None and not clock_moved
                      and timed is None
-                     and (last_other, last_identity, last_messages) == (other, identity, messages))
+                     and (last_other, last_identity, last_messages, last_records)
+                     == (other, identity, messages, records))
         if not unchanged:
             self._keep_views_under(model)
         # what changed since the last build can be computed again for the messages added (or
@@ -364,20 +414,23 @@ class _Fingerprints:
         by_messages = (exists and not self.force and new_messages
                        and model.message_column is not None
                        and self._touched(last_messages, timed) is not None)
-        by_people = identity != last_identity and model.is_per_person and self.people_known
+        people_moved = identity != last_identity or records != last_records
+        people = (self._people_to_compute(model, last_records)
+                  if people_moved and model.is_per_person and self.people_known else None)
+        by_people = people is not None
         how = None
         if unchanged:
             pass
         elif (exists and not self.force and last_other == other and not clock_moved
               and (not new_messages or by_messages)
-              and (identity == last_identity or by_people)):
+              and (not people_moved or by_people)):
             on_step(model.name)
             how = "+".join((["messages"] if new_messages else [])
-                           + (["people"] if identity != last_identity else []))
+                           + (["people"] if people_moved else []))
             if new_messages:
                 self._make_for_messages(model, self._touched(last_messages, timed))
-            if identity != last_identity:
-                self._make_for_people(model)
+            if people_moved:
+                self._make_for_people(model, people)
         else:
             on_step(model.name)
             how = "full"
@@ -413,8 +466,7 @@ class _Fingerprints:
         for relation, key, expression in model.clock_rows:
             between = (f"{expression} > '{low.isoformat()}'::timestamptz "
                        f"and {expression} <= '{high.isoformat()}'::timestamptz")
-            found = self.con.execute(
-                f"select count(*) from {relation} where {between}").fetchone()[0]
+            found = self._count(relation, between)
             if not found:
                 continue
             if key and model.message_column is not None:
@@ -422,6 +474,21 @@ class _Fingerprints:
             else:
                 moved = True
         return moved, " union ".join(timed) or None
+
+    def _count(self, relation: str, where: str) -> int:
+        """The rows of `relation` that `where` selects. Counted once per build for a view
+        over the loaded tables alone (no table model, nothing identity resolution writes):
+        several models ask the clock of the same costly view."""
+        query = f"select count(*) from {relation} where {where}"
+        model = self.models.get(relation)
+        if model is None or model.is_table:
+            return self.con.execute(query).fetchone()[0]
+        tables, upstream, _ = self._inputs(model)
+        if upstream or tables & IDENTITY_TABLES:
+            return self.con.execute(query).fetchone()[0]
+        if query not in self._counts:
+            self._counts[query] = self.con.execute(query).fetchone()[0]
+        return self._counts[query]
 
     def _rows_before(self, model: Model) -> str | None:
         """Keep the model's rows (a model that moves people) before it is computed again."""
@@ -546,7 +613,7 @@ class _Fingerprints:
         records moved, or of no one, as `relationships` would have changed (its fingerprint is
         kept as tier_snapshots')."""
         relationships = self.models["relationships"]
-        other, identity, messages = self.fingerprint(relationships)
+        other, identity, messages, _ = self.fingerprint(relationships)
         stamp, last = f"{other}:{identity}:{messages}", self.stored.get("tier_snapshots")
         # a table it reads computed in full for new mail: whose rows changed is not known
         unknown = any(self.how.get(m) == "full" for m in self._inputs(relationships)[1])
@@ -565,8 +632,44 @@ class _Fingerprints:
         self.con.execute("insert or replace into model_builds "
                          "values ('tier_snapshots', ?, ?, ?)", [stamp, self.clock, how])
 
-    def _make_for_people(self, model: Model) -> None:
-        """Compute the model again for the people in _kith_people_moved only: their rows are
+    def _people_to_compute(self, model: Model, last_records: str) -> str | None:
+        """The name of a table of the people whose rows of a per-person model are computed
+        again: those whose records moved (_kith_people_moved), and for a model with a
+        `-- records of:` line, the people of the records whose int_identity_records row
+        changed (identity resolution's _kith_records_changed) or that rows loaded into its
+        tables since its last build name. None when that is not known (the tables did not
+        only grow since, or identity resolution grouped everyone again)."""
+        if model.records_of is None:
+            return "_kith_people_moved"
+        if not self.records_known:
+            return None
+        cursors = dict(part.split("=", 1) for part in last_records.split(",") if "=" in part)
+        loaded = []
+        for table, expression in model.records_of:
+            n_before, _, load_before = cursors.get(table, "").partition("/")
+            if not n_before.isdigit():
+                return None
+            # ('None' when the table was empty)
+            load_before = int(load_before) if load_before.isdigit() else 0
+            n_kept = self.con.execute(f"select count(*) from {table} where load_id <= ?",
+                                      [load_before]).fetchone()[0]
+            if n_kept != int(n_before):
+                return None
+            loaded.append(f"select {expression} from {table} where load_id > {load_before}")
+        name = f"_kith_people_of_{model.name}"
+        self.con.execute(f"""
+            create or replace temp table {name} as
+            select person_id from _kith_people_moved
+            union
+            select person_id from person_ids where record_key in (
+                select record_key from _kith_records_changed
+                {''.join(f' union {select}' for select in loaded)})
+        """)
+        self.per_record.add(name)
+        return name
+
+    def _make_for_people(self, model: Model, people: str) -> None:
+        """Compute the model again for the people in the table `people` only: their rows are
         replaced by what the model gives when it sees no one else's person_ids rows."""
         sql = re.sub(r"\bperson_ids\b", "_kith_moved_person_ids",
                      _at(model.sql, self.clock))
@@ -574,12 +677,15 @@ class _Fingerprints:
         self.con.execute(f"""
             create or replace temp view _kith_moved_person_ids as
             select * from person_ids
-            where person_id in (select person_id from _kith_people_moved){kinds}
+            where person_id in (select person_id from {people}){kinds}
         """)
+        if people != "_kith_people_moved":
+            # people whose records did not move but whose rows change, for the tier snapshot
+            self.con.execute(f"insert into _kith_people_touched select person_id from {people}")
         self.con.execute(f"delete from {model.name} "
-                         "where person_id in (select person_id from _kith_people_moved)")
+                         f"where person_id in (select person_id from {people})")
         self.con.execute(f"insert into {model.name} by name select * from (\n{sql}\n) "
-                         "where person_id in (select person_id from _kith_people_moved)")
+                         f"where person_id in (select person_id from {people})")
 
     @contextmanager
     def people_moved(self):
@@ -590,8 +696,17 @@ class _Fingerprints:
         self.con.execute("create or replace temp table _kith_ids_before as "
                          "select record_key, person_id from person_ids")
         owner_before = self.con.execute(owner).fetchone()
-        yield
+        self.con.execute("drop table if exists _kith_records_changed")
+        self.resolved = True
+        yield self
         self.tables_written()
+        # identity resolution grouping only the records an import touched leaves those whose
+        # row changed in _kith_records_changed; not resolving at all changed none
+        if not self.resolved:
+            self.con.execute("create temp table _kith_records_changed (record_key varchar)")
+        self.records_known = self.con.execute(
+            "select count(*) from duckdb_tables() where table_name = '_kith_records_changed'"
+            " and temporary").fetchone()[0] > 0
         self.con.execute("""
             create or replace temp table _kith_people_moved as
             select distinct person_id from (
@@ -615,6 +730,9 @@ class _Fingerprints:
         self.con.execute("drop view if exists _kith_moved_person_ids")
         self.con.execute("drop view if exists _kith_people_changed")
         self.con.execute("drop table if exists _kith_people_touched")
+        for name in self.per_record:
+            self.con.execute(f"drop table {name}")
+        self.con.execute("drop table if exists _kith_records_changed")
         self.con.execute("drop table if exists _kith_people_moved")
 
 
@@ -629,9 +747,9 @@ def _kinds_filter(kinds: tuple[str, ...]) -> str:
 
 
 def _without_messages(stamp: str | None) -> str | None:
-    """A model's stamp without its messages part: a model reading it reads raw_messages too,
-    and has that part of its own."""
-    return stamp.rsplit(":", 1)[0] if stamp and stamp.count(":") == 2 else stamp
+    """A model's stamp without its messages and records parts: a model reading it reads
+    raw_messages too, and has that part of its own; its records' changes are its own rows'."""
+    return ":".join(stamp.split(":")[:2]) if stamp else stamp
 
 
 def _hash(value) -> str:

@@ -226,6 +226,43 @@ def test_a_card_import_reads_only_the_records_it_groups_again(merging_card):
     assert n_read == len(focus)
 
 
+def test_a_card_joining_two_people_recomputes_their_people_rows_only(merging_card):
+    _, _, how, _ = merging_card
+    assert how["people"] == "people"
+
+
+@pytest.fixture(scope="module")
+def retagged(world, tmp_path_factory):
+    """(warehouse of the whole world whose business cards were then imported again under
+    another tag, which changes no identity record but the cards' lists, the same after a
+    forced full build, the model_builds rows of that step)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "build_clock", lambda: STEP_1_CLOCK)
+        db, config = _warehouse(world, tmp_path_factory, "retagged")
+        for source in config.sources:
+            run_import(source.settings["paths"], db=db, tag=source.settings.get("tag"))
+        cards = next(s for s in config.sources if s.name == "mixer-cards")
+        run_import(cards.settings["paths"], db=db, tag="met again")
+        how, full = _built_how_and_in_full(db)
+    return db, full, how
+
+
+@pytest.mark.parametrize("view", ["people", "relationships"])
+def test_cards_tagged_again_answer_as_a_full_rebuild(retagged, view):
+    db, full, _ = retagged
+    assert _answers(db)[view] == _answers(full)[view]
+
+
+def test_cards_tagged_again_recompute_their_people_rows_only(retagged):
+    db, _, how = retagged
+    assert how["people"] == "people"
+    con = connect(db, read_only=True)
+    n_tagged = con.execute("select count(*) from people "
+                           "where list_contains(lists, 'cards: met again')").fetchone()[0]
+    con.close()
+    assert n_tagged > 0
+
+
 def test_an_import_recomputes_only_models_reading_what_it_loaded(two_steps):
     _, _, computed = two_steps
     # none of the three loads mail or calendar: the mail and calendar staging tables stand

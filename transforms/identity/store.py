@@ -7,7 +7,8 @@ not changed since the last run.
 
 After a small import only the people it touched are resolved again (`_focus`: the new,
 changed and gone records, the records the model would compare them with, and their people),
-with the stored model; everyone else stays as they were. Only those records are read and
+with the stored model; everyone else stays as they were. When no record is new, changed or gone
+(an import of cards already held, under another tag), no one is grouped again. Only those records are read and
 prepared in Python: what grouping them needs to know of all the others (how common a name or
 an employer is, how big a block) is counted in SQL from identity_record_facts, one row per
 record as the last resolution saw it. The records are recognised by a hash of each (in that
@@ -116,15 +117,20 @@ def owner_inputs(con: duckdb.DuckDBPyConnection) -> tuple[frozenset[str], frozen
     return emails, frozenset(r[0] for r in profiles)
 
 
+def is_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether nothing identity resolution reads has changed since it last ran."""
+    last = con.execute("select fingerprint from identity_builds "
+                       "order by build_id desc limit 1").fetchone()
+    return last is not None and last[0] == fingerprint(con)
+
+
 def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bool:
     """Resolve records into people and store the result (its counts in identity_builds; see
     the module docstring). False when skipped because nothing it reads has changed."""
     started = time.perf_counter()
-    stamp = fingerprint(con)
-    last = con.execute("select fingerprint from identity_builds "
-                       "order by build_id desc limit 1").fetchone()
-    if not force and last is not None and last[0] == stamp:
+    if not force and is_current(con):
         return False
+    stamp = fingerprint(con)
 
     owner_emails, owner_records = owner_inputs(con)
     rules = read_rules(con)
@@ -142,7 +148,14 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bo
                      sorted(owner_records)))
     resolution = None
     if not force and stored is not None:
-        focus = _focus(con, context(stored_id), n_records, owner_emails, owner_records)
+        n_changed, n_known = _find_changed(con, context(stored_id))
+        if n_known and not n_changed:
+            # no record new, changed or gone, under the same rules, owner, model and code:
+            # grouping them again would group them as they are
+            _keep_people(con, stamp, time.perf_counter() - started)
+            return True
+        focus = _focus(con, context(stored_id), n_records, n_changed, n_known, owner_emails,
+                       owner_records)
         if focus is not None:
             resolution = resolve(focus[0], rules=rules, owner_emails=owner_emails,
                                  owner_records=owner_records, model=stored, population=focus[1])
@@ -168,6 +181,10 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bo
         # under the model used (estimated now, or not)
         con.execute("delete from identity_record_facts")
         _insert_facts(con, record_facts(resolution.prepared), context(model_id))
+    if focus is not None:
+        # the records whose row changed, for the models that read them (transforms.runner)
+        con.execute("create or replace temp table _kith_records_changed as "
+                    "select record_key from _kith_changed")
     for table in _TEMPORARY:
         con.execute(f"drop table if exists temp.{table}")
     n_people, n_links, n_candidates = con.execute("""
@@ -224,8 +241,37 @@ def _insert_facts(con: duckdb.DuckDBPyConnection, rows: list[dict], context: str
     con.unregister("_facts")
 
 
-def _focus(con: duckdb.DuckDBPyConnection, context: str, n_records: int,
-           owner_emails: frozenset[str], owner_records: frozenset[str]
+def _find_changed(con: duckdb.DuckDBPyConnection, context: str) -> tuple[int, int]:
+    """_kith_changed: the records new, changed or gone since the last resolution (their hash
+    in identity_record_facts differs); (how many, how many records that table holds)."""
+    con.execute("""
+        create or replace temp table _kith_changed as
+        select r.record_key from _kith_records as r
+            left join identity_record_facts as f using (record_key)
+        where f.record_hash is distinct from md5(? || r.record_text)
+        union all
+        select record_key from identity_record_facts
+        where record_key not in (select record_key from _kith_records)""", [context])
+    return con.execute("""
+        select (select count(*) from _kith_changed),
+               (select count(*) from identity_record_facts)""").fetchone()
+
+
+def _keep_people(con: duckdb.DuckDBPyConnection, stamp: str, seconds: float) -> None:
+    """Record a resolution that left everyone as they were (as the last one, under `stamp`)."""
+    con.execute("create or replace temp table _kith_records_changed as "
+                "select record_key from _kith_changed")
+    con.execute("""
+        insert into identity_builds by name
+        select build_id + 1 as build_id, now() as built_at, ? as fingerprint, ? as seconds,
+               * exclude (build_id, built_at, fingerprint, seconds)
+        from identity_builds order by build_id desc limit 1""", [stamp, seconds])
+    for table in _TEMPORARY:
+        con.execute(f"drop table if exists temp.{table}")
+
+
+def _focus(con: duckdb.DuckDBPyConnection, context: str, n_records: int, n_changed: int,
+           n_known: int, owner_emails: frozenset[str], owner_records: frozenset[str]
            ) -> tuple[list[IdentityRecord], Population] | None:
     """The records to group again after a small change, and all records as grouping them
     needs to know them; None when everyone must be grouped again (see the module docstring).
@@ -238,18 +284,7 @@ def _focus(con: duckdb.DuckDBPyConnection, context: str, n_records: int,
     people sharing a handle with those, until nothing is added: a handle's records are all in
     the focus or all out, and the people outside it stay as they were. Only the seeds are
     prepared in Python; the rest is counted in SQL from identity_record_facts, which is
-    brought up to date here."""
-    con.execute("""
-        create or replace temp table _kith_changed as
-        select r.record_key from _kith_records as r
-            left join identity_record_facts as f using (record_key)
-        where f.record_hash is distinct from md5(? || r.record_text)
-        union all
-        select record_key from identity_record_facts
-        where record_key not in (select record_key from _kith_records)""", [context])
-    n_changed, n_known = con.execute("""
-        select (select count(*) from _kith_changed),
-               (select count(*) from identity_record_facts)""").fetchone()
+    brought up to date here (_find_changed made _kith_changed)."""
     if not n_known or n_changed > INCREMENTAL_SHARE * max(n_records, 1):
         return None
     old_names = _stored_name_parts(con, "true")

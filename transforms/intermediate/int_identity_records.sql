@@ -1,4 +1,6 @@
 -- one row per identity record: a contact card, an address seen in mail or calendar, a social profile seen in platform messages, or someone in a chat, with its names and handles
+-- materialized: for the build
+-- (identity resolution reads all of it, `people` the records of the people it moved)
 -- (`union all by name` at the end fills the columns a kind of record does not have with NULL)
 with cards as (
     select

@@ -1,4 +1,6 @@
 -- one row per person (the owner left out) and sign of their employer: the organisation their current card names (kind name), or the domain of an address they use (kind domain)
+-- materialized: for the build
+-- (organisation resolution and `int_organisation_members` read it: the build computes it once)
 -- An address that only ever sent automated mail (notifications@, newsletters, billing) is the
 -- organisation's machinery, not someone who works there: it gives no domain.
 -- Read from tables and cards only, not from `people` (which costs seconds on a large mailbox);

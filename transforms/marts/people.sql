@@ -1,5 +1,7 @@
 -- one row per person: every record kith resolved into one human, with a display name, handles, organisation and the lists they are on
 -- materialized: table
+-- incremental: person_id
+-- records of: int_identity_records; raw_contacts by 'card:' || record_key; contact_items by 'card:' || unnest(cards).record_key; record_tags by 'card:' || record_key
 -- (a table: `organisations`, `introductions`, `kith person` and the network views read it;
 -- computing it costs seconds on a large mailbox)
 with records as (
