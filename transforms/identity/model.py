@@ -375,7 +375,9 @@ def _name_u_within_one_source(db, table: pa.Table, base: dict, max_pairs: float
     # Every pair of the source, up to the cap: a name level is rare among different people
     # (two of a list's 2,300 people sharing a family name and a nickname: 2 pairs in 2.6
     # million), and a sample of fewer pairs than the source holds sees it at most once.
+    # Only the name comparison is estimated here: the others would double the time.
     max_pairs = max(max_pairs, min(MAX_U_PAIRS, n * (n - 1) / 2))
+    base = {**base, "comparisons": base["comparisons"][:1]}
     linker = Linker(db.register(table.filter(mask)), base, log_level=logging.ERROR)
     _quiet()
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=1)
