@@ -29,7 +29,7 @@ import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from kith.transforms.identity.names import SHORT_FORM_CUT
 
-MODEL_VERSION = "7"              # bump when comparisons or training change: stored models retrain
+MODEL_VERSION = "8"              # bump when comparisons or training change: stored models retrain
 MIN_TRAINING_RECORDS = 1_000     # below this there are too few pairs of one person to learn from
 MAX_BLOCK = 120                  # records sharing one blocking key before it is split (below)
 MIN_KNOWN_PAIRS = 50             # pairs known to be one person needed to estimate m from them
@@ -81,8 +81,13 @@ _NAME_LEVELS = [
      0.01, 0.0005),
     ("same family name, different given name",
      "family_l = family_r or family_alt_l = family_alt_r", 0.01, 0.002),
+    # A married or maiden name: the given name as it was, or with a slip where the data has them
+    # (Zachariah / Zachiariah). Its starting m is half of resolve.NAMES_UNRELIABLE_M, as for the
+    # other levels where names disagree: only data that shows names replaced often lets it link
+    # without a birthday (Mario Morcom and Maria Reid at one address are a couple).
     ("same given name, different family name",
-     "given_l = given_r", 0.02, 0.02),
+     "given_l = given_r or (length(given_l) >= 4 and length(given_r) >= 4 "
+     f"and damerau_levenshtein(given_l, given_r) <= 1 and {_NOT_OTHER_FORM})", 0.01, 0.02),
 ]
 
 _NAME_NULL = ("((given_l = '' and family_l = '') or (given_r = '' and family_r = ''))")
@@ -130,10 +135,15 @@ _SIMPLE = {
          "length(birthday_l) = 10 and length(birthday_r) = 10 "
          "and damerau_levenshtein(birthday_l, birthday_r) <= 1", 0.045, 0.01),
     ],
+    # An address's lines come in either order (a flat or building name before or after the
+    # street: "Garden Court, 3 Mulga Street" / "3 Mulga Street, Garden Court"): `street_words`
+    # is the address's words in sorted order, compared beside it.
     "street": [
-        ("same street address", "street_l = street_r", 0.6, 0.0005),
-        ("street address nearly the same", "jaro_winkler_similarity(street_l, street_r) >= 0.9",
-         0.2, 0.002),
+        ("same street address", "street_l = street_r or street_words_l = street_words_r",
+         0.6, 0.0005),
+        ("street address nearly the same",
+         "jaro_winkler_similarity(street_l, street_r) >= 0.9 "
+         "or jaro_winkler_similarity(street_words_l, street_words_r) >= 0.9", 0.2, 0.002),
         ("street address similar", "jaro_winkler_similarity(street_l, street_r) >= 0.8",
          0.05, 0.02),
     ],

@@ -43,7 +43,7 @@ from kith.transforms.identity.model import (BLOCKING_KEYS, DIFFERENT_MAILBOXES, 
                                             MIN_TRAINING_RECORDS, SUB_KEYS, Model, ScoredPair,
                                             explain, predict, prior_for, train)
 from kith.transforms.identity.names import (Name, _nickname_forms, compatible, family_level, fold,
-                                            given_level, other_forms, parse_name)
+                                            given_level, other_forms, parse_name, swapped)
 
 MAX_CLUSTER = 60                 # records per person; a bigger cluster is almost surely wrong
 MAX_HANDLE_LENGTH = 254          # RFC 5321's longest address; longer is not an identifier
@@ -358,7 +358,8 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
         link = Link(a, b, "match_model", evidence, round(pair.probability, 4))
         if verdict == "link" and _clusters_agree(a, b, prepared, clusters, linked_pairs,
                                                  misnamed):
-            if clusters.find(a) != clusters.find(b) and not _names_fit(prepared[a], prepared[b]):
+            if clusters.find(a) != clusters.find(b) and not _names_agree(prepared[a],
+                                                                        prepared[b]):
                 misnamed.update((a, b))
             join(link)
         else:
@@ -862,6 +863,7 @@ def _rows(prepared: dict[str, _Prepared], clusters: _Clusters, skip: frozenset[s
                 "mailboxes": p.mailboxes, "mailbox_domains": p.mailbox_domains,
                 "birthday": birthday,
                 "street": fold(r.street)[:200],
+                "street_words": " ".join(sorted(fold(r.street).split()))[:200],
                 "locality": fold(r.locality).replace(" ", "")[:100], "title": fold(r.title)[:200],
             })
         rows.append(row)
@@ -948,7 +950,8 @@ _FEATURE_SCHEMA = pa.schema(
      ("org", pa.string()), ("org_domains", pa.list_(pa.string())),
      ("mail_domains", pa.list_(pa.string())), ("mail_labels", pa.list_(pa.string())),
      ("mailboxes", pa.list_(pa.string())), ("mailbox_domains", pa.list_(pa.string())),
-     ("birthday", pa.string()), ("street", pa.string()), ("postcode", pa.string()),
+     ("birthday", pa.string()), ("street", pa.string()), ("street_words", pa.string()),
+     ("postcode", pa.string()),
      ("locality", pa.string()), ("title", pa.string())]
     + [(k, pa.string()) for k in BLOCKING_KEYS])
 
@@ -1200,10 +1203,13 @@ def _clusters_agree(a: str, b: str, prepared: dict[str, _Prepared], clusters: _C
     the other carry full names that clearly belong to different people, or different addresses
     on one work mail domain (two colleagues' mailboxes, or an alias the model did not link on its
     own), unless the model itself scored those two records as one person (guards against chains
-    A~B~C; the pair being linked was scored by `decide`). A record the model linked to its
-    cluster although the names disagree (`misnamed`: a name keyed in wrongly, a first name
-    replaced, where everything else agreed) is excused when another record of its cluster
-    carries a name that fits: its own name is not what its cluster is known by."""
+    A~B~C; the pair being linked was scored by `decide`). A record the model linked although the
+    names disagree (`misnamed`: a name keyed in wrongly, a first or family name replaced, where
+    everything else agreed) is excused when another record of its cluster carries a name that
+    fits: its own name is not what its cluster is known by. So is each record of the pair being
+    linked, when their own names disagree: the other record's name is then what it is known by
+    (Anthony Goode born and living where Spyke Karlsen does joins Spyke's other records, also the
+    one with a birthday keyed in wrongly that the model did not link him to)."""
     ra, rb = clusters.find(a), clusters.find(b)
     names_a = _cluster_names(ra, prepared, clusters)
     names_b = _cluster_names(rb, prepared, clusters)
@@ -1212,12 +1218,20 @@ def _clusters_agree(a: str, b: str, prepared: dict[str, _Prepared], clusters: _C
             if (_other_mailboxes(prepared[x], prepared[y]) and {x, y} != {a, b}
                     and (x, y) not in linked_pairs and (y, x) not in linked_pairs):
                 return False
+    bridge = {} if _names_agree(prepared[a], prepared[b]) else {
+        a: _cluster_names(rb, prepared, clusters, only=b),
+        b: _cluster_names(ra, prepared, clusters, only=a)}
+
+    def excused(x: str, y: str, own: list[tuple[str, Name]], name_y: Name) -> bool:
+        # x's own name is not what its person is known by: another name there fits y
+        return (x in misnamed or x in bridge) and any(
+            compatible(n, name_y) for z, n in own + bridge.get(x, []) if z not in (x, y))
     for x, name_x in names_a:
         for y, name_y in names_b:
-            if (not compatible(name_x, name_y) and (x, y) not in linked_pairs
-                    and (y, x) not in linked_pairs
-                    and not (x in misnamed and any(compatible(n, name_y) for _, n in names_a))
-                    and not (y in misnamed and any(compatible(name_x, n) for _, n in names_b))):
+            if (not compatible(name_x, name_y) and {x, y} != {a, b}
+                    and (x, y) not in linked_pairs and (y, x) not in linked_pairs
+                    and not excused(x, y, names_a, name_y)
+                    and not excused(y, x, names_b, name_x)):
                 return False
     return True
 
@@ -1229,13 +1243,21 @@ def _other_mailboxes(x: _Prepared, y: _Prepared) -> bool:
             and not set(x.mailboxes) & set(y.mailboxes))
 
 
-def _names_fit(a: _Prepared, b: _Prepared) -> bool:
-    """Whether two records' own full names may be one person's (see names.compatible)."""
-    return a.name is None or b.name is None or compatible(a.name, b.name)
+def _names_agree(a: _Prepared, b: _Prepared) -> bool:
+    """Whether two records' own full names are one person's, first and family name alike
+    (also read the other way round): Kyra Everett and Kyra Wilde may be one person's records
+    (names.compatible), but one of them was linked on other evidence than its name."""
+    x, y = a.name, b.name
+    if x is None or y is None or not (x.is_full and y.is_full):
+        return True
+    return any(given_level(x.given, z.given) is not None and family_level(x, z) is not None
+               for z in (y, swapped(y)) if z is not None)
 
 
-def _cluster_names(root: str, prepared: dict[str, _Prepared],
-                   clusters: _Clusters) -> list[tuple[str, Name]]:
-    return [(k, prepared[k].name) for k in clusters.members[root]
+def _cluster_names(root: str, prepared: dict[str, _Prepared], clusters: _Clusters,
+                   only: str | None = None) -> list[tuple[str, Name]]:
+    """The full names its records carry (of record `only` alone, when given), where they are
+    the person's own."""
+    return [(k, prepared[k].name) for k in ([only] if only else clusters.members[root])
             if prepared[k].record.names_reliable and prepared[k].name is not None
             and prepared[k].name.is_full]
