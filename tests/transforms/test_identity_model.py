@@ -1,17 +1,22 @@
 """The match model in a real warehouse: estimated from the user's own records, stored, reused,
 and the starting weights for a warehouse too small to estimate from; bad input."""
 
+import copy
 import math
 import random
 
+import duckdb
 import pytest
+from splink import DuckDBAPI
 from typer.testing import CliRunner
 
 from kith.flows.cli import app
 from kith.flows.importing import run_import
-from kith.transforms.identity.model import MIN_TRAINING_RECORDS, Model, ScoredPair, settings
+from kith.transforms.identity.model import (MIN_TRAINING_RECORDS, Model, ScoredPair,
+                                            _name_u_within_one_source, _unseen_u, settings)
 from kith.transforms.identity.resolve import IdentityRecord as R
-from kith.transforms.identity.resolve import NameStats, _Prepared, _weigh_commonness, resolve
+from kith.transforms.identity.resolve import (NameStats, _Clusters, _features, _Prepared,
+                                              _weigh_commonness, resolve)
 from kith.transforms.identity.store import RETRAIN_GROWTH, stored_model
 from kith.warehouse.connection import connect
 
@@ -269,3 +274,42 @@ def test_agreeing_on_an_employer_many_contacts_share_counts_for_little():
     assert weight == pytest.approx(math.log2(m / 0.5)) and weight < average - 1
     assert label == "same organisation, common among your contacts"
     assert weighed("li600", "li601") == ("same organisation", average)   # both at Firm 0
+
+
+def test_a_comparison_no_sampled_pair_had_keeps_its_starting_u():
+    """Random sampling saw names but no pair with a street on both sides: the name levels it
+    did not see become rarer than one in the pairs sampled, the street levels keep the starting
+    u (a differing street must not turn into evidence for one person)."""
+    base = settings()
+    trained = copy.deepcopy(base)
+    trained["comparisons"][0]["comparison_levels"][1]["u_probability"] = 1e-6   # full name seen
+    out = _unseen_u(trained, base, 1_000_000)
+    start = {c["output_column_name"]: c for c in base["comparisons"]}
+    for c in out["comparisons"]:
+        levels = [lv for lv in c["comparison_levels"] if not lv.get("is_null_level")]
+        begun = [lv for lv in start[c["output_column_name"]]["comparison_levels"]
+                 if not lv.get("is_null_level")]
+        if c["output_column_name"] == "name":
+            assert all(lv["u_probability"] <= 1e-6 for lv in levels[:-1])
+            assert levels[-1]["u_probability"] == begun[-1]["u_probability"]    # name differs
+        else:
+            assert [lv["u_probability"] for lv in levels] == [
+                lv["u_probability"] for lv in begun]
+
+
+def test_the_names_u_is_estimated_over_every_pair_of_the_list():
+    """1,500 LinkedIn connections, two of whom share a family name and a nickname (Bob / Robert
+    Okafor): sampling 100 pairs a record would see that level at most once in 150,000 pairs;
+    over all 1.1 million pairs of the list it is about two in that many."""
+    records = [R(f"li{i}", "linkedin", given_name=g, family_name=f)
+               for i, (g, f) in enumerate(_population(1_498, seed=5))]
+    records += [R("bob", "linkedin", full_name="Bob Okafor"),
+                R("robert", "linkedin", full_name="Robert Okafor")]
+    prepared = {r.key: _Prepared(r) for r in records}
+    table, _ = _features(prepared, _Clusters(list(prepared), [], 60), frozenset())
+    n = len(records)
+    u = _name_u_within_one_source(DuckDBAPI(connection=duckdb.connect()), table, settings(),
+                                  100.0 * n)
+    nickname = u["same family name, nickname or short form of the given name"]
+    assert nickname < 1 / (100.0 * n) / 5
+    assert nickname >= 1 / (n * (n - 1) / 2)

@@ -177,6 +177,16 @@ def test_a_name_one_source_holds_twice_does_not_link_by_name():
     assert len(result.clusters) == 3
 
 
+def test_a_record_fitting_two_people_of_one_list_links_to_the_one_far_likelier():
+    # Two LinkedIn connections of one name; the address agrees with one's employer only.
+    result = resolve([R("li1", "linkedin", full_name="Chidi Okonkwo", org="Acme Robotics"),
+                      R("li2", "linkedin", full_name="Chidi Okonkwo", org="Globex"),
+                      R("mail", "email", full_name="Chidi Okonkwo",
+                        emails=("chidi.okonkwo@acmerobotics.example",), names_reliable=False)])
+    assert together(result, "li1", "mail")
+    assert not together(result, "li2", "mail")
+
+
 def test_a_family_name_change_with_the_same_birthday_links():
     result = resolve([R("a", "s1", full_name="Jane Doe", birthday="1984-06-02",
                         locality="Springfield"),

@@ -29,10 +29,11 @@ import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from kith.transforms.identity.names import SHORT_FORM_CUT
 
-MODEL_VERSION = "7"              # bump when comparisons or training change: stored models retrain
+MODEL_VERSION = "8"              # bump when comparisons or training change: stored models retrain
 MIN_TRAINING_RECORDS = 1_000     # below this there are too few pairs of one person to learn from
 MAX_BLOCK = 120                  # records sharing one blocking key before it is split (below)
 MIN_KNOWN_PAIRS = 50             # pairs known to be one person needed to estimate m from them
+MAX_U_PAIRS = 2_000_000         # random pairs sampled at most to estimate u-probabilities
 PREDICT_FLOOR = 0.05             # pairs scored below this probability are not kept at all
 
 # Daniel / Daniela: the masculine and feminine forms of a name are neither a nickname nor a
@@ -313,7 +314,7 @@ def train(con: duckdb.DuckDBPyConnection, table: pa.Table, n_records: int) -> Mo
                      f"{n_records:,} records are too few to estimate the match model from; "
                      "it uses kith's shipped starting weights")
     db = DuckDBAPI(connection=con)
-    max_pairs = min(2e6, 100.0 * n_records)   # 100 pairs a record, up to 2 million
+    max_pairs = min(MAX_U_PAIRS, 100.0 * n_records)   # 100 pairs a record, up to the cap
     linker = Linker(db.register(table), base, log_level=logging.ERROR)
     _quiet()
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=1)
@@ -381,6 +382,12 @@ def _name_u_within_one_source(db, table: pa.Table, base: dict, max_pairs: float
         return {}
     mask = pa.compute.and_(pa.compute.equal(table.column("source"), source),
                            table.column("reliable"))
+    # Every pair of the source, up to the cap: a name level is rare among different people
+    # (two of a list's 2,300 people sharing a family name and a nickname: 2 pairs in 2.6
+    # million), and a sample of fewer pairs than the source holds sees it at most once.
+    # Only the name comparison is estimated here: the others would double the time.
+    max_pairs = max(max_pairs, min(MAX_U_PAIRS, n * (n - 1) / 2))
+    base = {**base, "comparisons": base["comparisons"][:1]}
     linker = Linker(db.register(table.filter(mask)), base, log_level=logging.ERROR)
     _quiet()
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=1)
@@ -403,11 +410,21 @@ def _unseen_u(trained: dict, base: dict, n_pairs: float) -> dict:
     pairs (Splink then keeps the starting u) at most one in n_pairs: a level no pair of
     different people showed is rarer than that, whatever was guessed beforehand (same family
     name and an initial for the given name: 1 in 10,000 guessed, about 1 in 5,000,000 in a
-    generated world of 3,000 records)."""
-    for level, start in _pairs_of_levels(trained, base):
-        u = level.get("u_probability")
-        if u is not None and u == start.get("u_probability") and n_pairs >= 1:
-            level["u_probability"] = min(u, 1.0 / n_pairs)
+    generated world of 3,000 records). Not a comparison no sampled pair had on both sides (a
+    street on a handful of cards): it showed nothing, and keeps its starting u; nor a
+    comparison's last level ("differs"), which a sample rarer in it would make evidence *for*
+    one person."""
+    for c, c0 in zip(trained["comparisons"], base["comparisons"]):
+        levels = [(lv, start) for lv, start in zip(c["comparison_levels"],
+                                                    c0["comparison_levels"])
+                  if not lv.get("is_null_level")]
+        if n_pairs < 1 or all(lv.get("u_probability") == start.get("u_probability")
+                              for lv, start in levels):
+            continue
+        for level, start in levels[:-1]:
+            u = level.get("u_probability")
+            if u is not None and u == start.get("u_probability"):
+                level["u_probability"] = min(u, 1.0 / n_pairs)
     return trained
 
 

@@ -62,6 +62,11 @@ CANDIDATE_PROBABILITY = 0.3
 # a common name with nothing else agreeing). Names that only look alike (Ellen / Elena, Victor /
 # Victoria, Mwangi / Wang) are where a model is confidently wrong: they keep the higher bar.
 EXACT_NAME_LINK_PROBABILITY = 0.5
+# A record that fits several people of one list (or the holders of several mailboxes at one
+# employer) links to the one the model finds most likely only where that one is LINK_PROBABILITY
+# likely among them: its match weight ahead of every other's by the log-odds of that (nine to
+# one: 3.2 bits); Bayes' rule over the people in contention, not a fitted margin.
+RIVAL_MARGIN = math.log2(LINK_PROBABILITY / (1.0 - LINK_PROBABILITY))
 # A date of birth or an address that differs is direct evidence of a namesake: there the usual bar
 # applies. (An employer that differs is not: people change jobs between sources.)
 _PERSONAL_COMPARISONS = frozenset({"birthday", "street", "postcode", "town"})
@@ -325,16 +330,25 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
     rival_records = _rivals(pairs, prepared,
                             result.priors.duplicated if result.priors else frozenset())
 
-    def rivals(key: tuple[str, str]) -> int:
+    def rivals(key: tuple[str, str], record: str) -> int:
         # Records that are one person (already joined, or scored as one by the model: a card
-        # keyed in twice) are one rival.
-        ys = sorted(rival_records.get(key, ()))
+        # keyed in twice) are one rival. A person the model finds far less likely than the
+        # best fitting one (RIVAL_MARGIN) is no rival; `record` not among those in contention
+        # counts as one more.
+        weights = rival_records.get(key, {})
+        ys = sorted(weights)
         root = {y: clusters.find(y) for y in ys}
         for y, z in combinations(ys, 2):
             if root[y] != root[z] and ((y, z) in linked_pairs or (z, y) in linked_pairs):
                 old, new = root[z], root[y]
                 root = {k: new if r == old else r for k, r in root.items()}
-        return len(set(root.values()))
+        best: dict[str, float] = {}
+        for y, r in root.items():
+            best[r] = max(best.get(r, -math.inf), weights[y])
+        top = max(best.values(), default=0.0)
+        close = {r for r, w in best.items() if w >= top - RIVAL_MARGIN}
+        mine = root.get(record, clusters.find(record))
+        return len(close) + (mine not in close)
     misnamed: set[str] = set()      # records the model linked although their names disagree
     for pair in pairs:
         a, b = pair.a, pair.b
@@ -586,15 +600,17 @@ def _employer_share(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameSta
 
 
 def _rivals(pairs: list[ScoredPair], prepared: dict[str, _Prepared],
-            duplicated: frozenset[str] = frozenset()) -> dict[tuple[str, str], set[str]]:
-    """(record, source) -> the records of that source the model would link the record to, for
-    sources whose names are the person's own (a LinkedIn export, an address book: one row per
-    person); and (record, "@" + work mail domain) -> the records holding an address there it
-    would link the record to (an employer gives each of its people one mailbox). Held by more
-    than one person, they mean it cannot tell which of them it is.
+            duplicated: frozenset[str] = frozenset()
+            ) -> dict[tuple[str, str], dict[str, float]]:
+    """(record, source) -> the records of that source the model would link the record to, each
+    with the pair's match weight, for sources whose names are the person's own (a LinkedIn
+    export, an address book: one row per person); and (record, "@" + work mail domain) -> the
+    records holding an address there it would link the record to (an employer gives each of its
+    people one mailbox). Held by more than one person whose weights are close (RIVAL_MARGIN),
+    they mean it cannot tell which of them it is.
     Sources the data shows to hold one person several times (`duplicated`, see SourcePriors)
     are left out: there two such records are as likely one person keyed in twice."""
-    rivals: dict[tuple[str, str], set[str]] = defaultdict(set)
+    rivals: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
     for pair in pairs:
         if pair.probability < EXACT_NAME_LINK_PROBABILITY:
             break
@@ -603,9 +619,9 @@ def _rivals(pairs: list[ScoredPair], prepared: dict[str, _Prepared],
             continue
         for x, y in ((pair.a, pair.b), (pair.b, pair.a)):
             if prepared[y].record.names_reliable and prepared[y].record.source not in duplicated:
-                rivals[(x, prepared[y].record.source)].add(y)
+                rivals[(x, prepared[y].record.source)][y] = pair.weight
             for domain in prepared[y].mailbox_domains:
-                rivals[(x, "@" + domain)].add(y)
+                rivals[(x, "@" + domain)][y] = pair.weight
     return rivals
 
 
@@ -624,8 +640,10 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
     differ only by a number (an employer numbers the second person of a name); a name one
     source holds twice needs other evidence; a record the model would link to two people of one
     source (a list with one row per person) or to the holders of two mailboxes at one employer
-    links to neither; and a common name needs some other agreement. `rivals(record, source)`
-    and `rivals(record, "@" + domain)` count those people (see `_rivals`)."""
+    links to neither, unless the model finds one of them far likelier; and a common name needs
+    some other agreement. `rivals((record, source), other)` and `rivals((record, "@" + domain),
+    other)` count those people still in contention (see `_rivals`, RIVAL_MARGIN), and one more
+    when `other` is not among them."""
     evidence = explain(pair)
     name_level = pair.levels.get("name", ("missing", 0.0))[0]
     labels = {label for label, _ in pair.levels.values()}
@@ -669,12 +687,14 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
         if not disagree_ok:
             return "candidate", evidence + "; different first names"
         evidence += "; first names differ, everything else agrees"
-    if rivals is not None and max(rivals((ra.key, rb.source)) if rb.names_reliable else 0,
-                                  rivals((rb.key, ra.source)) if ra.names_reliable else 0) > 1:
+    if rivals is not None and max(
+            rivals((ra.key, rb.source), rb.key) if rb.names_reliable else 0,
+            rivals((rb.key, ra.source), ra.key) if ra.names_reliable else 0) > 1:
         # A list with one row per person holds each person once: a record that fits two people
         # of one list is one of them at most, and the model cannot tell which.
         return "candidate", evidence + "; fits several people of one source"
-    if rivals is not None and max([rivals((x.record.key, "@" + d)) for x, y in ((a, b), (b, a))
+    if rivals is not None and max([rivals((x.record.key, "@" + d), y.record.key)
+                                   for x, y in ((a, b), (b, a))
                                    for d in y.mailbox_domains] or [0]) > 1:
         # Likewise a record that fits the holders of two mailboxes at one employer.
         return "candidate", evidence + "; fits several people of one work mail domain"
