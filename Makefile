@@ -25,8 +25,10 @@ demo: install
 		order by strength desc"
 	$(BIN)/kith report --db $(DEMO_DIR)/world.duckdb
 
+# One worker per core (at most 4), each test file on one worker so that a module's fixtures
+# (a generated world, a warehouse built in two steps) are built once.
 test: install
-	$(BIN)/python -m pytest -q -rs
+	$(BIN)/python -m pytest -q -rs -n auto --maxprocesses 4 --dist loadfile
 
 # Each prints a table with its baseline beside it (see the docstring at the top of each script).
 bench: install

@@ -16,6 +16,9 @@ os.environ["PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW"] = "ignore"
 os.environ.pop("PREFECT_API_URL", None)
 os.environ.pop("KITH_DB", None)
 os.environ["KITH_PHONE_REGION"] = "US"
+# Tables printed in-process (CliRunner) are 160 characters wide unless COLUMNS says otherwise;
+# pytest-xdist's workers set it to 80, which wraps the cells tests look for.
+os.environ.pop("COLUMNS", None)
 # An unexpected exception inside a connector escapes `kith import` instead of refusing the file:
 # in tests a bug in kith's own code fails loudly (tests of the refusal itself set it to 0).
 os.environ["KITH_RAISE_ERRORS"] = "1"

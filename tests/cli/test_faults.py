@@ -353,7 +353,7 @@ def interrupted_import(tmp_path, db_path):
                                                    "COLUMNS": "200"})
     assert proc.stderr.readline().strip() == "loading"
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    out, err = proc.communicate(timeout=240)   # a loaded machine (tests run on every core)
     return proc.returncode, out, err, db_path
 
 

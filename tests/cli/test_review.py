@@ -314,7 +314,7 @@ def test_ctrl_c_keeps_the_decisions_made_and_leaves_the_rebuild_for_later(db, re
     term.press("y")
     term.expect(LEGEND)
     term.press("\x03")
-    text = term.expect(r"kith rebuild \(or import, sync\)\.")
+    text = term.expect(r"kith rebuild \(or import, sync\)\.", timeout=240)
     assert ("interrupted (Ctrl-C) while reviewing: the 1 decision made so far is stored and "
             "takes effect at the next kith rebuild") in " ".join(text.split())
     assert term.wait() == 130

@@ -49,9 +49,7 @@ def card(position, name, uid=None, rev=None, **fields):
                        uid=uid, revised_at=rev, **fields)
 
 
-@pytest.fixture
-def con(db_path):
-    con = connect(db_path)
+def _load_sample(con) -> None:
     newer = datetime(2026, 6, 1, tzinfo=timezone.utc)
     older = datetime(2026, 1, 1, tzinfo=timezone.utc)
     load_records(con, "vcard", "file:///a.vcf", [
@@ -67,6 +65,21 @@ def con(db_path):
     load_records(con, "contacts_csv", "file:///c.csv", [
         ContactCard(position=2, raw_text="{}", source_format="csv-generic", org="Acme Corp")])
     build(con)
+
+
+@pytest.fixture
+def con(db_path):
+    con = connect(db_path)
+    _load_sample(con)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The sample warehouse built once for the tests that only read it."""
+    con = connect(tmp_path_factory.mktemp("models") / "kith.duckdb")
+    _load_sample(con)
     yield con
     con.close()
 
@@ -76,9 +89,9 @@ def test_every_model_has_a_key_test():
 
 
 @pytest.mark.parametrize("model", sorted(MODEL_KEYS))
-def test_model_key_is_unique_and_not_null(con, model):
+def test_model_key_is_unique_and_not_null(built, model):
     key = ", ".join(MODEL_KEYS[model])
-    dupes, nulls = con.execute(f"""
+    dupes, nulls = built.execute(f"""
         select (select count(*) from (select {key} from {model} group by all having count(*) > 1)),
                (select count(*) from {model} where {' or '.join(k + ' is null' for k in
                                                                  MODEL_KEYS[model])})""").fetchone()
