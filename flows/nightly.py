@@ -31,7 +31,9 @@ def _worth_retrying(task, task_run, state) -> bool:
     from kith.connectors.imap import ImapAuthError
 
     try:
-        state.result()
+        # _sync: Prefect hands back a coroutine instead when it thinks it is in async code (a
+        # run context left over, an event loop running), which would raise nothing here
+        state.result(_sync=True)
     except Exception as exc:
         return not isinstance(exc.__cause__, (ImapAuthError, CalDavAuthError))
     return True

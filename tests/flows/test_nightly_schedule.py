@@ -1,5 +1,6 @@
 """Parts of flows/nightly.py that need no Prefect server: the schedule and the retry rule."""
 
+import asyncio
 from datetime import datetime, timezone
 
 import pytest
@@ -31,6 +32,13 @@ def failed_with(cause):
                                    CalDavAuthError("401 Unauthorized")])
 def test_a_refused_login_is_not_retried(cause):
     assert _worth_retrying(None, None, failed_with(cause)) is False
+
+
+def test_a_refused_login_is_not_retried_when_asked_from_async_code():
+    # Prefect's State.result gives a coroutine, not the exception, inside a running event loop
+    async def ask():
+        return _worth_retrying(None, None, failed_with(ImapAuthError("login refused")))
+    assert asyncio.run(ask()) is False
 
 
 @pytest.mark.parametrize("cause", [ImapConnectionError("connection refused"),
