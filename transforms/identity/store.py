@@ -5,19 +5,18 @@ resolves, and rewrites person_ids, person_links, merge_candidates and excluded_h
 inside the caller's transaction (transforms.runner.build) and does nothing when its inputs have
 not changed since the last run.
 
-After a small import only the people it touched are resolved again (`_focus`: the new,
-changed and gone records, the records the model would compare them with, and their people),
-with the stored model; everyone else stays as they were. When no record is new, changed or gone
-(an import of cards already held, under another tag), no one is grouped again. Only those records are read and
-prepared in Python: what grouping them needs to know of all the others (how common a name or
-an employer is, how big a block) is counted in SQL from identity_record_facts, one row per
-record as the last resolution saw it. The records are recognised by a hash of each (in that
-table) that also covers the user's rules, the owner's addresses, the model and the identity
-code, so that a change to any of those resolves everyone again, as does
-`force` (`kith rebuild`), a change to more than INCREMENTAL_SHARE of the records, a model
-estimated anew, or priors of another kind than the last resolution's (SourcePriors.kind: they
-are estimated from all records, and where they change kind the people left as they were would
-be grouped otherwise).
+After a small import only the people it touched are resolved again (`_focus`: the new, changed and
+gone records, the records the model would compare them with, and their people), with the stored
+model; everyone else stays as they were. When no record is new, changed or gone (an import of cards
+already held, under another tag), no one is grouped again. Only those records are read and prepared
+in Python: what grouping them needs to know of all the others (how common a name or an employer is,
+how big a block) is counted in SQL from identity_record_facts, one row per record as the last
+resolution saw it. The records are recognised by a hash of each (in that table) that also covers
+the user's rules, the owner's addresses, the model and the identity code, so that a change to any
+of those resolves everyone again, as does `force` (`kith rebuild`), a change to more than
+INCREMENTAL_SHARE of the records, a model estimated anew, or priors of another kind than the last
+resolution's (SourcePriors.kind: they are estimated from all records, and where they change kind
+the people left as they were would be grouped otherwise).
 
 The match model (transforms.identity.model) is kept in identity_models and used as is until the
 records have grown by RETRAIN_GROWTH since it was estimated (or kith's comparisons changed); then
