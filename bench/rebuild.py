@@ -984,6 +984,7 @@ def main() -> None:
     print(f"memory_limit after warehouse.connection.connect: {probe.get('memory_limit')} "
           f"(DuckDB's default: {default}); KITH_BUILD_MEMORY_LIMIT: "
           f"{os.environ.get('KITH_BUILD_MEMORY_LIMIT', '(default)')}")
+    OUT.mkdir(parents=True, exist_ok=True)   # (absent in a fresh clone given --db)
     workdir = Path(tempfile.mkdtemp(prefix="kith-bench-rebuild-", dir=OUT))
     print(f"\n{'step':<40} {'seconds':>8} {'peak MB':>8} {'memory limit':>12} {'rows':>6}  "
           f"result")
