@@ -256,10 +256,8 @@ def test_cards_tagged_again_answer_as_a_full_rebuild(retagged, view):
 def test_cards_tagged_again_recompute_their_people_rows_only(retagged):
     db, _, how = retagged
     assert how["people"] == "people"
-    con = connect(db, read_only=True)
-    n_tagged = con.execute("select count(*) from people "
-                           "where list_contains(lists, 'cards: met again')").fetchone()[0]
-    con.close()
+    n_tagged = _scalar(db, "select count(*) from people "
+                           "where list_contains(lists, 'cards: met again')")
     assert n_tagged > 0
 
 
@@ -323,6 +321,15 @@ def test_big_blocks_are_split_in_sql_as_in_python(tmp_path, monkeypatch):
     assert (split, n_skipped) == ({row["record_key"]: tuple(row[k] for k in BLOCKING_KEYS)
                                    for row in rows}, expected_skipped)
     assert expected_skipped > 0 and any(v and v.count("|") > 1 for v in split["card:00"])
+
+
+def _scalar(db, sql: str, params=None):
+    """The first column of the first row `sql` gives on the warehouse at `db`, read-only."""
+    con = connect(db, read_only=True)
+    try:
+        return con.execute(sql, params).fetchone()[0]
+    finally:
+        con.close()
 
 
 def _mbox_messages(path) -> list[str]:
@@ -463,20 +470,15 @@ def test_new_mail_recomputes_the_messages_and_people_it_touches(mail_in_two_step
 
 def test_a_message_the_clock_reached_since_the_last_build_counts(mail_in_two_steps):
     db, _, _, held = mail_in_two_steps
-    con = connect(db, read_only=True)
-    found = con.execute("select count(*) from interactions where source_key = ?",
-                        [held["ahead"]]).fetchone()[0]
-    con.close()
+    found = _scalar(db, "select count(*) from interactions where source_key = ?",
+                    [held["ahead"]])
     assert found >= 1
 
 
 def test_a_meeting_begun_since_the_last_build_counts(mail_in_two_steps):
     db, _, _, _ = mail_in_two_steps
-    con = connect(db, read_only=True)
-    found = con.execute("select count(*) from interactions "
-                        "where channel = 'meeting' and interaction_at = ?",
-                        [MEETING_AT]).fetchone()[0]
-    con.close()
+    found = _scalar(db, "select count(*) from interactions "
+                        "where channel = 'meeting' and interaction_at = ?", [MEETING_AT])
     assert found >= 1
 
 
@@ -496,18 +498,13 @@ def test_a_message_after_its_answers_heads_their_thread(mail_in_two_steps):
 
 def test_an_address_given_list_mail_is_a_list(mail_in_two_steps):
     db, _, _, held = mail_in_two_steps
-    con = connect(db, read_only=True)
-    found = con.execute("select count(*) from int_mailing_list_addresses where email = ?",
-                        [held["listed"]]).fetchone()[0]
-    con.close()
+    found = _scalar(db, "select count(*) from int_mailing_list_addresses where email = ?",
+                    [held["listed"]])
     assert found == 1
 
 
 def test_two_addresses_a_card_joins_are_one_person(mail_in_two_steps):
     db, _, _, held = mail_in_two_steps
-    con = connect(db, read_only=True)
-    people = con.execute("select count(distinct person_id) from person_ids "
-                         "where record_key in (?, ?)",
-                         [f"email:{e}" for e in held["joined"]]).fetchone()[0]
-    con.close()
+    people = _scalar(db, "select count(distinct person_id) from person_ids "
+                         "where record_key in (?, ?)", [f"email:{e}" for e in held["joined"]])
     assert people == 1

@@ -181,9 +181,7 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bo
         con.execute("delete from identity_record_facts")
         _insert_facts(con, record_facts(resolution.prepared), context(model_id))
     if focus is not None:
-        # the records whose row changed, for the models that read them (transforms.runner)
-        con.execute("create or replace temp table _kith_records_changed as "
-                    "select record_key from _kith_changed")
+        _pass_on_changed(con)
     for table in _TEMPORARY:
         con.execute(f"drop table if exists temp.{table}")
     n_people, n_links, n_candidates = con.execute("""
@@ -256,10 +254,16 @@ def _find_changed(con: duckdb.DuckDBPyConnection, context: str) -> tuple[int, in
                (select count(*) from identity_record_facts)""").fetchone()
 
 
-def _keep_people(con: duckdb.DuckDBPyConnection, stamp: str, seconds: float) -> None:
-    """Record a resolution that left everyone as they were (as the last one, under `stamp`)."""
+def _pass_on_changed(con: duckdb.DuckDBPyConnection) -> None:
+    """Leave the records whose row changed (_kith_changed) to the models that read them:
+    transforms.runner reads _kith_records_changed after identity resolution."""
     con.execute("create or replace temp table _kith_records_changed as "
                 "select record_key from _kith_changed")
+
+
+def _keep_people(con: duckdb.DuckDBPyConnection, stamp: str, seconds: float) -> None:
+    """Record a resolution that left everyone as they were (as the last one, under `stamp`)."""
+    _pass_on_changed(con)
     con.execute("""
         insert into identity_builds by name
         select build_id + 1 as build_id, now() as built_at, ? as fingerprint, ? as seconds,
