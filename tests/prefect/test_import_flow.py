@@ -4,7 +4,8 @@ import sys
 from pathlib import Path
 
 import duckdb
-import requests
+
+from tests.prefect.test_nightly import api
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CARDS = PROJECT_ROOT / "examples" / "cards"
@@ -20,10 +21,8 @@ def kith_import(api_url, db_path, *args):
 
 def flow_runs(api_url):
     # Only this flow's runs: other tests in this folder share the server.
-    response = requests.post(f"{api_url}/flow_runs/filter", json={
-        "limit": 50, "flows": {"name": {"any_": ["kith-import"]}}}, timeout=10)
-    response.raise_for_status()
-    return response.json()
+    return api(api_url, "/flow_runs/filter", {
+        "limit": 50, "flows": {"name": {"any_": ["kith-import"]}}})
 
 
 def test_import_with_a_prefect_server_is_a_recorded_flow_run(prefect_server, db_path):
@@ -33,8 +32,8 @@ def test_import_with_a_prefect_server_is_a_recorded_flow_run(prefect_server, db_
 
     runs = [r for r in flow_runs(prefect_server) if r["state_type"] == "COMPLETED"]
     assert len(runs) == 1
-    tasks = requests.post(f"{prefect_server}/task_runs/filter", json={
-        "flow_runs": {"id": {"any_": [runs[0]["id"]]}}}, timeout=10).json()
+    tasks = api(prefect_server, "/task_runs/filter", {
+        "flow_runs": {"id": {"any_": [runs[0]["id"]]}}})
     n_files = len([p for p in CARDS.iterdir() if p.is_file()])
     assert len(tasks) == n_files + 1
 
@@ -49,8 +48,8 @@ def test_the_flow_run_logs_each_file_and_each_step_of_the_rebuild(prefect_server
     proc = kith_import(prefect_server, db_path, CARDS / "mixer-2026-11-20.vcf")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (run,) = [r for r in flow_runs(prefect_server) if r["id"] not in before]
-    logs = requests.post(f"{prefect_server}/logs/filter", json={
-        "logs": {"flow_run_id": {"any_": [run["id"]]}}, "limit": 200}, timeout=10).json()
+    logs = api(prefect_server, "/logs/filter", {
+        "logs": {"flow_run_id": {"any_": [run["id"]]}}, "limit": 200})
     messages = [log["message"] for log in logs]
     assert any(m.startswith("mixer-2026-11-20.vcf: ") and " records read, " in m for m in messages)
     assert any(m.startswith("rebuilding: interactions (") for m in messages)

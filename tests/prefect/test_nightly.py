@@ -13,6 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from kith.flows.config import load_config
 
@@ -40,9 +42,17 @@ def files_source(name, path):
     return f'[[sources]]\nname = "{name}"\nkind = "files"\npaths = ["{path}"]\n'
 
 
+# The server answers 503 when its SQLite database is busy (a load of 10 on two cores does that),
+# meaning "try again"; Prefect's own client retries it, and so do the tests.
+_SESSION = requests.Session()
+_SESSION.mount("http://", HTTPAdapter(max_retries=Retry(
+    total=6, backoff_factor=0.5, status_forcelist=[503], allowed_methods=None,
+    raise_on_status=False)))
+
+
 def api(url, path, body=None):
-    response = (requests.post(f"{url}{path}", json=body or {}, timeout=10) if body is not None
-                else requests.get(f"{url}{path}", timeout=10))
+    response = (_SESSION.post(f"{url}{path}", json=body or {}, timeout=10) if body is not None
+                else _SESSION.get(f"{url}{path}", timeout=10))
     response.raise_for_status()
     return response.json()
 
