@@ -409,6 +409,14 @@ def test_an_umlaut_dropped_or_written_out_is_one_family_name():
     from kith.transforms.identity.names import fold_umlauts
     assert fold_umlauts("Krüger") == fold_umlauts("Krueger") == fold_umlauts("Kruger")
     assert fold_umlauts("Lowe") != fold_umlauts("Low")
+    assert fold_umlauts("Schröder") == fold_umlauts("Schroeder") == fold_umlauts("Schroder")
+
+
+def test_a_diphthong_before_an_e_is_not_a_written_out_umlaut():
+    from kith.transforms.identity.names import fold_umlauts
+    assert fold_umlauts("Bauer") != fold_umlauts("Baur")
+    assert fold_umlauts("Sauer") != fold_umlauts("Saur")
+    assert fold_umlauts("Breuer") == "breuer"
 
 
 def test_a_family_name_with_its_umlaut_dropped_and_written_out_is_a_full_name_match():

@@ -57,8 +57,10 @@ TYPO_SIMILARITY = 0.9
 SIMILAR_SIMILARITY = 0.8
 
 
-# An umlaut written out (ue in Mueller) before a consonant: read as the bare vowel.
-_WRITTEN_OUT = re.compile(r"(?<=[aou])e(?=[b-df-hj-np-tv-z])")
+# An umlaut written out (ue in Mueller) before a consonant: read as the bare vowel. Not where
+# the vowel closes a diphthong (Bauer, Sauer, Breuer): no umlaut is written so, and Baur and
+# Saur are other people's names.
+_WRITTEN_OUT = re.compile(r"(?<![aeiou][aou])(?<=[aou])e(?=[b-df-hj-np-tv-z])")
 
 
 @lru_cache(maxsize=200_000)
