@@ -11,10 +11,11 @@ model marked `-- the clock decides: stg_mail__messages by sent_at - interval 1 d
 promises that it reads the clock only to keep the rows of those relations whose expression is
 at most now(): its fingerprint leaves the hour out, and when the clock moved since its last
 build, the rows whose expression lies between the two clocks are the only ones the clock
-changed. In a model incremental by messages (below), a relation named with a key column
-(`stg_calendar__occurrences.record_key`) promises that the model's rows for such a row carry
-that key in its message column: those keys count as messages touched; a row of a relation
-without one has the model computed in full; none leaves it as it was. Identity
+changed (`column - interval ...` is read as the models write it: the column between the two
+clocks plus the interval). In a model incremental by messages (below), a relation named
+with a key column (`stg_calendar__occurrences.record_key`) promises that the model's rows
+for such a row carry that key in its message column: those keys count as messages touched; a
+row of a relation without one has the model computed in full; none leaves it as it was. Identity
 resolution's `identity_builds` is read for the owner's person id only. A `-- person_ids of:
 email social` line says that the model looks up the person of those kinds of records only
 (record keys 'email:...', 'social:...'), so that a card joining a known person leaves it as it
@@ -45,8 +46,26 @@ computed again, by the model's SQL seeing no more of the mail tables (MAIL_TABLE
 touched messages and the messages they answer, up to their threads' roots. A view marked
 `-- materialized: for the build`
 (`relationships`) is computed once per build into a temporary table, when a table model that
-reads it is computed. `build(con, force=True)` (`kith rebuild`) computes everything from
-scratch."""
+reads it is computed. `relationships` (also marked `-- incremental: person_id`: a person's row
+comes from that person's person_ids and interactions rows alone) is kept between builds as the
+tier snapshot computed it (RELATIONSHIPS_AS_BUILT, under the snapshot's fingerprint): when only
+identity resolution, interactions computed for some people or messages, or nothing changed
+under it (the hour included), a build computes it again only for the people whose rows may
+have changed (_kith_people_changed: those whose records moved and those whose rows a model
+computed again for some people or messages) and reads the rest as kept.
+
+A table model in KEYED_BY_PEOPLE (`organisations`, `introductions`) promises that its rows for
+a key come from the rows that name the key in the tables it lists and, of what is kept per
+person (`relationships`, `people`, `interactions`), from the rows of the people its `people`
+select gives the key (and of the person its `also` column names). What it reads of those
+counts with identity resolution in its fingerprint; when nothing else changed (its SQL, the
+hour, the other tables) and the per-person table models it reads were not computed in full,
+only the rows of the keys of the people whose rows may have changed, of the keys whose rows in
+the listed tables changed (a count and hash per key, taken as the build begins) and naming one
+of those people in `also` are computed again (model_builds.how 'keys'), and of those only the
+rows that differ are written.
+
+`build(con, force=True)` (`kith rebuild`) computes everything from scratch."""
 
 from __future__ import annotations
 
@@ -72,6 +91,40 @@ IDENTITY_TABLES = frozenset({"person_ids", "identity_builds"})
 # incremental by messages reads of them is cut to the messages it computes again.
 MAIL_TABLES = {"raw_messages": "record_key", "stg_mail__messages": "message_key",
                "stg_mail__participants": "message_key"}
+
+
+@dataclass(frozen=True)
+class KeyedByPeople:
+    """How a table model is computed again for some of its keys (see the module docstring)."""
+    key: str                    # the model's key column
+    people: str                 # select (key, person_id): the people whose rows a key's rows read
+    tables: dict[str, str]      # table -> the key each of its rows names
+    # a column naming one more person whose rows a row reads (the rows naming one of the people
+    # whose rows changed are computed again, whatever their key)
+    also: str | None = None
+    # tables of `tables` of which a row reads only the rows naming its key or its `also` person
+    # (read only for the keys and people computed again)
+    cut: tuple[str, ...] = ()
+
+
+# Table models whose rows for a key come from the rows of some tables that name the key and,
+# of what is kept per person, from the rows of the people `people` gives the key alone.
+KEYED_BY_PEOPLE = {
+    "organisations": KeyedByPeople(
+        key="organisation_key",
+        people="select organisation_key, person_id from int_organisation_members",
+        tables={"int_organisation_members": "organisation_key",
+                "organisation_handles": "organisation_key"}),
+    "introductions": KeyedByPeople(
+        key="target_person_id",
+        people="select person_id, person_id from people",
+        tables={"acquaintances": "unnest([person_a_id, person_b_id])",
+                "int_organisation_members": "person_id"},
+        also="introducer_person_id", cut=("acquaintances",)),
+}
+# The rows of `relationships` as the last build computed them (for everyone, at the build's
+# clock): a build computes them again only for the people whose rows may have changed.
+RELATIONSHIPS_AS_BUILT = "relationships_as_built"
 _CLOCK = re.compile(r"\b(now|current_date|current_timestamp|today|get_current_timestamp)\b",
                     re.IGNORECASE)
 
@@ -216,6 +269,7 @@ def _build(con: duckdb.DuckDBPyConnection, models: list[Model], force: bool,
         clock = build_clock()
         _create_views(con, models, tables, clock)
         fingerprints = _Fingerprints(con, models, tables, force, clock)
+        fingerprints.keys_before()
         # Staging tables read only what was loaded; identity resolution reads them and the
         # tables under int_identity_records, and the rest read the people it resolves.
         before = _upstream(models, "int_identity_records")
@@ -289,12 +343,13 @@ class _Fingerprints:
         self._stamps: dict[str, tuple] = {}
         self.people_known = False      # _kith_people_moved holds every person whose records moved
         self.kept: set[str] = set()    # views computed once for this build (is_kept_for_build)
+        self.before: set[str] = set()   # the tables of keys_before
         self._touched_for: dict[tuple[str, str | None], str | None] = {}
         self.how: dict[str, str] = {}  # how each table model computed in this build was
         # _kith_records_changed holds every record whose int_identity_records row changed
         self.records_known = False
         self.per_record: set[str] = set()   # the tables of _people_to_compute
-        self._counts: dict[str, int] = {}   # see _count
+        self._counts: dict[tuple[str, str], int] = {}   # see _count
 
     def tables_written(self) -> None:
         """Forget the tables' states: a step has written some."""
@@ -357,20 +412,35 @@ class _Fingerprints:
         hour = self.clock.strftime("%Y-%m-%d %H") if clock and model.clock_rows is None else ""
         moving = {m for m in upstream if self.models[m].moves_people}
         by_record = {table for table, _ in records_of or ()}
+        # a model computed again by key: what it reads per person or per key counts with
+        # identity resolution
+        loose = self._loose(model, upstream)
         other = (model.sql, hour,
-                 [(t, self._stamp(t))
-                  for t in sorted(tables - IDENTITY_TABLES - by_record - {"raw_messages"})],
+                 [(t, self._stamp(t)) for t in sorted(tables - IDENTITY_TABLES - by_record
+                                                      - loose - {"raw_messages"})],
                  [(m, _without_messages(self.built.get(m, self.stored.get(m))))
-                  for m in sorted(upstream - moving)])
+                  for m in sorted(upstream - moving - loose)])
         identity = [(t, self._stamp(t, model.record_kinds if t == "person_ids" else None))
                     for t in sorted(tables & IDENTITY_TABLES)]
         identity += [(m, self._stamp(m)) for m in sorted(moving)]
+        identity += [(t, self._stamp(t)) for t in sorted(tables & loose)]
+        identity += [(m, self.built.get(m, self.stored.get(m))) for m in sorted(upstream & loose)]
         if records_of is not None:
             identity += [("identity_record_facts", self._stamp("identity_record_facts"))]
         messages = ("/".join(map(str, self._stamp("raw_messages")))
                     if self._reads_messages(model) else "")
         records = ",".join(f"{t}={'/'.join(map(str, self._stamp(t)))}" for t in sorted(by_record))
         return _hash(other), _hash(identity), messages, records
+
+    def _loose(self, model: Model, upstream: set[str]) -> set[str]:
+        """For a model computed again by key (KEYED_BY_PEOPLE): the tables naming its keys and
+        the table models it reads that are kept per person; for a per-person view kept for the
+        build (`relationships`), those table models; else none."""
+        per_person = {m for m in upstream if self.models[m].is_per_person}
+        keyed = KEYED_BY_PEOPLE.get(model.name)
+        if keyed is not None:
+            return set(keyed.tables) | per_person
+        return per_person if model.is_kept_for_build and model.is_per_person else set()
 
     def make_tables(self, models: list[Model], on_step: Callable[[str], None]) -> None:
         for model in models:
@@ -385,10 +455,122 @@ class _Fingerprints:
                 self.keep(word)
 
     def keep(self, name: str) -> None:
-        """Compute a view marked `-- materialized: for the build` once for this build."""
-        if self.models[name].is_kept_for_build and name not in self.kept:
+        """Compute a view marked `-- materialized: for the build` once for this build.
+        `relationships` is computed only for the people whose rows may have changed
+        (_kith_people_changed) when the rows the last build computed (RELATIONSHIPS_AS_BUILT)
+        hold for everyone else."""
+        model = self.models[name]
+        if not model.is_kept_for_build or name in self.kept:
+            return
+        if name == "relationships" and self._relationships_as_built():
+            # a per-person view's rows for a person come from that person's rows alone
+            shadows = ",\n".join(
+                f"{table} as (select * from main.{table} where person_id in "
+                f"(select person_id from _kith_people_changed))"
+                for table in sorted(self._with_people(model)))
+            self.con.execute(f"""
+                create temp table {name} as
+                select * from main.{RELATIONSHIPS_AS_BUILT}
+                where person_id not in (select person_id from _kith_people_changed)
+                union all by name
+                select * from (with {shadows}
+                               select * from (\n{_at(model.sql, self.clock)}\n))""")
+        else:
             self.con.execute(f"create temp table {name} as select * from {name}")
-            self.kept.add(name)
+        self.kept.add(name)
+
+    def _with_people(self, model: Model) -> set[str]:
+        """The tables and views a model reads that have a person_id column."""
+        return {row[0] for row in self.con.execute("""
+            select distinct table_name from duckdb_columns()
+            where database_name = current_database() and schema_name = 'main'
+                and column_name = 'person_id' and list_contains(?, table_name)
+        """, [sorted(model.words)]).fetchall()}
+
+    def keys_before(self) -> None:
+        """Before anything is computed: of each table naming the keys of a model computed
+        again by key (KEYED_BY_PEOPLE), each key's rows as they stand (a count and a hash)."""
+        if self.force:
+            return
+        for name, keyed in KEYED_BY_PEOPLE.items():
+            if name not in self.tables or name not in self.stored:
+                continue
+            for table, expression in keyed.tables.items():
+                if table in self.tables or table in self.sources:
+                    self.con.execute(f"create temp table _kith_before_{name}__{table} as "
+                                     f"{_key_rows(table, expression)}")
+                    self.before.add(f"_kith_before_{name}__{table}")
+
+    def _by_keys(self, model: Model) -> bool:
+        """Whether a model computed again by key can be now: the keys' rows as they stood
+        before the build are known, and so is whose rows kept per person changed (their
+        table models computed for some people or messages, or not at all)."""
+        keyed = KEYED_BY_PEOPLE.get(model.name)
+        if keyed is None or self.force or not self.people_known:
+            return False
+        if any(f"_kith_before_{model.name}__{table}" not in self.before
+               for table in keyed.tables):
+            return False
+        upstream = self._inputs(model)[1]
+        return all(self.how.get(m) != "full" for m in upstream if self.models[m].is_per_person)
+
+    def _make_for_keys(self, model: Model) -> None:
+        """Compute the model again for the keys whose rows may have changed: those the
+        people whose rows changed (_kith_people_changed) belong to, and those whose rows
+        changed in the tables naming keys; and the rows naming one of those people in the
+        `also` column."""
+        keyed = KEYED_BY_PEOPLE[model.name]
+        keys = f"_kith_keys_of_{model.name}"
+        pairs = f"({keyed.people}) as pairs(key, person_id)"
+        changed = "".join(f"""
+            union select key from (
+                (select * from _kith_before_{model.name}__{table}
+                 except select * from ({_key_rows(table, expression)}))
+                union all
+                (select * from ({_key_rows(table, expression)})
+                 except select * from _kith_before_{model.name}__{table}))"""
+                          for table, expression in keyed.tables.items())
+        self.con.execute(f"""
+            create or replace temp table {keys} as
+            select key from {pairs}
+            where person_id in (select person_id from _kith_people_changed)
+            {changed}""")
+        self._keep_views_under(model)
+        rows = f"{keyed.key} in (select key from {keys})" + (
+            f" or {keyed.also} in (select person_id from _kith_people_changed)"
+            if keyed.also else "")
+        old = f"(select * from {model.name} where {rows})"
+        named = (f"(select key from {keys} union select person_id from _kith_people_changed)"
+                 if keyed.also else f"(select key from {keys})")
+        shadows = ",\n".join(
+            f"{table} as (select * from main.{table} as t where exists "
+            f"(select 1 from (select {keyed.tables[table]} as key) where key in {named}))"
+            for table in keyed.cut)
+        sql = _at(model.sql, self.clock)
+        sql = f"with {shadows}\nselect * from (\n{sql}\n)" if shadows else sql
+        self.con.execute(f"""
+            create or replace temp table _kith_rows_new as
+            select * from (\n{sql}\n)
+            where {rows}""")
+        # Only the rows that differ are written: most rows of a key are as they were (the
+        # paths to someone through the people who did not change), and writing them all
+        # again costs more than finding them.
+        self.con.execute(f"create or replace temp table _kith_rows_gone as "
+                         f"select * from {old} except all select * from _kith_rows_new")
+        columns = [row[0] for row in self.con.execute(
+            "select column_name from duckdb_columns() where table_name = ? "
+            "and database_name = current_database() and schema_name = 'main' "
+            "order by column_index", [model.name]).fetchall()]
+        same = " and ".join(f't."{c}" is not distinct from g."{c}"' for c in columns)
+        self.con.execute(f"""
+            delete from {model.name} where rowid in (
+                select t.rowid from {model.name} as t join _kith_rows_gone as g on {same})""")
+        self.con.execute(f"""
+            insert into {model.name} by name
+            select * from _kith_rows_new except all select * from {old}""")
+        self.con.execute(f"drop table {keys}")
+        self.con.execute("drop table _kith_rows_new")
+        self.con.execute("drop table _kith_rows_gone")
 
     def _make(self, model: Model, on_step: Callable[[str], None]) -> None:
         other, identity, messages, records = self.fingerprint(model)
@@ -406,8 +588,6 @@ class _Fingerprints:
                      and timed is None
                      and (last_other, last_identity, last_messages, last_records)
                      == (other, identity, messages, records))
-        if not unchanged:
-            self._keep_views_under(model)
         # what changed since the last build can be computed again for the messages added (or
         # moved by the clock) or the people moved alone
         new_messages = messages != last_messages or timed is not None
@@ -422,9 +602,15 @@ class _Fingerprints:
         if unchanged:
             pass
         elif (exists and not self.force and last_other == other and not clock_moved
+              and self._by_keys(model)):
+            on_step(model.name)
+            how = "keys"
+            self._make_for_keys(model)
+        elif (exists and not self.force and last_other == other and not clock_moved
               and (not new_messages or by_messages)
               and (not people_moved or by_people)):
             on_step(model.name)
+            self._keep_views_under(model)
             how = "+".join((["messages"] if new_messages else [])
                            + (["people"] if people_moved else []))
             if new_messages:
@@ -433,6 +619,7 @@ class _Fingerprints:
                 self._make_for_people(model, people)
         else:
             on_step(model.name)
+            self._keep_views_under(model)
             how = "full"
             before = self._rows_before(model) if model.moves_people else None
             if not exists:
@@ -446,6 +633,7 @@ class _Fingerprints:
                 self._people_of_rows_changed(model, before)
         if how is not None:
             self.how[model.name] = how
+            self._counts = {k: n for k, n in self._counts.items() if k[0] != model.name}
             self._stamps.pop((model.name, None), None)
             self.con.execute("""
                 insert or replace into model_builds values (?, ?, ?, ?)
@@ -464,8 +652,7 @@ class _Fingerprints:
         low, high = sorted([since, self.clock])
         moved, timed = False, []
         for relation, key, expression in model.clock_rows:
-            between = (f"{expression} > '{low.isoformat()}'::timestamptz "
-                       f"and {expression} <= '{high.isoformat()}'::timestamptz")
+            between = _between(expression, low, high)
             found = self._count(relation, between)
             if not found:
                 continue
@@ -476,19 +663,20 @@ class _Fingerprints:
         return moved, " union ".join(timed) or None
 
     def _count(self, relation: str, where: str) -> int:
-        """The rows of `relation` that `where` selects. Counted once per build for a view
-        over the loaded tables alone (no table model, nothing identity resolution writes):
-        several models ask the clock of the same costly view."""
+        """The rows of `relation` that `where` selects. Counted once per build for a table
+        model (until it is computed again) and for a view over the loaded tables alone (no
+        table model, nothing identity resolution writes): several models ask the clock of
+        the same costly relation."""
         query = f"select count(*) from {relation} where {where}"
         model = self.models.get(relation)
-        if model is None or model.is_table:
+        if model is None:
             return self.con.execute(query).fetchone()[0]
         tables, upstream, _ = self._inputs(model)
-        if upstream or tables & IDENTITY_TABLES:
+        if not model.is_table and (upstream or tables & IDENTITY_TABLES):
             return self.con.execute(query).fetchone()[0]
-        if query not in self._counts:
-            self._counts[query] = self.con.execute(query).fetchone()[0]
-        return self._counts[query]
+        if (relation, query) not in self._counts:
+            self._counts[(relation, query)] = self.con.execute(query).fetchone()[0]
+        return self._counts[(relation, query)]
 
     def _rows_before(self, model: Model) -> str | None:
         """Keep the model's rows (a model that moves people) before it is computed again."""
@@ -608,29 +796,55 @@ class _Fingerprints:
         if has_people:
             self.con.execute(people)
 
+    def _relationships_stamp(self) -> tuple[str, bool]:
+        """The fingerprint of `relationships`, and whether only the rows of the people whose
+        rows may have changed (_kith_people_changed) differ from the last tier snapshot's."""
+        relationships = self.models["relationships"]
+        other, identity, messages, _ = self.fingerprint(relationships)
+        last = self.stored.get("tier_snapshots")
+        # a table it reads computed in full for new mail: whose rows changed is not known
+        unknown = any(self.how.get(m) == "full" for m in self._inputs(relationships)[1])
+        known = (not self.force and last is not None and last.split(":")[0] == other
+                 and self.people_known and not unknown)
+        return f"{other}:{identity}:{messages}", known
+
+    def _relationships_as_built(self) -> bool:
+        """Whether RELATIONSHIPS_AS_BUILT holds the rows of the last tier snapshot, and only
+        the people whose rows may have changed differ from them."""
+        _, known = self._relationships_stamp()
+        return (known and RELATIONSHIPS_AS_BUILT in self.tables
+                and self.stored.get(RELATIONSHIPS_AS_BUILT) == self.stored.get("tier_snapshots"))
+
     def snapshot(self, snapshot_tiers: Callable[..., int]) -> None:
         """Snapshot the tiers (transforms.relationships) of everyone, of the people whose
         records moved, or of no one, as `relationships` would have changed (its fingerprint is
-        kept as tier_snapshots')."""
-        relationships = self.models["relationships"]
-        other, identity, messages, _ = self.fingerprint(relationships)
-        stamp, last = f"{other}:{identity}:{messages}", self.stored.get("tier_snapshots")
-        # a table it reads computed in full for new mail: whose rows changed is not known
-        unknown = any(self.how.get(m) == "full" for m in self._inputs(relationships)[1])
-        if (self.force or last is None or last.split(":")[0] != other or not self.people_known
-                or unknown):
+        kept as tier_snapshots'), and keep the rows of `relationships` as computed
+        (RELATIONSHIPS_AS_BUILT, under the same fingerprint)."""
+        stamp, known = self._relationships_stamp()
+        if not known:
+            self.keep("relationships")
             snapshot_tiers(self.con)
             how = "full"
-        elif last != stamp:
-            self.con.execute("create or replace temp view _kith_people_changed as "
-                             "select person_id from _kith_people_moved "
-                             "union select person_id from _kith_people_touched")
+        elif self.stored.get("tier_snapshots") != stamp:
+            self.keep("relationships")
             snapshot_tiers(self.con, among="_kith_people_changed")
             how = "people"
         else:
             return
-        self.con.execute("insert or replace into model_builds "
-                         "values ('tier_snapshots', ?, ?, ?)", [stamp, self.clock, how])
+        if how == "people" and self._relationships_as_built():
+            self.con.execute(f"""
+                delete from main.{RELATIONSHIPS_AS_BUILT}
+                where person_id in (select person_id from _kith_people_changed)""")
+            self.con.execute(f"""
+                insert into main.{RELATIONSHIPS_AS_BUILT}
+                select * from temp.relationships
+                where person_id in (select person_id from _kith_people_changed)""")
+        else:
+            self.con.execute(f"create or replace table main.{RELATIONSHIPS_AS_BUILT} as "
+                             "select * from temp.relationships")
+        for name in ("tier_snapshots", RELATIONSHIPS_AS_BUILT):
+            self.con.execute("insert or replace into model_builds values (?, ?, ?, ?)",
+                             [name, stamp, self.clock, how])
 
     def _people_to_compute(self, model: Model, last_records: str) -> str | None:
         """The name of a table of the people whose rows of a per-person model are computed
@@ -719,10 +933,14 @@ class _Fingerprints:
         self.con.execute("drop table _kith_ids_before")
         self.con.execute("create or replace temp table _kith_people_touched "
                          "(person_id bigint)")
+        # whose rows of what is kept per person may have changed
+        self.con.execute("create or replace temp view _kith_people_changed as "
+                         "select person_id from _kith_people_moved "
+                         "union select person_id from _kith_people_touched")
         self.people_known = self.con.execute(owner).fetchone() == owner_before
 
     def close(self) -> None:
-        for name in self.kept:
+        for name in self.kept | self.before:
             self.con.execute(f"drop table temp.{name}")
         for name in filter(None, self._touched_for.values()):
             self.con.execute(f"drop table {name}")
@@ -750,6 +968,26 @@ def _without_messages(stamp: str | None) -> str | None:
     """A model's stamp without its messages and records parts: a model reading it reads
     raw_messages too, and has that part of its own; its records' changes are its own rows'."""
     return ":".join(stamp.split(":")[:2]) if stamp else stamp
+
+
+def _between(expression: str, low: datetime, high: datetime) -> str:
+    """A condition: `expression` lies after `low`, up to `high`. `column - interval ...` is
+    compared as the models compare it (`column <= now() + interval ...`), with the interval
+    added to the bounds: reckoning every row's column with an interval costs seconds."""
+    offset = re.fullmatch(r"([a-z_]+) - (interval [^;]+)", expression.strip())
+    if offset:
+        column, interval = offset.groups()
+        return (f"{column} > '{low.isoformat()}'::timestamptz + {interval} "
+                f"and {column} <= '{high.isoformat()}'::timestamptz + {interval}")
+    return (f"{expression} > '{low.isoformat()}'::timestamptz "
+            f"and {expression} <= '{high.isoformat()}'::timestamptz")
+
+
+def _key_rows(table: str, expression: str) -> str:
+    """A select of the key each row of `table` names (by `expression`), its number of rows and
+    a hash of them."""
+    return (f"select key, count(*) as n, bit_xor(row_hash) as row_hash from "
+            f"(select {expression} as key, hash(t) as row_hash from {table} as t) group by key")
 
 
 def _hash(value) -> str:

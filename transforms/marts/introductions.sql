@@ -22,7 +22,7 @@ names as materialized (
 ),
 
 known_at as (
-    select person_id, list_sort(list_distinct(list(organisation))) as organisations
+    select person_id, list_sort(list_distinct(list(organisation))) as employers
     from int_organisation_members
     group by person_id
 ),
@@ -93,7 +93,7 @@ final as (
     select
         p.target_person_id,
         tp.display_name as target_name,
-        coalesce(k.organisations, []) as target_organisations,
+        coalesce(k.employers, []) as target_organisations,
         p.target_tier,
         p.is_direct,
         p.introducer_person_id,
@@ -110,7 +110,7 @@ final as (
         p.score,
         case
             when p.is_direct then format('you: {} with {}, last {}', p.target_tier,
-                                         tp.display_name || coalesce(' at ' || k.organisations[1], ''),
+                                         tp.display_name || coalesce(' at ' || k.employers[1], ''),
                                          strftime(p.last_together_at, '%-d %b %Y'))
             else format('{} ({}, {}): {} with {} since {}, last {}',
                         ip.display_name, p.introducer_tier, round(p.introducer_strength)::integer,
@@ -119,7 +119,7 @@ final as (
                                        || if(p.n_threads = 1, ' thread', ' threads') end,
                                   case when p.n_meetings > 0 then p.n_meetings
                                        || if(p.n_meetings = 1, ' meeting', ' meetings') end),
-                        tp.display_name || coalesce(' (' || k.organisations[1] || ')', ''),
+                        tp.display_name || coalesce(' (' || k.employers[1] || ')', ''),
                         strftime(p.first_together_at, '%b %Y'),
                         strftime(p.last_together_at, '%-d %b %Y'))
         end as evidence

@@ -1,5 +1,6 @@
 -- one row per person (the owner left out): their interactions with the owner summed up, a strength 0-100 and a tier
 -- materialized: for the build
+-- incremental: person_id
 -- (`organisations`, `introductions` and the tier snapshot read it: the build computes it once)
 with settings as (
     select * from relationship_settings
