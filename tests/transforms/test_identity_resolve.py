@@ -234,6 +234,18 @@ def test_an_address_that_spells_the_full_first_name_links_on_it():
     assert together(result, "li", "mail")
 
 
+def test_a_linkedin_profile_address_spells_the_name_the_profile_was_opened_with():
+    card = R("card", "cards", full_name="Eleanor Russo", phones=("+19195550194",))
+    result = resolve([R("li", "linkedin", full_name="Ellie Russo",
+                        profiles=("https://www.linkedin.com/in/eleanor-russo-1bcdc5b",)), card])
+    assert together(result, "li", "card")
+    assert "full name exact" in result.links[0].evidence
+    # a handle its holder chose spells nothing for certain
+    result = resolve([R("li", "linkedin", full_name="Ellie Russo",
+                        profiles=("https://www.linkedin.com/in/eleanor-r",)), card])
+    assert "full name exact" not in result.candidates[0].evidence
+
+
 def test_a_nameless_address_without_separators_spells_a_known_name():
     result = resolve([
         R("li", "linkedin", full_name="Aaliyah Pierce", org="Goldfinch Studio"),

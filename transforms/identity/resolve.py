@@ -216,12 +216,15 @@ class _Prepared:
         # An address that spells the holder's name with another first name (Sasha Turner
         # writing from alexander.turner@) is that name too: the long form a nickname stands for;
         # not the name's other form (Daniel Okonkwo writing from daniela.okonkwo@ writes from
-        # someone else's address).
-        spelled = _name_from_address(self, frozenset(), frozenset()) if unique else None
-        if (spelled is not None and unique[0].is_full and spelled.family == unique[0].family
-                and len(spelled.given) > 1 and spelled not in unique
-                and spelled.given not in other_forms(unique[0].given)):
-            unique.append(spelled)
+        # someone else's address). So is a LinkedIn profile's address (Ellie Russo at
+        # linkedin.com/in/eleanor-russo-1bcdc5b): LinkedIn makes it of the name the profile
+        # was opened with, and the name shown may be changed later.
+        spelled = [_name_from_address(self, frozenset(), frozenset()), _name_from_profile(self)]
+        for name in spelled if unique else ():
+            if (name is not None and unique[0].is_full and name.family == unique[0].family
+                    and len(name.given) > 1 and name not in unique
+                    and name.given not in other_forms(unique[0].given)):
+                unique.append(name)
 
     @property
     def name(self) -> Name | None:
@@ -1141,6 +1144,22 @@ def _name_from_address(p: _Prepared, givens: set[str], families: set[str]) -> Na
             for i in range(2, len(word) - 1):
                 if word[:i] in givens and word[i:] in families:
                     return Name(word[:i], (), word[i:], word[i:])
+    return None
+
+
+def _name_from_profile(p: _Prepared) -> Name | None:
+    """The name a LinkedIn profile's address spells in the form LinkedIn gives it, first-last
+    and a suffix with digits that tells namesakes apart (linkedin.com/in/eleanor-russo-1bcdc5b:
+    Eleanor Russo); None for any other form (a handle chosen by its holder: erusso, ellie-r)."""
+    for kind, value in p.handles:
+        host, _, slug = value.partition("/in/")
+        if kind != "profile" or not host.endswith("linkedin.com") or not slug:
+            continue
+        tokens = [fold(t) for t in slug.split("-")]
+        if len(tokens) == 3 and any(c.isdigit() for c in tokens[2]):
+            tokens = tokens[:2]
+        if len(tokens) == 2 and all(len(t) > 1 and t.isalpha() for t in tokens):
+            return Name(tokens[0], (), tokens[1], tokens[1])
     return None
 
 
