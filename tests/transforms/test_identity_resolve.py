@@ -351,6 +351,19 @@ def test_two_namesakes_at_one_employer_stay_apart_when_nothing_tells_them_apart(
     assert sorted(result.clusters) == [["card", "mail1"], ["li1"], ["li2"], ["mail2"]]
 
 
+def test_two_connections_the_model_finds_alike_are_two_people_a_mailbox_may_be():
+    # Two LinkedIn connections of one name, employer and title are two people (a list with one
+    # row per person), not one person a mailbox there may join into one.
+    result = resolve([
+        R("li1", "linkedin", full_name="Sarah Johnson", org="Sable Analytics Ltd", title="CTO"),
+        R("li2", "linkedin", full_name="Sarah Johnson", org="Sable Analytics Ltd", title="CTO"),
+        R("mail", "email", full_name="Sarah Johnson", emails=("johnson.s@sableanalytics.example",),
+          names_reliable=False)])
+    assert sorted(result.clusters) == [["li1"], ["li2"], ["mail"]]
+    assert {c.evidence.rpartition("; ")[2] for c in result.candidates
+            if "mail" in (c.a, c.b)} == {"fits several people of one source"}
+
+
 def test_an_alias_a_card_lists_beside_the_main_address_is_one_person():
     result = resolve([
         R("card", "cards", full_name="Carlos Rodriguez", org="Harborlight Analytics",

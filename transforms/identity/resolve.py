@@ -615,8 +615,9 @@ class _Contention:
 
     `count((record, list), other)` is the number of people of the list still in contention:
     those the model finds about as likely as the best fitting one (RIVAL_MARGIN), records that
-    are one person (already joined, or scored as one by the model: a card keyed in twice)
-    counting once, and one more when `other` is not among them. A person in contention beside
+    are one person (already joined, or scored as one by the model: a card keyed in twice, an
+    alias beside a mailbox; not two rows of a source with one row per person) counting once,
+    and one more when `other` is not among them. A person in contention beside
     `other`'s is ruled out by elimination, as a person reasons about two namesakes:
     - when they already hold another record of a list the record is in (another row of its
       source, another mailbox at its employer): one person is in such a list once;
@@ -642,7 +643,7 @@ class _Contention:
         ys = sorted(weights)
         root = {y: self.clusters.find(y) for y in ys}
         for y, z in combinations(ys, 2):
-            if root[y] != root[z] and self._linked(y, z):
+            if root[y] != root[z] and self._linked(y, z) and not self._one_list(y, z):
                 old, new = root[z], root[y]
                 root = {k: new if r == old else r for k, r in root.items()}
         best: dict[str, float] = {}
