@@ -33,7 +33,7 @@ import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import combinations, permutations
+from itertools import combinations, permutations, takewhile
 
 import duckdb
 import pyarrow as pa
@@ -41,8 +41,8 @@ import pyarrow as pa
 from kith.organisations import domain_label, is_free_mail, org_key
 from kith.profiles import normalize_profile_url
 from kith.transforms.identity.model import (BLOCKING_KEYS, DIFFERENT_MAILBOXES, MAX_BLOCK,
-                                            MIN_TRAINING_RECORDS, PREDICT_FLOOR, SUB_KEYS, Model,
-                                            ScoredPair, explain, predict, prior_for, train)
+                                            MIN_TRAINING_RECORDS, SUB_KEYS, Model, ScoredPair,
+                                            explain, predict, prior_for, train)
 from kith.transforms.identity.names import (Name, _nickname_forms, compatible, family_level, fold,
                                             given_level, other_forms, parse_name, swapped)
 from kith.warehouse.connection import BUILD_MEMORY_LIMIT
@@ -683,7 +683,9 @@ class _Contention:
             for (x, g), ys in self.records.items():
                 for y in ys:
                     self._fitted_by.setdefault((y, g), set()).add(x)
-            self._weights = {(p.a, p.b): p.weight for p in self.pairs}
+            # the pairs the model finds at least as likely one person as not (best first)
+            self._weights = {(p.a, p.b): p.weight for p in takewhile(
+                lambda p: p.probability >= EXACT_NAME_LINK_PROBABILITY, self.pairs)}
         # the other record of the list: neither this person's nor the contender's already
         others = {x for z in theirs for x in self._fitted_by.get((z, group), ())
                   if x not in own and x not in mine and x not in theirs
@@ -701,9 +703,10 @@ class _Contention:
     def _preference(self, person: set[str], x: str, y: str) -> tuple[float, float]:
         """How much likelier `person` (its records) is x's than y's, in bits: (at least, at
         most). Each record's own preference is the difference of its match weights with the
-        two; a pair the model did not score is at most as likely as PREDICT_FLOOR. The
-        records' strongest preference counts, less the strongest against."""
-        floor = _odds(PREDICT_FLOOR)
+        two; a pair the model finds less likely one person than not is at most that likely
+        (known pairs are those `_weights` keeps). The records' strongest preference counts,
+        less the strongest against."""
+        floor = _odds(EXACT_NAME_LINK_PROBABILITY)
         low, high = [], []
         for z in person - {x, y}:
             wx, wy = self._weight(z, x), self._weight(z, y)
