@@ -234,6 +234,18 @@ def test_an_address_that_spells_the_full_first_name_links_on_it():
     assert together(result, "li", "mail")
 
 
+def test_a_linkedin_profile_address_spells_the_name_the_profile_was_opened_with():
+    card = R("card", "cards", full_name="Eleanor Russo", phones=("+19195550194",))
+    result = resolve([R("li", "linkedin", full_name="Ellie Russo",
+                        profiles=("https://www.linkedin.com/in/eleanor-russo-1bcdc5b",)), card])
+    assert together(result, "li", "card")
+    assert "full name exact" in result.links[0].evidence
+    # a handle its holder chose spells nothing for certain
+    result = resolve([R("li", "linkedin", full_name="Ellie Russo",
+                        profiles=("https://www.linkedin.com/in/eleanor-r",)), card])
+    assert "full name exact" not in result.candidates[0].evidence
+
+
 def test_a_nameless_address_without_separators_spells_a_known_name():
     result = resolve([
         R("li", "linkedin", full_name="Aaliyah Pierce", org="Goldfinch Studio"),
@@ -299,6 +311,57 @@ def test_two_mailboxes_of_one_first_name_and_two_family_names_at_one_employer_st
     assert not together(result, "card1", "card2")
     (candidate,) = result.candidates
     assert candidate.evidence.endswith("; mailboxes of two family names at one employer")
+
+
+def _namesakes(card_title):
+    """Two LinkedIn connections of one name at one employer, its two numbered mailboxes, and a
+    card with the first mailbox (and the job title given)."""
+    return resolve([
+        R("li1", "linkedin", full_name="Wei Chen", org="Harborlight Analytics", title="Professor"),
+        R("li2", "linkedin", full_name="Wei T. Chen", org="Harborlight Analytics",
+          title="Head of Partnerships"),
+        R("card", "cards", full_name="Wei Chen", org="Harborlight Analytics", title=card_title,
+          emails=("wei.chen@harborlight.example",), phones=("+17735550133",)),
+        R("mail1", "email", full_name="Wei Chen", emails=("wei.chen@harborlight.example",),
+          names_reliable=False),
+        R("mail2", "email", full_name="Chen, Wei", emails=("wei.chen2@harborlight.example",),
+          names_reliable=False)])
+
+
+@pytest.mark.parametrize("card_title, first, second", [
+    ("Professor", "li1", "li2"), ("Head of Partnerships", "li2", "li1")])
+def test_two_namesakes_at_one_employer_each_get_their_own_records_by_elimination(
+        card_title, first, second):
+    # The card's job title says which connection holds its mailbox; the other mailbox is then
+    # the other connection's: the one holding the first already has its row of the list.
+    result = _namesakes(card_title)
+    assert sorted(result.clusters) == sorted([sorted(["card", "mail1", first]),
+                                              sorted([second, "mail2"])])
+    words = {frozenset((link.a, link.b)): link.evidence for link in result.links}
+    assert words[frozenset(("card", first))].endswith(
+        "; another person it could be fits another record of the same list as well, "
+        "which this person fits far less")
+    assert words[frozenset((second, "mail2"))].endswith(
+        "; another person it could be already holds a record of the same list")
+
+
+@pytest.mark.parametrize("card_title", [None, "Sales Manager"])
+def test_two_namesakes_at_one_employer_stay_apart_when_nothing_tells_them_apart(card_title):
+    result = _namesakes(card_title)
+    assert sorted(result.clusters) == [["card", "mail1"], ["li1"], ["li2"], ["mail2"]]
+
+
+def test_two_connections_the_model_finds_alike_are_two_people_a_mailbox_may_be():
+    # Two LinkedIn connections of one name, employer and title are two people (a list with one
+    # row per person), not one person a mailbox there may join into one.
+    result = resolve([
+        R("li1", "linkedin", full_name="Sarah Johnson", org="Sable Analytics Ltd", title="CTO"),
+        R("li2", "linkedin", full_name="Sarah Johnson", org="Sable Analytics Ltd", title="CTO"),
+        R("mail", "email", full_name="Sarah Johnson", emails=("johnson.s@sableanalytics.example",),
+          names_reliable=False)])
+    assert sorted(result.clusters) == [["li1"], ["li2"], ["mail"]]
+    assert {c.evidence.rpartition("; ")[2] for c in result.candidates
+            if "mail" in (c.a, c.b)} == {"fits several people of one source"}
 
 
 def test_an_alias_a_card_lists_beside_the_main_address_is_one_person():

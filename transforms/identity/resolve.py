@@ -33,7 +33,7 @@ import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import combinations, permutations
+from itertools import combinations, permutations, takewhile
 
 import duckdb
 import pyarrow as pa
@@ -216,12 +216,15 @@ class _Prepared:
         # An address that spells the holder's name with another first name (Sasha Turner
         # writing from alexander.turner@) is that name too: the long form a nickname stands for;
         # not the name's other form (Daniel Okonkwo writing from daniela.okonkwo@ writes from
-        # someone else's address).
-        spelled = _name_from_address(self, frozenset(), frozenset()) if unique else None
-        if (spelled is not None and unique[0].is_full and spelled.family == unique[0].family
-                and len(spelled.given) > 1 and spelled not in unique
-                and spelled.given not in other_forms(unique[0].given)):
-            unique.append(spelled)
+        # someone else's address). So is a LinkedIn profile's address (Ellie Russo at
+        # linkedin.com/in/eleanor-russo-1bcdc5b): LinkedIn makes it of the name the profile
+        # was opened with, and the name shown may be changed later.
+        spelled = [_name_from_address(self, frozenset(), frozenset()), _name_from_profile(self)]
+        for name in spelled if unique else ():
+            if (name is not None and unique[0].is_full and name.family == unique[0].family
+                    and len(name.given) > 1 and name not in unique
+                    and name.given not in other_forms(unique[0].given)):
+                unique.append(name)
 
     @property
     def name(self) -> Name | None:
@@ -327,34 +330,15 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
         prepared, clusters, result.owner_keys, model, stats, population)
     linked_pairs = {(p.a, p.b) for p in pairs if p.probability >= LINK_PROBABILITY
                     and not _mailboxes_apart(p, prepared[p.a], prepared[p.b])}
-    rival_records = _rivals(pairs, prepared,
-                            result.priors.duplicated if result.priors else frozenset())
-
-    def rivals(key: tuple[str, str], record: str) -> int:
-        # Records that are one person (already joined, or scored as one by the model: a card
-        # keyed in twice) are one rival. A person the model finds far less likely than the
-        # best fitting one (RIVAL_MARGIN) is no rival; `record` not among those in contention
-        # counts as one more.
-        weights = rival_records.get(key, {})
-        ys = sorted(weights)
-        root = {y: clusters.find(y) for y in ys}
-        for y, z in combinations(ys, 2):
-            if root[y] != root[z] and ((y, z) in linked_pairs or (z, y) in linked_pairs):
-                old, new = root[z], root[y]
-                root = {k: new if r == old else r for k, r in root.items()}
-        best: dict[str, float] = {}
-        for y, r in root.items():
-            best[r] = max(best.get(r, -math.inf), weights[y])
-        top = max(best.values(), default=0.0)
-        close = {r for r, w in best.items() if w >= top - RIVAL_MARGIN}
-        mine = root.get(record, clusters.find(record))
-        return len(close) + (mine not in close)
+    contention = _Contention(pairs, prepared, clusters, linked_pairs,
+                             result.priors.duplicated if result.priors else frozenset())
     misnamed: set[str] = set()      # records the model linked although their names disagree
     for pair in pairs:
         a, b = pair.a, pair.b
         if clusters.find(a) == clusters.find(b):
             continue
-        verdict, evidence = decide(pair, prepared[a], prepared[b], stats, result.model, rivals)
+        verdict, evidence = decide(pair, prepared[a], prepared[b], stats, result.model,
+                                   contention.count)
         if verdict == "none":
             continue
         link = Link(a, b, "match_model", evidence, round(pair.probability, 4))
@@ -625,8 +609,119 @@ def _rivals(pairs: list[ScoredPair], prepared: dict[str, _Prepared],
     return rivals
 
 
+class _Contention:
+    """Who a record may be among the people of one list (a source with one row per person, or
+    the holders of mailboxes at one employer; see `_rivals`), for the rivals guard in `decide`.
+
+    `count((record, list), other)` is the number of people of the list still in contention:
+    those the model finds about as likely as the best fitting one (RIVAL_MARGIN), records that
+    are one person (already joined, or scored as one by the model: a card keyed in twice, an
+    alias beside a mailbox; not two rows of a source with one row per person) counting once,
+    and one more when `other` is not among them. A person in contention beside
+    `other`'s is ruled out by elimination, as a person reasons about two namesakes:
+    - when they already hold another record of a list the record is in (another row of its
+      source, another mailbox at its employer): one person is in such a list once;
+    - when they fit another record of the record's list as well as this one, while `other`'s
+      person fits this record far better than that one (by RIVAL_MARGIN, their records' match
+      weights with the two compared): of the two ways to pair the two records with the two
+      people, the one pairing this record with `other` is that much likelier (two LinkedIn
+      connections of one name at one employer, two mailboxes there, and a card that holds one
+      mailbox and the job title of one connection). `ruled_out` says which rule did it."""
+
+    def __init__(self, pairs: list[ScoredPair], prepared: dict[str, _Prepared],
+                 clusters: _Clusters, linked_pairs: set[tuple[str, str]],
+                 duplicated: frozenset[str]):
+        self.pairs, self.prepared, self.clusters = pairs, prepared, clusters
+        self.linked_pairs, self.duplicated = linked_pairs, duplicated
+        self.records = _rivals(pairs, prepared, duplicated)
+        self._weights: dict[tuple[str, str], float] = {}      # filled when first needed
+        self._fitted_by: dict[tuple[str, str], set[str]] = {}
+
+    def count(self, key: tuple[str, str], other: str) -> tuple[int, list[str]]:
+        """(people in contention, why others were ruled out) for `key` = (record, list)."""
+        weights = self.records.get(key, {})
+        ys = sorted(weights)
+        root = {y: self.clusters.find(y) for y in ys}
+        for y, z in combinations(ys, 2):
+            if root[y] != root[z] and self._linked(y, z) and not self._one_list(y, z):
+                old, new = root[z], root[y]
+                root = {k: new if r == old else r for k, r in root.items()}
+        best: dict[str, float] = {}
+        for y, r in root.items():
+            best[r] = max(best.get(r, -math.inf), weights[y])
+        top = max(best.values(), default=0.0)
+        close = {r for r, w in best.items() if w >= top - RIVAL_MARGIN}
+        mine = root.get(other, self.clusters.find(other))
+        if mine not in close or len(close) == 1:
+            return len(close) + (mine not in close), []
+        people = {r: {m for y in ys if root[y] == r
+                      for m in self.clusters.members[self.clusters.find(y)]} for r in close}
+        ruled_out = [why for r in close - {mine}
+                     if (why := self._ruled_out(key, people[r], people[mine]))]
+        return len(close) - len(ruled_out), ruled_out
+
+    def _linked(self, y: str, z: str) -> bool:
+        return (y, z) in self.linked_pairs or (z, y) in self.linked_pairs
+
+    def _one_list(self, x: str, y: str) -> bool:
+        """Whether two records are two people by the lists they are in: rows of one source
+        with one row per person, or different mailboxes at one employer."""
+        px, py = self.prepared[x], self.prepared[y]
+        rx, ry = px.record, py.record
+        return x != y and ((rx.source == ry.source and rx.names_reliable and ry.names_reliable
+                            and rx.source not in self.duplicated)
+                           or (_other_mailboxes(px, py) and not self._linked(x, y)))
+
+    def _ruled_out(self, key: tuple[str, str], theirs: set[str], mine: set[str]) -> str | None:
+        record, group = key
+        own = set(self.clusters.members[self.clusters.find(record)])
+        if own & theirs:
+            return None            # the record's own person: linking `other` would join them
+        if any(self._one_list(m, z) for m in own for z in theirs):
+            return "another person it could be already holds a record of the same list"
+        if not self._fitted_by:
+            for (x, g), ys in self.records.items():
+                for y in ys:
+                    self._fitted_by.setdefault((y, g), set()).add(x)
+            # the pairs the model finds at least as likely one person as not (best first)
+            self._weights = {(p.a, p.b): p.weight for p in takewhile(
+                lambda p: p.probability >= EXACT_NAME_LINK_PROBABILITY, self.pairs)}
+        # the other record of the list: neither this person's nor the contender's already
+        others = {x for z in theirs for x in self._fitted_by.get((z, group), ())
+                  if x not in own and x not in mine and x not in theirs
+                  and self._one_list(record, x)}
+        for x in sorted(others):
+            if self._preference(mine, record, x)[0] - self._preference(theirs, record, x)[1] \
+                    >= RIVAL_MARGIN:
+                return ("another person it could be fits another record of the same list as "
+                        "well, which this person fits far less")
+        return None
+
+    def _weight(self, a: str, b: str) -> float | None:
+        return self._weights.get((a, b), self._weights.get((b, a)))
+
+    def _preference(self, person: set[str], x: str, y: str) -> tuple[float, float]:
+        """How much likelier `person` (its records) is x's than y's, in bits: (at least, at
+        most). Each record's own preference is the difference of its match weights with the
+        two; a pair the model finds less likely one person than not is at most that likely
+        (known pairs are those `_weights` keeps). The records' strongest preference counts,
+        less the strongest against."""
+        floor = _odds(EXACT_NAME_LINK_PROBABILITY)
+        low, high = [], []
+        for z in person - {x, y}:
+            wx, wy = self._weight(z, x), self._weight(z, y)
+            if wx is None and wy is None:
+                continue
+            low.append((-math.inf if wx is None else wx) - (floor if wy is None else wy))
+            high.append((floor if wx is None else wx) - (math.inf if wy is None else wy))
+        if not low:
+            return 0.0, 0.0
+        return (max(low) + min(0.0, min(low)), max(high) + min(0.0, min(high)))
+
+
 def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
-           model: Model, rivals: Callable[[tuple[str, str]], int] | None = None
+           model: Model,
+           rivals: Callable[[tuple[str, str], str], tuple[int, list[str]]] | None = None
            ) -> tuple[str, str]:
     """("link" | "candidate" | "none", evidence in words) for a pair the model scored.
 
@@ -640,10 +735,11 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
     differ only by a number (an employer numbers the second person of a name); a name one
     source holds twice needs other evidence; a record the model would link to two people of one
     source (a list with one row per person) or to the holders of two mailboxes at one employer
-    links to neither, unless the model finds one of them far likelier; and a common name needs
-    some other agreement. `rivals((record, source), other)` and `rivals((record, "@" + domain),
-    other)` count those people still in contention (see `_rivals`, RIVAL_MARGIN), and one more
-    when `other` is not among them."""
+    links to neither, unless the model finds one of them far likelier or the others are ruled
+    out by elimination; and a common name needs some other agreement. `rivals((record, source),
+    other)` and `rivals((record, "@" + domain), other)` count those people still in contention,
+    and one more when `other` is not among them, and say why others were ruled out (see
+    `_Contention`)."""
     evidence = explain(pair)
     name_level = pair.levels.get("name", ("missing", 0.0))[0]
     labels = {label for label, _ in pair.levels.values()}
@@ -687,17 +783,21 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
         if not disagree_ok:
             return "candidate", evidence + "; different first names"
         evidence += "; first names differ, everything else agrees"
-    if rivals is not None and max(
-            rivals((ra.key, rb.source), rb.key) if rb.names_reliable else 0,
-            rivals((rb.key, ra.source), ra.key) if ra.names_reliable else 0) > 1:
+    ruled_out: set[str] = set()
+    if rivals is not None:
         # A list with one row per person holds each person once: a record that fits two people
-        # of one list is one of them at most, and the model cannot tell which.
-        return "candidate", evidence + "; fits several people of one source"
-    if rivals is not None and max([rivals((x.record.key, "@" + d), y.record.key)
-                                   for x, y in ((a, b), (b, a))
-                                   for d in y.mailbox_domains] or [0]) > 1:
-        # Likewise a record that fits the holders of two mailboxes at one employer.
-        return "candidate", evidence + "; fits several people of one work mail domain"
+        # of one list is one of them at most, and the model cannot tell which. Likewise a
+        # record that fits the holders of two mailboxes at one employer.
+        of_source = [((x.record.key, y.record.source), y.record.key)
+                     for x, y in ((a, b), (b, a)) if y.record.names_reliable]
+        of_domain = [((x.record.key, "@" + d), y.record.key)
+                     for x, y in ((a, b), (b, a)) for d in y.mailbox_domains]
+        for keys, words in ((of_source, "fits several people of one source"),
+                            (of_domain, "fits several people of one work mail domain")):
+            counted = [rivals(key, other) for key, other in keys]
+            if any(n > 1 for n, _ in counted):
+                return "candidate", f"{evidence}; {words}"
+            ruled_out.update(why for _, whys in counted for why in whys)
     if (ra.source == rb.source and ra.names_reliable and rb.names_reliable
             and not _personal_agreement(pair)):
         return "candidate", evidence + "; two records of one source"
@@ -705,7 +805,7 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
         return "candidate", evidence + "; " + apart
     if (stats.is_common(na) or stats.is_common(nb)) and not others:
         return "candidate", evidence + "; a common name and nothing else agrees"
-    return "link", evidence
+    return "link", "; ".join([evidence, *sorted(ruled_out)])
 
 
 def _personal_agreement(pair: ScoredPair) -> bool:
@@ -1048,6 +1148,22 @@ def _name_from_address(p: _Prepared, givens: set[str], families: set[str]) -> Na
             for i in range(2, len(word) - 1):
                 if word[:i] in givens and word[i:] in families:
                     return Name(word[:i], (), word[i:], word[i:])
+    return None
+
+
+def _name_from_profile(p: _Prepared) -> Name | None:
+    """The name a LinkedIn profile's address spells in the form LinkedIn gives it, first-last
+    and a suffix with digits that tells namesakes apart (linkedin.com/in/eleanor-russo-1bcdc5b:
+    Eleanor Russo); None for any other form (a handle chosen by its holder: erusso, ellie-r)."""
+    for kind, value in p.handles:
+        host, _, slug = value.partition("/in/")
+        if kind != "profile" or not host.endswith("linkedin.com") or not slug:
+            continue
+        tokens = [fold(t) for t in slug.split("-")]
+        if len(tokens) == 3 and any(c.isdigit() for c in tokens[2]):
+            tokens = tokens[:2]
+        if len(tokens) == 2 and all(len(t) > 1 and t.isalpha() for t in tokens):
+            return Name(tokens[0], (), tokens[1], tokens[1])
     return None
 
 
