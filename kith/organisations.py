@@ -61,9 +61,18 @@ def same_org(a: str | None, b: str | None) -> bool:
     return org_level(a, b) == "same"
 
 
+# Mail providers that serve anyone under many country endings (outlook.fr, yahoo.co.jp,
+# gmx.at): their name as a domain's registrable name is free mail whatever the ending.
+FREE_MAIL_PROVIDERS = frozenset("""
+    gmail googlemail yahoo ymail hotmail outlook live msn aol icloud gmx yandex proton
+    protonmail tutanota posteo fastmail zoho
+""".split())
+
+
 @lru_cache(maxsize=100_000)
 def is_free_mail(domain: str) -> bool:
-    return domain in FREE_MAIL_DOMAINS or domain.split(".")[0] in ("gmail", "yahoo", "hotmail")
+    """A mail domain anyone can have an address on (gmail.com, outlook.fr): no employer."""
+    return domain in FREE_MAIL_DOMAINS or domain_label(domain) in FREE_MAIL_PROVIDERS
 
 
 @lru_cache(maxsize=100_000)

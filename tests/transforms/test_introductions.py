@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from kith.flows.cli import app
 from kith.flows.importing import run_import
+from kith.organisations import is_free_mail
 from kith.transforms.introductions import (TargetNotFound, TargetTooBroad, find_paths,
                                            find_target)
 from kith.transforms.organisations import group_organisations
@@ -149,6 +150,18 @@ def test_organisation_counts_two_way_contact_and_the_strongest_tie(con):
 def test_free_mail_is_no_organisation():
     assert group_organisations([("Acme Corp", ["gmail.com", "acme.com"])]) == [
         {"key": "acme", "name": "Acme Corp", "names": ["Acme Corp"], "domains": ["acme.com"]}]
+
+
+@pytest.mark.parametrize("domain", ["outlook.fr", "yahoo.co.jp", "gmx.at", "mail.outlook.com",
+                                    "icloud.example"])
+def test_a_mail_provider_under_any_country_ending_is_no_organisation(domain):
+    assert group_organisations([("Acme Corp", [domain, "acme.com"])])[0]["domains"] == [
+        "acme.com"]
+
+
+def test_a_company_subdomain_named_like_a_provider_is_the_company():
+    assert not is_free_mail("outlook.acme.com")
+    assert not is_free_mail("liveworks.com")
 
 
 def test_legal_forms_and_domains_join_across_people():
