@@ -508,3 +508,25 @@ def test_a_given_name_with_a_slip_and_another_family_name_is_a_changed_family_na
                       R("b", "cards", given_name="Daniela", family_name="Reid", **home)])
     assert all("same given name" not in link.evidence
                for link in result.links + result.candidates)
+
+
+def test_two_profiles_on_one_service_are_two_accounts():
+    card = R("card", "cards", full_name="Helga Parker", org="Juniper Logistics",
+             title="Buyer", locality="Leeds")
+    connection = R("li", "linkedin", full_name="Helga Parker", org="Juniper Logistics",
+                   title="Buyer", locality="Leeds",
+                   profiles=("https://www.linkedin.com/in/helga-parker-1bb6e94b4",))
+    assert together(resolve([card, connection]), "card", "li")
+    # the card names another LinkedIn profile: a namesake's, left for the user to review
+    other = R("card", "cards", full_name="Helga Parker", org="Juniper Logistics",
+              title="Buyer", locality="Leeds",
+              profiles=("https://linkedin.com/in/helga-park-a15232718",))
+    result = resolve([other, connection])
+    assert not together(result, "card", "li")
+    assert [(c.a, c.b) for c in result.candidates] in ([("card", "li")], [("li", "card")])
+    # a personal website is no account: two of them do not keep one person apart
+    site = R("card", "cards", full_name="Helga Parker", org="Juniper Logistics",
+             title="Buyer", locality="Leeds", profiles=("https://helga.example",))
+    blog = R("li", "linkedin", full_name="Helga Parker", org="Juniper Logistics",
+             title="Buyer", locality="Leeds", profiles=("https://blog.helga.example",))
+    assert together(resolve([site, blog]), "card", "li")

@@ -39,7 +39,7 @@ import duckdb
 import pyarrow as pa
 
 from kith.organisations import domain_label, is_free_mail, org_key
-from kith.profiles import normalize_profile_url
+from kith.profiles import normalize_profile_url, profile_service
 from kith.transforms.identity.model import (BLOCKING_KEYS, DIFFERENT_MAILBOXES, MAX_BLOCK,
                                             MIN_TRAINING_RECORDS, SUB_KEYS, Model, ScoredPair,
                                             explain, predict, prior_for, train)
@@ -1332,6 +1332,9 @@ def _clusters_agree(a: str, b: str, prepared: dict[str, _Prepared], clusters: _C
     (Anthony Goode born and living where Spyke Karlsen does joins Spyke's other records, also the
     one with a birthday keyed in wrongly that the model did not link him to)."""
     ra, rb = clusters.find(a), clusters.find(b)
+    if _other_profiles(_cluster_profiles(ra, prepared, clusters),
+                       _cluster_profiles(rb, prepared, clusters)):
+        return False
     names_a = _cluster_names(ra, prepared, clusters)
     names_b = _cluster_names(rb, prepared, clusters)
     for x in clusters.members[ra]:
@@ -1355,6 +1358,26 @@ def _clusters_agree(a: str, b: str, prepared: dict[str, _Prepared], clusters: _C
                     and not excused(y, x, names_b, name_x)):
                 return False
     return True
+
+
+def _cluster_profiles(root: str, prepared: dict[str, _Prepared], clusters: _Clusters
+                      ) -> dict[str, set[str]]:
+    """The profile URLs a cluster's records hold, by the service they are on (LinkedIn, X...;
+    a personal website is on no service)."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for key in clusters.members[root]:
+        for kind, value in prepared[key].handles:
+            service = profile_service(value) if kind == "profile" else None
+            if service is not None:
+                out[service].add(value)
+    return out
+
+
+def _other_profiles(x: dict[str, set[str]], y: dict[str, set[str]]) -> bool:
+    """Whether two people hold profiles on one service and none in common there: two
+    accounts (Helga Park and Helga Parker on LinkedIn), the model's link is only a candidate
+    (one person's old and new handle is rarer than two people of one name)."""
+    return any(service in y and not urls & y[service] for service, urls in x.items())
 
 
 def _other_mailboxes(x: _Prepared, y: _Prepared) -> bool:
