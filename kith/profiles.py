@@ -8,6 +8,7 @@ profile; both normalise to `https://linkedin.com/in/jürgen-m`. Twitter and X ar
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import parse_qs, unquote, urlsplit
 
 # host (after www./mobile./country prefixes are removed) -> (service, canonical host)
@@ -54,6 +55,7 @@ def _service_host(host: str) -> tuple[str | None, str]:
     return None, host.removeprefix("www.").removeprefix("mobile.").removeprefix("m.")
 
 
+@lru_cache(maxsize=100_000)
 def profile_service(url: str | None) -> str | None:
     """'linkedin' | 'twitter' | 'github' | 'facebook' | 'instagram' for a profile URL, else None."""
     split = _split(url or "")
