@@ -986,7 +986,7 @@ def _between(expression: str, low: datetime, high: datetime) -> str:
 def _key_rows(table: str, expression: str) -> str:
     """A select of the key each row of `table` names (by `expression`), its number of rows and
     a hash of them."""
-    return (f"select key, count(*) as n, bit_xor(row_hash) as row_hash from "
+    return (f"select key, count(*) as n, sum(row_hash) as row_hash from "
             f"(select {expression} as key, hash(t) as row_hash from {table} as t) group by key")
 
 
