@@ -497,9 +497,10 @@ class _Fingerprints:
                 continue
             for table, expression in keyed.tables.items():
                 if table in self.tables or table in self.sources:
-                    self.con.execute(f"create temp table _kith_before_{name}__{table} as "
+                    before = _keys_before(name, table)
+                    self.con.execute(f"create temp table {before} as "
                                      f"{_key_rows(table, expression)}")
-                    self.before.add(f"_kith_before_{name}__{table}")
+                    self.before.add(before)
 
     def _by_keys(self, model: Model) -> bool:
         """Whether a model computed again by key can be now: the keys' rows as they stood
@@ -508,7 +509,7 @@ class _Fingerprints:
         keyed = KEYED_BY_PEOPLE.get(model.name)
         if keyed is None or self.force or not self.people_known:
             return False
-        if any(f"_kith_before_{model.name}__{table}" not in self.before
+        if any(_keys_before(model.name, table) not in self.before
                for table in keyed.tables):
             return False
         upstream = self._inputs(model)[1]
@@ -524,11 +525,11 @@ class _Fingerprints:
         pairs = f"({keyed.people}) as pairs(key, person_id)"
         changed = "".join(f"""
             union select key from (
-                (select * from _kith_before_{model.name}__{table}
+                (select * from {_keys_before(model.name, table)}
                  except select * from ({_key_rows(table, expression)}))
                 union all
                 (select * from ({_key_rows(table, expression)})
-                 except select * from _kith_before_{model.name}__{table}))"""
+                 except select * from {_keys_before(model.name, table)}))"""
                           for table, expression in keyed.tables.items())
         self.con.execute(f"""
             create or replace temp table {keys} as
@@ -981,6 +982,11 @@ def _between(expression: str, low: datetime, high: datetime) -> str:
                 f"and {column} <= '{high.isoformat()}'::timestamptz + {interval}")
     return (f"{expression} > '{low.isoformat()}'::timestamptz "
             f"and {expression} <= '{high.isoformat()}'::timestamptz")
+
+
+def _keys_before(model: str, table: str) -> str:
+    """The temporary table keeping the key rows of `table` for `model` as the build began."""
+    return f"_kith_before_{model}__{table}"
 
 
 def _key_rows(table: str, expression: str) -> str:
