@@ -4,8 +4,9 @@ import pytest
 
 from kith.transforms.identity.names import given_level, parse_name
 from kith.organisations import org_matches_domain, same_org
-from kith.transforms.identity.resolve import (IdentityRecord as R, Rules, fold_email, is_role_address,
-                                         resolve)
+from kith.transforms.identity.model import Model, ScoredPair, settings
+from kith.transforms.identity.resolve import (IdentityRecord as R, NameStats, Rules, _Prepared,
+                                              decide, fold_email, is_role_address, resolve)
 
 
 def together(result, *keys):
@@ -530,3 +531,29 @@ def test_two_profiles_on_one_service_are_two_accounts():
     blog = R("li", "linkedin", full_name="Helga Parker", org="Juniper Logistics",
              title="Buyer", locality="Leeds", profiles=("https://blog.helga.example",))
     assert together(resolve([site, blog]), "card", "li")
+
+
+@pytest.mark.parametrize("level", ["same family name, given name spelled slightly differently",
+                                   "same family name, nickname or short form of the given name",
+                                   "same family name, an initial for the given name"])
+def test_a_given_name_that_agrees_only_loosely_needs_something_besides_the_family_name(level):
+    """Donald and Ronald Medina, Ellen and Helen, a D. Wagner: relatives share a family name and
+    often like given names. However likely the model finds such a pair, with nothing else that
+    agrees it waits for the user; an employer that agrees as well links it. An exact full name
+    that is not common still links on its own."""
+    records = [R("card", "phonebook", full_name="Donald Medina", org="Harborlight",
+                 phones=("+15550001111",)),
+               R("mail", "email", full_name="Ronald Medina",
+                 emails=("ronald.medina@harborlight.example",), names_reliable=False)]
+    prepared = {r.key: _Prepared(r) for r in records}
+    stats, model = NameStats.of(prepared), Model(settings(), len(records), True, "")
+
+    def verdict(probability, **levels):
+        pair = ScoredPair("card", "mail", probability, 4.0, levels)
+        return decide(pair, prepared["card"], prepared["mail"], stats, model)
+
+    found, evidence = verdict(0.95, name=(level, 14.6))
+    assert found == "candidate" and "agree only loosely" in evidence
+    assert verdict(0.999, name=(level, 14.6),
+                   organisation=("organisation agrees with mail domain", 6.6))[0] == "link"
+    assert verdict(0.95, name=("full name exact", 14.6))[0] == "link"

@@ -514,6 +514,11 @@ _STRONG_LEVELS = frozenset({"same date of birth", "same street address",
 
 
 _EXACT = "full name exact"
+# Levels where the family name agrees and the given name only loosely: a nickname, a slip, an
+# initial (Donald / Ronald, Ellen / Helen, D. Wagner). Relatives share a family name and often
+# like given names, and the model's u for these levels comes mostly from lists (LinkedIn) where
+# relatives are rare; with nothing else agreeing such a pair waits for the user.
+_FAMILY_NAME_ONLY = "same family name, "
 
 
 def _weigh_commonness(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
@@ -736,10 +741,11 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
     source holds twice needs other evidence; a record the model would link to two people of one
     source (a list with one row per person) or to the holders of two mailboxes at one employer
     links to neither, unless the model finds one of them far likelier or the others are ruled
-    out by elimination; and a common name needs some other agreement. `rivals((record, source),
-    other)` and `rivals((record, "@" + domain), other)` count those people still in contention,
-    and one more when `other` is not among them, and say why others were ruled out (see
-    `_Contention`)."""
+    out by elimination; and a common name, or one whose given names agree only loosely (a
+    nickname, a slip, an initial: relatives share a family name), needs some other agreement.
+    `rivals((record, source), other)` and `rivals((record, "@" + domain), other)` count those
+    people still in contention, and one more when `other` is not among them, and say why others
+    were ruled out (see `_Contention`)."""
     evidence = explain(pair)
     name_level = pair.levels.get("name", ("missing", 0.0))[0]
     labels = {label for label, _ in pair.levels.values()}
@@ -805,6 +811,8 @@ def decide(pair: ScoredPair, a: _Prepared, b: _Prepared, stats: NameStats,
         return "candidate", evidence + "; " + apart
     if (stats.is_common(na) or stats.is_common(nb)) and not others:
         return "candidate", evidence + "; a common name and nothing else agrees"
+    if name_level.startswith(_FAMILY_NAME_ONLY) and not others:
+        return "candidate", evidence + "; the given names agree only loosely and nothing else"
     return "link", "; ".join([evidence, *sorted(ruled_out)])
 
 
