@@ -108,6 +108,10 @@ def _answers(path) -> dict:
             select a.records, b.records, q.strength
             from acquaintances as q join who as a on a.person_id = q.person_a_id
             join who as b on b.person_id = q.person_b_id order by all""").fetchall(),
+        "employers": con.execute("""
+            select w.records, e.kind, e.handle
+            from int_person_employers as e join who as w using (person_id)
+            order by all""").fetchall(),
         "organisations": con.execute("""
             select o.* exclude (strongest_person_id), s.records
             from organisations as o left join who as s on s.person_id = o.strongest_person_id
@@ -136,7 +140,7 @@ def _answers(path) -> dict:
 
 
 VIEWS = ["people", "interactions", "relationships", "relationships as built", "acquaintances",
-         "organisations", "introductions", "merge candidates", "excluded handles",
+         "employers", "organisations", "introductions", "merge candidates", "excluded handles",
          "record facts", "skipped blocks"]
 
 
@@ -238,6 +242,11 @@ def test_a_card_import_reads_only_the_records_it_groups_again(merging_card):
 def test_a_card_joining_two_people_recomputes_their_people_rows_only(merging_card):
     _, _, how, _ = merging_card
     assert how["people"] == "people"
+
+
+def test_a_card_joining_two_people_recomputes_their_employers_only(merging_card):
+    _, _, how, _ = merging_card
+    assert how["int_person_employers"] == "people"
 
 
 @pytest.mark.parametrize("model", ["organisations", "introductions"])
