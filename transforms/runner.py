@@ -283,10 +283,12 @@ def _build(con: duckdb.DuckDBPyConnection, models: list[Model], force: bool,
         with fingerprints.people_moved() as moved:
             moved.resolved = resolve_people(con, force=force)
         on_step("organisations")
-        fingerprints.keep("int_person_employers")
+        # what organisation resolution reads, computed before it
+        employers = [m for m in models if m.name == "int_person_employers"]
+        fingerprints.make_tables(employers, on_step)
         resolve_organisations(con)
         fingerprints.tables_written()
-        fingerprints.make_tables([m for m in models if m not in staging], on_step)
+        fingerprints.make_tables([m for m in models if m not in staging + employers], on_step)
         on_step("tier changes")
         fingerprints.snapshot(snapshot_tiers)
         fingerprints.close()

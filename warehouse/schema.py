@@ -558,6 +558,26 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         comment on table identity_record_facts is 'One row per identity record as the last identity resolution saw it: a hash of the record and of the rules, owner addresses, match model and code it was resolved under, so that the next resolution finds what changed; and what grouping other records needs to know of it (its blocking keys, names, employer, handles), so that only the records an import touched are read';
     """),
+    (20, "the pairs the match model scored, kept between identity resolutions", """
+        create table identity_pairs (
+            record_a varchar not null,
+            record_b varchar not null,
+            evidence double not null,
+            levels varchar not null
+        );
+        comment on table identity_pairs is 'One row per pair of records the match model scored, as it scored them (kept while neither record nor its blocks change): a resolution after an import scores only the pairs of the records it touched';
+        comment on column identity_pairs.evidence is 'The comparisons'' match weights summed, without the prior (bits)';
+        comment on column identity_pairs.levels is 'JSON: comparison -> [level, match weight]';
+        create table identity_blocks (
+            record_key varchar not null,
+            k_family varchar, k_family_initial varchar, k_given varchar,
+            k_given_family_initial varchar, k_birthday varchar, k_street varchar,
+            k_postcode varchar, k_postcode_initial varchar
+        );
+        comment on table identity_blocks is 'One row per identity record (the owner''s left out): its blocking keys with big blocks split, as the pairs of identity_pairs were blocked';
+        alter table identity_builds add column pairs_floor double;
+        comment on column identity_builds.pairs_floor is 'The evidence down to which identity_pairs holds every blocked pair (NULL: it does not)';
+    """),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -108,6 +108,10 @@ def _answers(path) -> dict:
             select a.records, b.records, q.strength
             from acquaintances as q join who as a on a.person_id = q.person_a_id
             join who as b on b.person_id = q.person_b_id order by all""").fetchall(),
+        "employers": con.execute("""
+            select w.records, e.kind, e.handle
+            from int_person_employers as e join who as w using (person_id)
+            order by all""").fetchall(),
         "organisations": con.execute("""
             select o.* exclude (strongest_person_id), s.records
             from organisations as o left join who as s on s.person_id = o.strongest_person_id
@@ -136,7 +140,7 @@ def _answers(path) -> dict:
 
 
 VIEWS = ["people", "interactions", "relationships", "relationships as built", "acquaintances",
-         "organisations", "introductions", "merge candidates", "excluded handles",
+         "employers", "organisations", "introductions", "merge candidates", "excluded handles",
          "record facts", "skipped blocks"]
 
 
@@ -150,15 +154,17 @@ def test_two_steps_answer_as_a_full_rebuild(two_steps, view):
 def merging_card(world, tmp_path_factory):
     """(warehouse of the whole world plus one card that holds the addresses of two people
     kith had apart, the same after a forced full build, the model_builds rows of that step,
-    the records grouped again, the records read and prepared, and all the records, as
-    identity resolution saw them)."""
+    and of identity resolution: the records grouped again, the records read and prepared, all
+    the records, the pairs kept that it was given (None: none) and the pairs it scored)."""
     grouped = []
 
     def observed(records, **kwargs):
         resolution = store_resolve(records, **kwargs)
         population = kwargs.get("population")
+        kept = population.pairs if population else None
         grouped.append((resolution.focus, len(records),
-                        population.n_records if population else len(records)))
+                        population.n_records if population else len(records),
+                        kept, resolution.scored))
         return resolution
     with pytest.MonkeyPatch.context() as patch:
         # one instant throughout: models that read the clock may be computed again as it moves
@@ -226,18 +232,63 @@ def test_a_card_joining_two_people_recomputes_their_interactions_only(merging_ca
 
 
 def test_a_card_import_groups_again_only_the_people_it_touches(merging_card):
-    _, _, _, (focus, _, n_records) = merging_card
+    _, _, _, (focus, _, n_records, _, _) = merging_card
     assert focus is not None and 3 <= len(focus) < n_records / 2
 
 
 def test_a_card_import_reads_only_the_records_it_groups_again(merging_card):
-    _, _, _, (focus, n_read, _) = merging_card
+    _, _, _, (focus, n_read, _, _, _) = merging_card
     assert n_read == len(focus)
+
+
+def test_a_card_import_scores_only_the_pairs_of_the_records_it_touched(merging_card):
+    """The pairs among the other records it groups again are read as kept, not scored again:
+    each pair scored has a record to score again (the card, an address read otherwise)."""
+    _, _, _, (focus, _, _, kept, scored) = merging_card
+    assert kept is not None and len(kept.rescore) < len(focus) / 2
+    assert scored is not None
+    assert all(a in kept.rescore or b in kept.rescore for a, b, _, _ in scored)
+
+
+PAIRS_FLOOR = "select pairs_floor from identity_builds order by build_id desc limit 1"
+
+
+def _kept_pairs(db, floor: float) -> list[tuple]:
+    con = connect(db, read_only=True)
+    try:
+        return con.execute("select * from identity_pairs where evidence >= ? order by all",
+                           [floor]).fetchall()
+    finally:
+        con.close()
+
+
+def _pairs_as_in_full(db, full) -> bool:
+    """Whether what an import scored and what it kept of earlier resolutions are the pairs a
+    full rebuild scores (above the higher of the two floors), to the last digit."""
+    floor = max(_scalar(db, PAIRS_FLOOR), _scalar(full, PAIRS_FLOOR))
+    return _kept_pairs(db, floor) == _kept_pairs(full, floor)
+
+
+def test_two_steps_keep_the_pairs_a_full_rebuild_scores(two_steps):
+    assert _pairs_as_in_full(*two_steps[:2])
+
+
+def test_a_card_joining_two_people_keeps_the_pairs_a_full_rebuild_scores(merging_card):
+    assert _pairs_as_in_full(*merging_card[:2])
+
+
+def test_mail_in_two_steps_keeps_the_pairs_a_full_rebuild_scores(mail_in_two_steps):
+    assert _pairs_as_in_full(*mail_in_two_steps[:2])
 
 
 def test_a_card_joining_two_people_recomputes_their_people_rows_only(merging_card):
     _, _, how, _ = merging_card
     assert how["people"] == "people"
+
+
+def test_a_card_joining_two_people_recomputes_their_employers_only(merging_card):
+    _, _, how, _ = merging_card
+    assert how["int_person_employers"] == "people"
 
 
 @pytest.mark.parametrize("model", ["organisations", "introductions"])

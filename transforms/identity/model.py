@@ -20,6 +20,7 @@ tables never appear in the user's warehouse.
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter
 from dataclasses import dataclass
 
@@ -255,6 +256,9 @@ class ScoredPair:
     probability: float
     weight: float
     levels: dict[str, tuple[str, float]]     # comparison -> (level label, match weight)
+    # the comparisons' weights summed, without the prior: what the pair's fields say, the same
+    # under any prior (transforms.identity.store keeps the pairs above some evidence)
+    evidence: float = 0.0
 
 
 @dataclass
@@ -452,20 +456,36 @@ def prior_for(n_records: int) -> float:
     return 2.0 / max(n_records, 10_000)
 
 
+def log_odds(probability: float) -> float:
+    """log2 of the odds of a probability: a prior or a probability as a match weight."""
+    return math.log2(probability / (1.0 - probability))
+
+
 def predict(con: duckdb.DuckDBPyConnection, table: pa.Table, model: Model,
-            prior: float | None = None) -> list[ScoredPair]:
-    """Every blocked pair of records with its match probability (under `prior`, by default
-    `_prior`) and each comparison's level."""
+            prior: float | None = None, *, below: float = 0.0,
+            one_of: str | None = None) -> list[ScoredPair]:
+    """Every blocked pair of records whose match weight under `prior` (by default `_prior`)
+    reaches PREDICT_FLOOR's, or `below` bits less, with its match probability and each
+    comparison's level. The weight is summed here from the levels (`scored`), as Splink sums
+    it, so that a pair read back from its levels weighs the same to the last digit. `one_of`: a
+    boolean column of `table`; only the pairs of which one record has it true are scored."""
     from splink import DuckDBAPI, Linker
 
     db = DuckDBAPI(connection=con)
     model_settings = dict(model.settings)
-    model_settings["probability_two_random_records_match"] = prior or prior_for(table.num_rows)
+    prior = prior or prior_for(table.num_rows)
+    model_settings["probability_two_random_records_match"] = prior
+    if one_of:
+        model_settings["blocking_rules_to_generate_predictions"] = [
+            {**rule, "blocking_rule": f"({rule['blocking_rule']}) and (l.{one_of} or r.{one_of})"}
+            for rule in model_settings["blocking_rules_to_generate_predictions"]]
     # The settings are kith's own and were validated when the model was estimated.
     linker = Linker(db.register(table), model_settings, log_level=logging.ERROR,
                     validate_settings=False)
     _quiet()
-    frame = linker.inference.predict(threshold_match_probability=PREDICT_FLOOR)
+    floor = log_odds(PREDICT_FLOOR) - below
+    # (Splink's sum may differ from this one in the last digit: the floor is applied below)
+    frame = linker.inference.predict(threshold_match_weight=floor - 0.01)
     labels = _level_labels(model_settings)
     names = list(labels)
     columns = ", ".join(["record_key_l", "record_key_r", "match_probability", "match_weight"]
@@ -473,16 +493,31 @@ def predict(con: duckdb.DuckDBPyConnection, table: pa.Table, model: Model,
     rows = con.execute(f"select {columns} from {frame.physical_name}").fetchall()
     frame.drop_table_from_database_and_remove_from_cache()
     pairs = []
+    prior_weight = log_odds(prior)
     for row in rows:
-        a, b, probability, weight = row[:4]
+        a, b = row[:2]
         gammas, weights = row[4:4 + len(names)], row[4 + len(names):]
-        levels = {}
+        levels, evidence = {}, 0.0
         for name, gamma, w in zip(names, gammas, weights):
+            evidence += float(w or 0.0)
             if gamma is None or gamma < 0:
                 continue
             levels[name] = (labels[name].get(gamma, ""), float(w or 0.0))
-        pairs.append(ScoredPair(a, b, probability, weight, levels))
+        pair = scored(a, b, prior_weight, levels, evidence)
+        if pair.weight >= floor:
+            pairs.append(pair)
     return pairs
+
+
+def scored(a: str, b: str, prior_weight: float, levels: dict[str, tuple[str, float]],
+           evidence: float) -> ScoredPair:
+    """A pair of these levels under a prior of this weight: the prior's weight plus each
+    level's in the comparisons' order, as Splink adds them (a level not compared, a null,
+    weighs 0); its probability follows."""
+    weight = prior_weight
+    for _, level_weight in levels.values():
+        weight += level_weight
+    return ScoredPair(a, b, 1.0 / (1.0 + 2.0 ** -weight), weight, levels, evidence)
 
 
 def _quiet() -> None:

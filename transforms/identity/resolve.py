@@ -41,8 +41,9 @@ import pyarrow as pa
 from kith.organisations import domain_label, is_free_mail, org_key
 from kith.profiles import normalize_profile_url, profile_service
 from kith.transforms.identity.model import (BLOCKING_KEYS, DIFFERENT_MAILBOXES, MAX_BLOCK,
-                                            MIN_TRAINING_RECORDS, SUB_KEYS, Model, ScoredPair,
-                                            explain, predict, prior_for, train)
+                                            MIN_TRAINING_RECORDS, PREDICT_FLOOR, SUB_KEYS, Model,
+                                            ScoredPair, explain, log_odds, predict, prior_for,
+                                            scored, train)
 from kith.transforms.identity.names import (Name, _nickname_forms, compatible, family_level, fold,
                                             given_level, other_forms, parse_name, swapped)
 from kith.warehouse.connection import BUILD_MEMORY_LIMIT
@@ -168,6 +169,10 @@ class Resolution:
     priors: "SourcePriors | None" = None            # its prior per pair of sources
     focus: frozenset[str] | None = None             # the records grouped (None: all of them)
     prepared: dict = field(default_factory=dict, repr=False)    # record key -> _Prepared
+    # the pairs the model scored now, as it scored them (KeptPairs.rows), with the evidence
+    # they reach (KeptPairs.floor); None when the pairs kept can no longer serve
+    scored: list[tuple[str, str, float, dict]] | None = field(default=None, repr=False)
+    scored_floor: float | None = None
 
 
 def fold_email(address: str) -> str:
@@ -326,8 +331,10 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
             join(Link(keys[0], other, f"same_{kind}", value))
 
     stats = population.stats if population is not None else NameStats.of(everyone)
-    pairs, result.n_skipped_blocks, result.model, result.priors = _model_pairs(
+    pairs, result.n_skipped_blocks, result.model, result.priors, kept = _model_pairs(
         prepared, clusters, result.owner_keys, model, stats, population)
+    if kept is not None:
+        result.scored, result.scored_floor = kept
     linked_pairs = {(p.a, p.b) for p in pairs if p.probability >= LINK_PROBABILITY
                     and not _mailboxes_apart(p, prepared[p.a], prepared[p.b])}
     contention = _Contention(pairs, prepared, clusters, linked_pairs,
@@ -912,8 +919,10 @@ def _features(prepared: dict[str, _Prepared], clusters: _Clusters,
         dropped = _split_big_blocks(rows)
     else:
         rows = _rows(prepared, clusters, skip, None, (population.givens, population.families))
+        rescore = population.pairs.rescore if population.pairs else frozenset()
         for row in rows:
             row.update(population.blocks[row["record_key"]])
+            row["k_rescore"] = row["record_key"] in rescore
         dropped = population.n_skipped_blocks
     return pa.Table.from_pylist(rows, schema=_FEATURE_SCHEMA), dropped
 
@@ -1024,6 +1033,25 @@ class Population:
     families: set[str]
     blocks: dict[str, dict[str, str | None]]
     n_skipped_blocks: int
+    pairs: "KeptPairs | None" = None
+
+
+# Pairs are scored and kept down to this many bits of evidence below what PREDICT_FLOOR asks
+# under the prior of their resolution: kept pairs serve later resolutions while the prior
+# stays within 2 ** PAIRS_MARGIN times (it moves a little as records come and go).
+PAIRS_MARGIN = 2.0
+
+
+@dataclass
+class KeptPairs:
+    """The pairs the match model scored at earlier resolutions, kept by
+    transforms.identity.store: every blocked pair whose evidence (ScoredPair.evidence) reaches
+    `floor`, as (a, b, evidence, levels). Scoring a pair again gives the same as long as
+    neither record nor its blocks changed, so a focus needs only the pairs of the records in
+    `rescore` (the changed ones) scored; `rows` are its other pairs."""
+    floor: float
+    rows: list[tuple[str, str, float, dict]]
+    rescore: frozenset[str]
 
 
 def _split_big_blocks(rows: list[dict]) -> int:
@@ -1062,7 +1090,7 @@ _FEATURE_SCHEMA = pa.schema(
      ("mailboxes", pa.list_(pa.string())), ("mailbox_domains", pa.list_(pa.string())),
      ("birthday", pa.string()), ("street", pa.string()), ("street_words", pa.string()),
      ("postcode", pa.string()),
-     ("locality", pa.string()), ("title", pa.string())]
+     ("locality", pa.string()), ("title", pa.string()), ("k_rescore", pa.bool_())]
     + [(k, pa.string()) for k in BLOCKING_KEYS])
 
 
@@ -1178,7 +1206,8 @@ def _name_from_profile(p: _Prepared) -> Name | None:
 def _model_pairs(prepared: dict[str, _Prepared], clusters: _Clusters,
                  owner_keys: frozenset[str], model: Model | None, stats: "NameStats",
                  population: "Population | None" = None
-                 ) -> tuple[list[ScoredPair], int, Model | None, "SourcePriors | None"]:
+                 ) -> tuple[list[ScoredPair], int, Model | None, "SourcePriors | None",
+                            tuple[list, float] | None]:
     """Pairs the match model scored among `prepared` (sized and weighed among all records:
     `population`, when `prepared` are some of them), best first, each under the prior of its
     two sources and with an exact full name and an agreeing employer weighed by their own
@@ -1186,7 +1215,7 @@ def _model_pairs(prepared: dict[str, _Prepared], clusters: _Clusters,
     (trained here when none was given); the priors."""
     table, dropped = _features(prepared, clusters, owner_keys, population)
     if table.num_rows < 2:
-        return [], dropped, model, None
+        return [], dropped, model, None, None
     n_records = (population.n_records if population else len(prepared)) - len(owner_keys)
     # Splink's working tables stay out of the user's warehouse, in a database of their own held
     # to the build's memory limit (DuckDB's default is 80% of RAM), spilling to a folder of its own
@@ -1198,7 +1227,9 @@ def _model_pairs(prepared: dict[str, _Prepared], clusters: _Clusters,
             named, by_name = (population.named, population.by_name) if population \
                 else _full_names(prepared)
             priors = SourcePriors.estimate(named, by_name, stats, model, n_records)
-            pairs = predict(con, table, model, prior=priors.highest)
+            pairs, kept = _scored_pairs(con, table, model, priors.highest,
+                                        population.pairs if population else None,
+                                        population is None)
         finally:
             con.close()
     for pair in pairs:
@@ -1213,12 +1244,37 @@ def _model_pairs(prepared: dict[str, _Prepared], clusters: _Clusters,
             _weigh_commonness(pair, a, b, stats, model)
         pair.probability = 1.0 / (1.0 + 2.0 ** -pair.weight)
     pairs.sort(key=lambda s: (-s.probability, s.a, s.b))
-    return pairs, dropped, model, priors
+    return pairs, dropped, model, priors, kept
 
 
-def _odds(probability: float) -> float:
-    """log2 of the odds of a probability: a prior as a match weight."""
-    return math.log2(probability / (1.0 - probability))
+def _scored_pairs(con: duckdb.DuckDBPyConnection, table: pa.Table, model: Model, prior: float,
+                  kept: KeptPairs | None, everyone: bool
+                  ) -> tuple[list[ScoredPair], tuple[list, float] | None]:
+    """The pairs of `table` that PREDICT_FLOOR keeps under `prior`: those of the records to
+    score again scored now and the others as kept (`kept`), or all scored now; and the pairs
+    scored now to keep, with the evidence they reach (None: the kept pairs no longer serve)."""
+    floor, prior_weight = _odds(PREDICT_FLOOR), _odds(prior)
+    needed = floor - prior_weight           # the evidence a pair needs under this prior
+    if kept is not None and needed >= kept.floor:
+        fresh = predict(con, table, model, prior=prior, below=needed - kept.floor,
+                        one_of="k_rescore")
+        pairs = [p for p in fresh if p.weight >= floor]
+        for a, b, evidence, levels in kept.rows:
+            pair = scored(a, b, prior_weight, dict(levels), evidence)
+            if pair.weight >= floor:
+                pairs.append(pair)
+        return pairs, (_as_kept(fresh), kept.floor)
+    fresh = predict(con, table, model, prior=prior, below=PAIRS_MARGIN if everyone else 0.0)
+    pairs = [p for p in fresh if p.weight >= floor]
+    return pairs, (_as_kept(fresh), needed - PAIRS_MARGIN) if everyone else None
+
+
+def _as_kept(pairs: list[ScoredPair]) -> list[tuple[str, str, float, dict]]:
+    """KeptPairs.rows of pairs as scored (before the resolver weighs their levels)."""
+    return [(p.a, p.b, p.evidence, dict(p.levels)) for p in pairs]
+
+
+_odds = log_odds
 
 
 @dataclass
@@ -1281,18 +1337,23 @@ class SourcePriors:
         if sum(named.values()) < MIN_TRAINING_RECORDS or stats.n < MIN_TRAINING_RECORDS // 2 \
                 or not m_exact:
             return cls({}, default, False)
-        observed, expected = Counter(), Counter()
+        observed, shared = Counter(), Counter()
         for key, per_source in by_name.items():
             share = stats.name_share(key)
             for s, n_s in per_source.items():
+                # the namesakes one record of s expects in another source: its name's share
+                # of that source's records (summed over s's records first: the same for each t)
+                shared[s] += n_s * share
                 for t, n_t in per_source.items():
                     if s < t:
                         observed[(s, t)] += n_s * n_t
                     elif s == t:
                         observed[(s, s)] += n_s * (n_s - 1) // 2
-                for t, total in named.items():
-                    if s < t or s == t:
-                        expected[(s, t)] += n_s * (total if s != t else (total - 1) / 2) * share
+        expected = Counter()
+        for s, n_shared in shared.items():
+            for t, total in named.items():
+                if s < t or s == t:
+                    expected[(s, t)] += n_shared * (total if s != t else (total - 1) / 2)
         priors, ones, all_pairs = {}, Counter(), Counter()
         sources = sorted(named)
         for i, s in enumerate(sources):

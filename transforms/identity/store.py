@@ -18,6 +18,15 @@ INCREMENTAL_SHARE of the records, a model estimated anew, or priors of another k
 resolution's (SourcePriors.kind: they are estimated from all records, and where they change kind
 the people left as they were would be grouped otherwise).
 
+The pairs the match model scores are kept too (identity_pairs; identity_blocks, the blocks as
+they were): a pair scores the same while neither record changes, so after a small import only the
+pairs of the seeds (resolve.KeptPairs.rescore: new, changed or read otherwise; a few percent of the
+focus's pairs) are scored, and the focus's other pairs still blocked are read as kept. Records
+added only split blocks further, so every pair blocked now was kept; where a block was joined
+again (records gone), or the prior moved more than resolve.PAIRS_MARGIN bits from the one the
+pairs were kept under, the focus's pairs are all scored and the kept ones dropped until the next
+resolution of everyone (`kith rebuild`, a model estimated anew, a large import).
+
 The match model (transforms.identity.model) is kept in identity_models and used as is until the
 records have grown by RETRAIN_GROWTH since it was estimated (or kith's comparisons changed); then
 it is estimated again from all records. A rebuild after a small import therefore only scores pairs.
@@ -40,9 +49,9 @@ import pyarrow as pa
 
 from kith.transforms.identity.model import (BLOCKING_KEYS, MAX_BLOCK, MIN_TRAINING_RECORDS,
                                             MODEL_VERSION, SUB_KEYS, Model)
-from kith.transforms.identity.resolve import (IdentityRecord, NameStats, Population, Resolution,
-                                              Rules, _name_parts, _owner_records, _Prepared,
-                                              fold_email, record_facts, resolve)
+from kith.transforms.identity.resolve import (IdentityRecord, KeptPairs, NameStats, Population,
+                                              Resolution, Rules, _name_parts, _owner_records,
+                                              _Prepared, fold_email, record_facts, resolve)
 
 # Bump when the resolver's logic changes, so that the next build resolves again.
 RESOLVER_VERSION = "10"
@@ -182,6 +191,7 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bo
         _insert_facts(con, record_facts(resolution.prepared), context(model_id))
     if focus is not None:
         _pass_on_changed(con)
+    pairs_floor = _keep_pairs(con, resolution)
     for table in _TEMPORARY:
         con.execute(f"drop table if exists temp.{table}")
     n_people, n_links, n_candidates = con.execute("""
@@ -197,10 +207,10 @@ def resolve_people(con: duckdb.DuckDBPyConnection, *, force: bool = False) -> bo
     if note and resolution.priors is not None:
         note = f"{note}; {resolution.priors.note}"
     con.execute("insert into identity_builds values "
-                "(?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "(?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [build_id, stamp, n_records, n_people, n_links, n_candidates,
                  len(resolution.refused), resolution.n_skipped_blocks, max_id, owner_id,
-                 seconds, model_id, note, _priors_kind(resolution)])
+                 seconds, model_id, note, _priors_kind(resolution), pairs_floor])
     return True
 
 
@@ -227,6 +237,81 @@ def _code_version() -> str:
 # The temporary tables of one resolution (dropped at its end).
 _TEMPORARY = ("_kith_records", "_kith_changed", "_kith_seeds", "_kith_owner", "_kith_blocks",
               "_kith_handles", "_kith_focus", "_kith_focus_handles")
+
+
+def _pairs_floor(con: duckdb.DuckDBPyConnection) -> float | None:
+    """The evidence down to which identity_pairs holds every blocked pair (None: it does
+    not hold them)."""
+    row = con.execute("select pairs_floor from identity_builds "
+                      "order by build_id desc limit 1").fetchone()
+    return row[0] if row else None
+
+
+def _kept_pairs(con: duckdb.DuckDBPyConnection) -> KeptPairs | None:
+    """The pairs kept among the focus (_kith_focus) but of the records to score again
+    (_kith_seeds) that are blocked now (_kith_blocks), or None when identity_pairs does not
+    hold every one of those: it holds every pair blocked when it was scored, and records only
+    added split blocks further (a pair blocked now was blocked then); where a block was joined
+    again (records gone), identity_pairs is dropped until the next resolution of everyone."""
+    floor = _pairs_floor(con)
+    if floor is None:
+        return None
+    split_further = " and ".join(
+        f"(b.{key} is not distinct from o.{key} or b.{key} is null "
+        f"or coalesce(starts_with(b.{key}, o.{key} || '|'), false))" for key in BLOCKING_KEYS)
+    joined, = con.execute(f"""
+        select count(*) from _kith_blocks as b left join identity_blocks as o using (record_key)
+        where record_key not in (select record_key from _kith_seeds)
+            and (o.record_key is null or not ({split_further}))""").fetchone()
+    if joined:
+        return None
+    blocked = " or ".join(f"a.{key} = b.{key}" for key in BLOCKING_KEYS)
+    rows = con.execute(f"""
+        select p.record_a, p.record_b, p.evidence, p.levels
+        from identity_pairs as p
+        join _kith_blocks as a on a.record_key = p.record_a
+        join _kith_blocks as b on b.record_key = p.record_b
+        join identity_record_facts as fa on fa.record_key = p.record_a
+        join identity_record_facts as fb on fb.record_key = p.record_b
+        where p.record_a in (select record_key from _kith_focus)
+            and p.record_b in (select record_key from _kith_focus)
+            and p.record_a not in (select record_key from _kith_seeds)
+            and p.record_b not in (select record_key from _kith_seeds)
+            -- the model's blocking rules (model.settings), the pair's records as l and r
+            and ({blocked} or (fa.given = fb.family and fa.family = fb.given
+                               and fa.given <> ''))""").fetchall()
+    rescore = {row[0] for row in con.execute("select record_key from _kith_seeds").fetchall()}
+    return KeptPairs(floor, [(a, b, evidence, {k: tuple(v) for k, v in json.loads(levels).items()})
+                             for a, b, evidence, levels in rows], frozenset(rescore))
+
+
+def _keep_pairs(con: duckdb.DuckDBPyConnection, resolution: Resolution) -> float | None:
+    """Keep the pairs the resolution scored (identity_pairs: all of them, or those of the
+    records it scored again, _kith_seeds, in place of theirs) and the blocks as they are now
+    (identity_blocks); empty identity_pairs when it can no longer serve. The floor to record
+    (see _pairs_floor)."""
+    if resolution.scored is None:
+        con.execute("delete from identity_pairs")
+        return None
+    if resolution.focus is None:
+        con.execute("delete from identity_pairs")
+        _owner_table(con, resolution.owner_keys)
+        _split_blocks(con)
+    else:
+        con.execute("""
+            delete from identity_pairs
+            where record_a in (select record_key from _kith_seeds)
+                or record_b in (select record_key from _kith_seeds)""")
+    con.execute("delete from identity_blocks")
+    con.execute("insert into identity_blocks select * from _kith_blocks")
+    scored = resolution.scored
+    con.register("_pairs", pa.table({
+        "record_a": [p[0] for p in scored], "record_b": [p[1] for p in scored],
+        "evidence": pa.array([p[2] for p in scored], pa.float64()),
+        "levels": [json.dumps(p[3]) for p in scored]}))
+    con.execute("insert into identity_pairs select * from _pairs")
+    con.unregister("_pairs")
+    return resolution.scored_floor
 
 
 def _insert_facts(con: duckdb.DuckDBPyConnection, rows: list[dict], context: str) -> None:
@@ -325,11 +410,7 @@ def _focus(con: duckdb.DuckDBPyConnection, context: str, n_records: int, n_chang
     _insert_facts(con, record_facts(fresh | stale, (givens, families)), context)
     con.execute("insert into _kith_seeds select record_key, [] from _kith_changed")
 
-    owner = _owner_keys(con, owner_emails, owner_records)
-    con.register("_owner", pa.table({"record_key": sorted(owner)}, schema=pa.schema(
-        [("record_key", pa.string())])))
-    con.execute("create or replace temp table _kith_owner as select * from _owner")
-    con.unregister("_owner")
+    _owner_table(con, _owner_keys(con, owner_emails, owner_records))
     n_skipped = _split_blocks(con)
     con.execute("""
         create or replace temp table _kith_handles as
@@ -392,7 +473,7 @@ def _focus(con: duckdb.DuckDBPyConnection, context: str, n_records: int, n_chang
         n_records=n_records, stats=_stored_stats(con), named=named, by_name=by_name,
         givens=givens, families=families,
         blocks={row[0]: dict(zip(BLOCKING_KEYS, row[1:])) for row in blocks},
-        n_skipped_blocks=n_skipped)
+        n_skipped_blocks=n_skipped, pairs=_kept_pairs(con))
     return records, population
 
 
@@ -439,6 +520,14 @@ def _owner_keys(con: duckdb.DuckDBPyConnection, owner_emails: frozenset[str],
                                        ).fetchall()} if owner_records else set()
     return (set(_owner_records(holders, {h.removeprefix("email:") for h in handles}))
             | (owner_records & known))
+
+
+def _owner_table(con: duckdb.DuckDBPyConnection, keys: set[str] | frozenset[str]) -> None:
+    """_kith_owner: the owner's records (left out of the blocks)."""
+    con.register("_owner", pa.table({"record_key": sorted(keys)}, schema=pa.schema(
+        [("record_key", pa.string())])))
+    con.execute("create or replace temp table _kith_owner as select * from _owner")
+    con.unregister("_owner")
 
 
 def _split_blocks(con: duckdb.DuckDBPyConnection) -> int:
