@@ -361,6 +361,8 @@ def resolve(records: list[IdentityRecord], *, rules: Rules = Rules(),
                              result.priors.duplicated if result.priors else frozenset())
     misnamed: set[str] = set()      # records the model linked although their names disagree
     for pair in pairs:
+        if pair.probability < CANDIDATE_PROBABILITY:
+            break       # best first: `decide` makes neither a link nor a candidate of the rest
         a, b = pair.a, pair.b
         if clusters.find(a) == clusters.find(b):
             continue
