@@ -23,6 +23,7 @@ import logging
 import math
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 import duckdb
 import pyarrow as pa
@@ -36,6 +37,11 @@ MAX_BLOCK = 120                  # records sharing one blocking key before it is
 MIN_KNOWN_PAIRS = 50             # pairs known to be one person needed to estimate m from them
 MAX_U_PAIRS = 2_000_000         # random pairs sampled at most to estimate u-probabilities
 PREDICT_FLOOR = 0.05             # pairs scored below this probability are not kept at all
+# Records whose pairs are scored at once: Splink materialises every blocked pair of a chunk
+# (about 14 million at 300,000 records, growing faster than the records as blocks fill up to
+# MAX_BLOCK), which at a million records in one chunk spilled over 12 GB under the build's
+# memory limit.
+PREDICT_CHUNK_RECORDS = 250_000
 
 # Daniel / Daniela: the masculine and feminine forms of a name are neither a nickname nor a
 # slip (names.other_forms; `given_other` holds a record's).
@@ -275,13 +281,19 @@ class Model:
 
     def level(self, comparison: str, label: str) -> tuple[float, float]:
         """(m, u) of a comparison level; zeros when there is no such level."""
+        return self._levels.get((comparison, label), (0.0, 0.0))
+
+    @cached_property
+    def _levels(self) -> dict[tuple[str, str], tuple[float, float]]:
+        """(comparison, level label) -> (m, u), the first level of a label: asked for every
+        scored pair (a million at 300,000 records)."""
+        out: dict[tuple[str, str], tuple[float, float]] = {}
         for c in self.settings["comparisons"]:
-            if c["output_column_name"] == comparison:
-                for level in c["comparison_levels"]:
-                    if level.get("label_for_charts") == label:
-                        return (float(level.get("m_probability") or 0.0),
-                                float(level.get("u_probability") or 0.0))
-        return 0.0, 0.0
+            for level in c["comparison_levels"]:
+                out.setdefault((c["output_column_name"], level.get("label_for_charts")),
+                               (float(level.get("m_probability") or 0.0),
+                                float(level.get("u_probability") or 0.0)))
+        return out
 
 
 def _level_labels(model_settings: dict) -> dict[str, dict[int, str]]:
@@ -484,28 +496,41 @@ def predict(con: duckdb.DuckDBPyConnection, table: pa.Table, model: Model,
                     validate_settings=False)
     _quiet()
     floor = log_odds(PREDICT_FLOOR) - below
-    # (Splink's sum may differ from this one in the last digit: the floor is applied below)
-    frame = linker.inference.predict(threshold_match_weight=floor - 0.01)
     labels = _level_labels(model_settings)
     names = list(labels)
     columns = ", ".join(["record_key_l", "record_key_r", "match_probability", "match_weight"]
                         + [f"gamma_{c}" for c in names] + [f"mw_{c}" for c in names])
-    rows = con.execute(f"select {columns} from {frame.physical_name}").fetchall()
-    frame.drop_table_from_database_and_remove_from_cache()
     pairs = []
     prior_weight = log_odds(prior)
-    for row in rows:
-        a, b = row[:2]
-        gammas, weights = row[4:4 + len(names)], row[4 + len(names):]
-        levels, evidence = {}, 0.0
-        for name, gamma, w in zip(names, gammas, weights):
-            evidence += float(w or 0.0)
-            if gamma is None or gamma < 0:
-                continue
-            levels[name] = (labels[name].get(gamma, ""), float(w or 0.0))
-        pair = scored(a, b, prior_weight, levels, evidence)
-        if pair.weight >= floor:
-            pairs.append(pair)
+    # Every pair in one level has its weight: one (label, weight) per level, shared by its
+    # pairs, and the rows read in batches (at a million records, millions of pairs).
+    shared: dict[tuple[str, int, float], tuple[str, float]] = {}
+    # Each chunk scores the pairs whose left record is in one slice of the records.
+    chunks = -(-table.num_rows // PREDICT_CHUNK_RECORDS)
+    for chunk in range(1, chunks + 1):
+        # (Splink's sum may differ from this one in the last digit: the floor is applied below)
+        frame = linker.inference.predict_chunk(
+            left_chunk=(chunk, chunks), right_chunk=(1, 1),
+            threshold_match_weight=floor - 0.01)
+        result = con.execute(f"select {columns} from {frame.physical_name}")
+        while rows := result.fetchmany(100_000):
+            for row in rows:
+                a, b = row[:2]
+                gammas, weights = row[4:4 + len(names)], row[4 + len(names):]
+                levels, evidence = {}, 0.0
+                for name, gamma, w in zip(names, gammas, weights):
+                    evidence += float(w or 0.0)
+                    if gamma is None or gamma < 0:
+                        continue
+                    level = shared.get((name, gamma, w))
+                    if level is None:
+                        level = shared[(name, gamma, w)] = (labels[name].get(gamma, ""),
+                                                            float(w or 0.0))
+                    levels[name] = level
+                pair = scored(a, b, prior_weight, levels, evidence)
+                if pair.weight >= floor:
+                    pairs.append(pair)
+        frame.drop_table_from_database_and_remove_from_cache()
     return pairs
 
 
