@@ -296,6 +296,7 @@ def _print_import_summary(summary, db_path: Path, tag: str | None) -> None:
         out.print(f"Nothing new: {n_present:,} of {n_read:,} records were already present"
                   + (f", {summary.total('n_rejected'):,} rejected." if summary.total("n_rejected")
                      else "."))
+    _print_card_people(loaded, db_path)
     _print_cards_to_review(loaded, db_path)
     reasons = summary.reject_reasons
     if reasons:
@@ -307,6 +308,58 @@ def _print_import_summary(summary, db_path: Path, tag: str | None) -> None:
             f'See them all: kith sql "select source_uri, position, reason, raw_text from rejects '
             f'where source_uri in (select source_uri from loads where load_id between {min(ids)} '
             f'and {max(ids)})"'))
+
+
+def _print_card_people(loaded, db_path: Path) -> None:
+    """Whom the cards this import stored (new cards and new versions) turned out to be: people
+    the warehouse already held (by another record, or by an earlier version of the card), new
+    people, and of those how many may be someone already known (merge candidates waiting for
+    `kith review`)."""
+    import duckdb
+
+    ids = [f.result.load_id for f in loaded if f.result.n_inserted]
+    if not ids:
+        return
+    con = _read_only(db_path, "import")
+    try:
+        row = con.execute("""
+            with cards as (
+                select distinct 'card:' || record_key as record_key from raw_contacts
+                where load_id in (select unnest($ids))
+            ),
+            earlier as (         -- of those cards, the ones stored before (now a new version)
+                select distinct 'card:' || record_key as record_key from raw_contacts
+                where load_id not in (select unnest($ids))
+                    and 'card:' || record_key in (select record_key from cards)
+            ),
+            people as (
+                select distinct person_id from person_ids join cards using (record_key)
+            ),
+            known as (
+                select distinct p.person_id from person_ids as p join people using (person_id)
+                where p.record_key not in (select record_key from cards)
+                    or p.record_key in (select record_key from earlier)
+            )
+            select (select count(*) from people),
+                   (select count(*) from known),
+                   (select count(*) from people
+                    where person_id not in (select person_id from known)
+                        and person_id in (select person_a from candidates_to_review
+                                          union select person_b from candidates_to_review))
+            """, {"ids": ids}).fetchone()
+    except duckdb.Error:        # a warehouse whose views were not built: nothing to say
+        return
+    finally:
+        con.close()
+    n_people, n_known, n_maybe = row
+    if not n_people:
+        return
+    who = "person" if n_people == 1 else "people"
+    line = (f"The new and changed cards are {n_people:,} {who}: {n_known:,} you already had "
+            f"(merged), {n_people - n_known:,} new")
+    if n_maybe:
+        line += f" ({n_maybe:,} of them may be someone you have: kith review)"
+    out.print(line + ".", highlight=False)
 
 
 def _print_cards_to_review(loaded, db_path: Path) -> None:

@@ -168,3 +168,22 @@ def test_a_linkedin_export_zip_imports_and_names_the_files_it_did_not_read(kith,
     assert query(db_path, "select count(*) > 0 from raw_contacts "
                           "where source_format = 'linkedin-connection'") == [(True,)]
     assert query(db_path, "select count(*) > 0 from raw_social_messages") == [(True,)]
+
+
+def test_a_card_import_says_which_cards_are_people_already_known_and_which_are_new(
+        kith, db_path, tmp_path):
+    """Jane is in the warehouse by her address before the stack: her card merges into her;
+    Ravi is new. A new version of Ravi's card is someone already known, not a new person."""
+    first = tmp_path / "address-book.vcf"
+    first.write_text(vcard("jane-1", "Jane Doe", "Engineer", "2026-01-01T00:00:00Z"))
+    kith("import", first, "--db", db_path)
+    stack = tmp_path / "stack.vcf"
+    stack.write_text(vcard("jane-card", "Jane Doe", "Engineer", "2026-02-01T00:00:00Z")
+                     + vcard("ravi-card", "Ravi Raman", "Buyer", "2026-02-01T00:00:00Z"))
+    out = kith("import", stack, "--tag", "mixer", "--db", db_path).stdout
+    assert ("The new and changed cards are 2 people: 1 you already had (merged), 1 new."
+            in out)
+    stack.write_text(vcard("ravi-card", "Ravi Raman", "Head buyer", "2026-03-01T00:00:00Z"))
+    out = kith("import", stack, "--tag", "mixer", "--db", db_path).stdout
+    assert ("The new and changed cards are 1 person: 1 you already had (merged), 0 new."
+            in out)
