@@ -342,10 +342,15 @@ def _print_card_people(loaded, db_path: Path) -> None:
             )
             select (select count(*) from people),
                    (select count(*) from known),
+                   -- (a new person holds only cards new now: no decision names them yet,
+                   -- so the resolver's candidates are those waiting for `kith review`; the
+                   -- view that leaves out decided pairs costs seconds on a big warehouse)
                    (select count(*) from people
                     where person_id not in (select person_id from known)
-                        and person_id in (select person_a from candidates_to_review
-                                          union select person_b from candidates_to_review))
+                        and person_id in (select person_a from merge_candidates
+                                          where person_a <> person_b
+                                          union select person_b from merge_candidates
+                                          where person_a <> person_b))
             """, {"ids": ids}).fetchone()
     except duckdb.Error:        # a warehouse whose views were not built: nothing to say
         return
