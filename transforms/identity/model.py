@@ -498,7 +498,7 @@ def predict(con: duckdb.DuckDBPyConnection, table: pa.Table, model: Model,
     floor = log_odds(PREDICT_FLOOR) - below
     labels = _level_labels(model_settings)
     names = list(labels)
-    columns = ", ".join(["record_key_l", "record_key_r", "match_probability", "match_weight"]
+    columns = ", ".join(["record_key_l", "record_key_r"]
                         + [f"gamma_{c}" for c in names] + [f"mw_{c}" for c in names])
     pairs = []
     prior_weight = log_odds(prior)
@@ -516,7 +516,7 @@ def predict(con: duckdb.DuckDBPyConnection, table: pa.Table, model: Model,
         while rows := result.fetchmany(100_000):
             for row in rows:
                 a, b = row[:2]
-                gammas, weights = row[4:4 + len(names)], row[4 + len(names):]
+                gammas, weights = row[2:2 + len(names)], row[2 + len(names):]
                 levels, evidence = {}, 0.0
                 for name, gamma, w in zip(names, gammas, weights):
                     evidence += float(w or 0.0)

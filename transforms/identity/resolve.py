@@ -740,7 +740,7 @@ class _Contention:
         two; a pair the model finds less likely one person than not is at most that likely
         (known pairs are those `_weights` keeps). The records' strongest preference counts,
         less the strongest against."""
-        floor = _odds(EXACT_NAME_LINK_PROBABILITY)
+        floor = log_odds(EXACT_NAME_LINK_PROBABILITY)
         low, high = [], []
         for z in person - {x, y}:
             wx, wy = self._weight(z, x), self._weight(z, y)
@@ -1254,10 +1254,10 @@ def _model_pairs(prepared: dict[str, _Prepared], clusters: _Clusters,
                                         population is None)
         finally:
             con.close()
-    highest = _odds(priors.highest)
+    highest = log_odds(priors.highest)
     for pair in pairs:
         a, b = prepared[pair.a], prepared[pair.b]
-        prior = _odds(priors.of(a.record.source, b.record.source))
+        prior = log_odds(priors.of(a.record.source, b.record.source))
         pair.weight += prior - highest
         # The weights in words add up to the probability: the prior is the first of them.
         pair.levels["prior"] = ("odds before comparing, for records of these two sources"
@@ -1276,7 +1276,7 @@ def _scored_pairs(con: duckdb.DuckDBPyConnection, table: pa.Table, model: Model,
     """The pairs of `table` that PREDICT_FLOOR keeps under `prior`: those of the records to
     score again scored now and the others as kept (`kept`), or all scored now; and the pairs
     scored now to keep, with the evidence they reach (None: the kept pairs no longer serve)."""
-    floor, prior_weight = _odds(PREDICT_FLOOR), _odds(prior)
+    floor, prior_weight = log_odds(PREDICT_FLOOR), log_odds(prior)
     needed = floor - prior_weight           # the evidence a pair needs under this prior
     if kept is not None and needed >= kept.floor:
         fresh = predict(con, table, model, prior=prior, below=needed - kept.floor,
@@ -1295,9 +1295,6 @@ def _scored_pairs(con: duckdb.DuckDBPyConnection, table: pa.Table, model: Model,
 def _as_kept(pairs: list[ScoredPair]) -> list[tuple[str, str, float, dict]]:
     """KeptPairs.rows of pairs as scored (before the resolver weighs their levels)."""
     return [(p.a, p.b, p.evidence, dict(p.levels)) for p in pairs]
-
-
-_odds = log_odds
 
 
 @dataclass
