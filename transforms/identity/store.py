@@ -302,8 +302,15 @@ def _keep_pairs(con: duckdb.DuckDBPyConnection, resolution: Resolution) -> float
             delete from identity_pairs
             where record_a in (select record_key from _kith_seeds)
                 or record_b in (select record_key from _kith_seeds)""")
-    con.execute("delete from identity_blocks")
-    con.execute("insert into identity_blocks select * from _kith_blocks")
+    # only the rows that differ are written: a rewrite of every record's row costs the
+    # checkpoint at the end of a small import more than the resolution saves
+    con.execute("""
+        delete from identity_blocks where record_key in (
+            select record_key from (select * from identity_blocks
+                                    except select * from _kith_blocks))""")
+    con.execute("""
+        insert into identity_blocks
+        select * from _kith_blocks except select * from identity_blocks""")
     scored = resolution.scored
     con.register("_pairs", pa.table({
         "record_a": [p[0] for p in scored], "record_b": [p[1] for p in scored],
