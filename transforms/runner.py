@@ -4,12 +4,13 @@ A model marked `-- materialized: table` is a table, computed again only when wha
 changed since it was last computed: its fingerprint (model_builds) hashes its SQL, the state of
 every warehouse table it reads, directly or through views (row count and latest load id for
 tables with a load_id, else a hash of their rows), the fingerprints of the table models it reads,
-and the hour for models that read the clock (so that a score that fades with time is at most an
-hour old). Every model of a build reads one instant as now() (`build_clock`, kept as
-model_builds.built_at); the views left for `kith sql` read the clock as they are queried. A
-model marked `-- the clock decides: stg_mail__messages by sent_at - interval 1 day; ...`
+and the day (UTC) for models that read the clock (a score that fades with time is computed again
+at the first build of each day: its half-lives are months, and a small import later that day,
+a stack of cards after the nightly sync, then computes only what it changed). Every model of a
+build reads one instant as now() (`build_clock`, kept as model_builds.built_at); the views left
+for `kith sql` read the clock as they are queried. A model marked `-- the clock decides: stg_mail__messages by sent_at - interval 1 day; ...`
 promises that it reads the clock only to keep the rows of those relations whose expression is
-at most now(): its fingerprint leaves the hour out, and when the clock moved since its last
+at most now(): its fingerprint leaves the day out, and when the clock moved since its last
 build, the rows whose expression lies between the two clocks are the only ones the clock
 changed (`column - interval ...` is read as the models write it: the column between the two
 clocks plus the interval). In a model incremental by messages (below), a relation named
@@ -50,7 +51,7 @@ reads it is computed. `relationships` (also marked `-- incremental: person_id`: 
 comes from that person's person_ids and interactions rows alone) is kept between builds as the
 tier snapshot computed it (RELATIONSHIPS_AS_BUILT, under the snapshot's fingerprint): when only
 identity resolution, interactions computed for some people or messages, or nothing changed
-under it (the hour included), a build computes it again only for the people whose rows may
+under it (the day included), a build computes it again only for the people whose rows may
 have changed (_kith_people_changed: those whose records moved and those whose rows a model
 computed again for some people or messages) and reads the rest as kept.
 
@@ -59,7 +60,7 @@ a key come from the rows that name the key in the tables it lists and, of what i
 person (`relationships`, `people`, `interactions`), from the rows of the people its `people`
 select gives the key (and of the person its `also` column names). What it reads of those
 counts with identity resolution in its fingerprint; when nothing else changed (its SQL, the
-hour, the other tables) and the per-person table models it reads were not computed in full,
+day, the other tables) and the per-person table models it reads were not computed in full,
 only the rows of the keys of the people whose rows may have changed, of the keys whose rows in
 the listed tables changed (a count and hash per key, taken as the build begins) and naming one
 of those people in `also` are computed again (model_builds.how 'keys'), and of those only the
@@ -411,13 +412,13 @@ class _Fingerprints:
         records_of = model.records_of
         opaque = frozenset({"int_identity_records"}) if records_of is not None else frozenset()
         tables, upstream, clock = self._inputs(model, opaque)
-        hour = self.clock.strftime("%Y-%m-%d %H") if clock and model.clock_rows is None else ""
+        day = self.clock.strftime("%Y-%m-%d") if clock and model.clock_rows is None else ""
         moving = {m for m in upstream if self.models[m].moves_people}
         by_record = {table for table, _ in records_of or ()}
         # a model computed again by key: what it reads per person or per key counts with
         # identity resolution
         loose = self._loose(model, upstream)
-        other = (model.sql, hour,
+        other = (model.sql, day,
                  [(t, self._stamp(t)) for t in sorted(tables - IDENTITY_TABLES - by_record
                                                       - loose - {"raw_messages"})],
                  [(m, _without_messages(self.built.get(m, self.stored.get(m))))
