@@ -233,10 +233,7 @@ def _parse(block: bytes, position: int, folder: str | None, include_subject: boo
     for key, attr in _ADDRESS_FIELDS:
         texts = values.get(key)
         if texts:
-            boxes = []
-            for text in texts:
-                boxes.extend([Mailbox(n, a, z) for n, a, z in _mailboxes(text)])
-            setattr(msg, attr, boxes)
+            setattr(msg, attr, [Mailbox(*box) for text in texts for box in _mailboxes(text)])
     in_reply_to = _first(values, "in-reply-to")
     if in_reply_to is not None:
         ids = _msg_ids(in_reply_to)
@@ -271,10 +268,9 @@ def _first(values: dict[str, list[str]], key: str) -> str | None:
 
 
 def _plain_value(values: dict[str, list[str]], key: str) -> str | None:
-    value = _first(values, key)
-    if value is None:
+    if key not in values:
         return None
-    value = " ".join(value.split())
+    value = " ".join(values[key][0].split())
     return value or None
 
 
