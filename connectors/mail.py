@@ -134,10 +134,12 @@ def parse_headers(header_block: bytes, *, position: int, folder: str | None,
                         _clip(_text(header_block[:_MAX_REJECTED_TEXT])))
 
 
-def _split_fields(block: bytes) -> tuple[list[tuple[str, str, str]], bool, bool]:
-    """The wanted fields of a header block in order, as (lower-case name, unfolded value, the
-    field as written), whether the block has any header field at all, and whether it held bytes
-    that are not UTF-8 (left as surrogate escapes in the strings, for `_text` to redo)."""
+def _split_fields(block: bytes, include_subject: bool
+                  ) -> tuple[dict[str, list[str]], list[str], bool]:
+    """The unfolded values of the wanted fields of a header block by lower-case name, in
+    order; the fields as written that raw_text keeps (the Subject only if `include_subject`);
+    and whether the block has any header field at all. Bytes that are not UTF-8 are read as
+    `_text` reads them."""
     if b"\0" in block:
         block = block.replace(b"\0", b"")
     try:
@@ -148,6 +150,8 @@ def _split_fields(block: bytes) -> tuple[list[tuple[str, str, str]], bool, bool]
         dirty = True
     if "\n" not in text:
         text = text.replace("\r", "\n")         # classic Mac line ends, or one line
+    elif "\r\n" in text:
+        text = text.replace("\r\n", "\n")       # once here, not in each field below
     text = "\n" + text                          # every field now follows a "\n"
     start = 1
     while text.startswith(("\n", "\r\n"), start):
@@ -155,19 +159,20 @@ def _split_fields(block: bytes) -> tuple[list[tuple[str, str, str]], bool, bool]
     if text.startswith(("From ", ">From "), start):
         start = text.find("\n", start) + 1 or len(text)   # an mbox envelope line, not a field
     if start >= len(text) or text[start] in " \t":
-        return [], False, dirty
+        return {}, [], False
     # One match per field, or, at the blank line or the first line that is not a field (a body
     # that began without a blank line), the end of the header section. Matching any field and
     # keeping the wanted ones by name costs a third of looking for each wanted name at every
     # line (bench/mbox_ingest.py's headers: 10 us a message instead of 30).
-    fields = []
+    values: dict[str, list[str]] = {}
+    raw_lines = []
     is_message = False
     for head, value in _FIELD_LINE.findall(text, start - 1):
         if not head:
             break
         is_message = True
-        name = head[:-1].rstrip(" \t").lower()
-        if name not in _WANTED_NAMES:
+        name = _wanted_name(head)
+        if name is None:
             continue
         raw = head + value
         if "\n" in value or "\r" in value:
@@ -175,26 +180,33 @@ def _split_fields(block: bytes) -> tuple[list[tuple[str, str, str]], bool, bool]
             raw = raw.replace("\r", "")
         elif raw[-1:] == "\r":
             raw = raw[:-1]
-        fields.append((name, value, raw))
-    return fields, is_message, dirty
+        if dirty:
+            value, raw = _redecode(value), _redecode(raw)
+        if name in values:
+            values[name].append(value)
+        else:
+            values[name] = [value]
+        if name != "subject" or include_subject:
+            raw_lines.append(raw if len(raw) <= _MAX_RAW_FIELD else raw[:_MAX_RAW_FIELD])
+    return values, raw_lines, is_message
+
+
+@lru_cache(maxsize=4096)
+def _wanted_name(head: str) -> str | None:
+    """A field's name in lower case when kith reads the field, from its head (`From:`,
+    `Received :`); cached, as the same few dozen heads open nearly every field of a mailbox."""
+    name = head[:-1].rstrip(" \t").lower()
+    return name if name in _WANTED_NAMES else None
 
 
 def _parse(block: bytes, position: int, folder: str | None, include_subject: bool,
            gmail_thread_id: str | None) -> MailMessage | Rejected:
-    fields, is_message, dirty = _split_fields(block)
+    values, raw_lines, is_message = _split_fields(block, include_subject)
     if not is_message:
         text = _text(block[:_MAX_REJECTED_TEXT].replace(b"\0", b"")).strip()
         reason = ("no header fields: not an e-mail message" if text
                   else "empty message: no header fields")
         return Rejected(position, reason, _clip(text))
-    values: dict[str, list[str]] = {}
-    raw_lines = []
-    for name, value, raw in fields:
-        if dirty:
-            value, raw = _redecode(value), _redecode(raw)
-        values.setdefault(name, []).append(value)
-        if name != "subject" or include_subject:
-            raw_lines.append(raw if len(raw) <= _MAX_RAW_FIELD else raw[:_MAX_RAW_FIELD])
     warnings: list[str] = []
 
     message_id = None
@@ -221,10 +233,7 @@ def _parse(block: bytes, position: int, folder: str | None, include_subject: boo
     for key, attr in _ADDRESS_FIELDS:
         texts = values.get(key)
         if texts:
-            boxes = []
-            for text in texts:
-                boxes.extend([Mailbox(n, a, z) for n, a, z in _mailboxes(text)])
-            setattr(msg, attr, boxes)
+            setattr(msg, attr, [Mailbox(*box) for text in texts for box in _mailboxes(text)])
     in_reply_to = _first(values, "in-reply-to")
     if in_reply_to is not None:
         ids = _msg_ids(in_reply_to)
@@ -259,10 +268,9 @@ def _first(values: dict[str, list[str]], key: str) -> str | None:
 
 
 def _plain_value(values: dict[str, list[str]], key: str) -> str | None:
-    value = _first(values, key)
-    if value is None:
+    if key not in values:
         return None
-    value = " ".join(value.split())
+    value = " ".join(values[key][0].split())
     return value or None
 
 

@@ -123,11 +123,21 @@ def connect(db: str | os.PathLike | None = None, *, read_only: bool = False,
 
 @contextmanager
 def load_memory_limit(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Cap DuckDB's memory at $KITH_MEMORY_LIMIT (256MB) for the duration of a load, and let
-    its write-ahead log grow to LOAD_CHECKPOINT_AT before it is checkpointed."""
+    """Cap DuckDB's memory at $KITH_MEMORY_LIMIT (256MB) for the duration of a load, let its
+    write-ahead log grow to LOAD_CHECKPOINT_AT before it is checkpointed, and run it on
+    LOAD_THREADS threads."""
     with memory_limit(con, LOAD_MEMORY_LIMIT, "KITH_MEMORY_LIMIT"), \
-            _setting(con, "checkpoint_threshold", LOAD_CHECKPOINT_AT):
+            _setting(con, "checkpoint_threshold", LOAD_CHECKPOINT_AT), \
+            _setting(con, "threads", LOAD_THREADS):
         yield
+
+
+# A load's statements are small (appending a batch, comparing it with the stored keys), and a
+# big mbox is parsed on the other cores meanwhile (flows.mbox_reader): on more threads DuckDB
+# spent more CPU on the same work (appending 50,000 messages: 0.07-0.09 s of CPU on one thread,
+# 0.14-0.40 s on two) and took it from the parsers. At 100,000 messages on 2 cores the loading
+# process used 2.5-3.5 s of CPU instead of 2.9-4.1 s, and peaked 10-40 MB lower.
+LOAD_THREADS = "1"
 
 
 # A load of mail commits every 50,000 messages, and at DuckDB's default (16 MB of log) each

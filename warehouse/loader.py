@@ -14,6 +14,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from itertools import accumulate
 from operator import attrgetter
 from typing import Iterable, Iterator
 
@@ -210,19 +211,13 @@ _MESSAGE_GETTERS = [(_MESSAGE_COLUMNS.get(name, name), attrgetter(name))
 def _mailbox_lists(values: list[list[Mailbox] | None]) -> pa.Array:
     """One message column of mailbox lists, built from flat columns of names, addresses and
     normalized addresses (converting nested Python lists is what made batches slow)."""
-    offsets, names, addresses, normalized = [0], [], [], []
-    n = 0
-    for boxes in values:
-        if boxes:
-            for box in boxes:
-                names.append(box.name)
-                addresses.append(box.address)
-                normalized.append(box.normalized)
-            n += len(boxes)
-        offsets.append(n)
+    flat = [box for boxes in values if boxes for box in boxes]
+    offsets = [0, *accumulate(len(boxes) if boxes else 0 for boxes in values)]
     boxes = pa.StructArray.from_arrays(
-        [pa.array(names, pa.string()), pa.array(addresses, pa.string()),
-         pa.array(normalized, pa.string())], fields=list(_MAILBOXES.value_type))
+        [pa.array([box.name for box in flat], pa.string()),
+         pa.array([box.address for box in flat], pa.string()),
+         pa.array([box.normalized for box in flat], pa.string())],
+        fields=list(_MAILBOXES.value_type))
     mask = pa.array([v is None for v in values]) if None in values else None
     return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), boxes, type=_MAILBOXES,
                                     mask=mask)
@@ -508,11 +503,12 @@ class _MessageStage:
             select * exclude (stage_seq), $source_kind as source_kind, $source_uri as source_uri,
                    $load_id::bigint as load_id, $loaded_at::timestamptz as loaded_at
             from message_stage
-            -- the first copy of each message in the stage: a window over the staged rows
-            -- would carry every wide column through its sort, this only their numbers
+            -- the first copy of each message in the stage not stored yet, found from the
+            -- keys and numbers alone: a window over the staged rows, or an anti join of
+            -- them, would carry every wide column through its sort or hash table
             semi join (select min(stage_seq) as stage_seq from message_stage
-                       group by record_key) as first_seen using (stage_seq)
-            anti join raw_messages as stored using (record_key)
+                       anti join raw_messages as stored using (record_key)
+                       group by record_key) as first_new using (stage_seq)
             """, lineage).fetchone()[0]
         result.n_already_present = (result.n_read - result.n_rejected - result.n_new
                                     - result.n_updated)
