@@ -90,7 +90,7 @@ def read_records(con: duckdb.DuckDBPyConnection, where: str = "true",
     """The identity records of `table` (int_identity_records or a copy of it) that `where`
     selects, in record key order."""
     table = con.execute(f"select {_COLUMNS}, record_key from {table} where {where} "
-                        "order by record_key").to_arrow_table()
+                        "order by record_key").fetch_arrow_table()
     records = []
     for row in table.to_pylist():
         key = row.pop("record_key")
