@@ -8,7 +8,8 @@ and the day (UTC) for models that read the clock (a score that fades with time i
 at the first build of each day: its half-lives are months, and a small import later that day,
 a stack of cards after the nightly sync, then computes only what it changed). Every model of a
 build reads one instant as now() (`build_clock`, kept as model_builds.built_at); the views left
-for `kith sql` read the clock as they are queried. A model marked `-- the clock decides: stg_mail__messages by sent_at - interval 1 day; ...`
+for `kith sql` read the clock as they are queried. A model marked
+`-- the clock decides: stg_mail__messages by sent_at - interval 1 day; ...`
 promises that it reads the clock only to keep the rows of those relations whose expression is
 at most now(): its fingerprint leaves the day out, and when the clock moved since its last
 build, the rows whose expression lies between the two clocks are the only ones the clock
