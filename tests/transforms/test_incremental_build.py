@@ -5,7 +5,7 @@ the same warehouse."""
 import dataclasses
 import re
 import shutil
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pyarrow as pa
 import pytest
@@ -339,8 +339,12 @@ def test_an_import_recomputes_only_models_reading_what_it_loaded(two_steps):
                            "stg_calendar__attendees"}
 
 
-def test_a_rebuild_with_nothing_new_computes_no_model(two_steps, tmp_path, monkeypatch):
-    monkeypatch.setattr(runner, "build_clock", lambda: STEP_1_CLOCK)    # the steps' instant
+@pytest.mark.parametrize("later", [timedelta(0), timedelta(hours=3)],
+                         ids=["the steps' instant", "later that day"])
+def test_a_rebuild_with_nothing_new_computes_no_model(two_steps, tmp_path, monkeypatch, later):
+    # scores that fade with time are computed again at the first build of each day, not each
+    # hour: nothing the clock decides lies between 12:00 and 15:00 of the steps' day
+    monkeypatch.setattr(runner, "build_clock", lambda: STEP_1_CLOCK + later)
     db, _, _ = two_steps
     copy = tmp_path / "again.duckdb"
     shutil.copyfile(db, copy)
