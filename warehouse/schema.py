@@ -578,6 +578,9 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         alter table identity_builds add column pairs_floor double;
         comment on column identity_builds.pairs_floor is 'The evidence down to which identity_pairs holds every blocked pair (NULL: it does not)';
     """),
+    (21, "scores that fade with time are computed again each day, not each hour", """
+        comment on column model_builds.fingerprint is 'Hash of the model''s SQL and of the state of every table it reads (directly or through views): row count and latest load id, or a hash of the rows; the day (UTC) for models that read the clock';
+    """),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
