@@ -82,7 +82,7 @@ from typing import Callable
 
 import duckdb
 
-from kith.warehouse.connection import WarehouseOutOfMemory, build_memory_limit
+from kith.warehouse.connection import WarehouseOutOfMemory, build_memory_limit, settle_storage
 
 MODELS_DIR = Path(__file__).resolve().parent
 LAYERS = ("staging", "intermediate", "marts")
@@ -251,8 +251,10 @@ def build(con: duckdb.DuckDBPyConnection, models: list[Model] | None = None, *,
     "organisations", "tier changes"), for progress."""
     try:
         with build_memory_limit(con):
-            return _build(con, models if models is not None else discover(), force,
-                          on_step or (lambda name: None))
+            names = _build(con, models if models is not None else discover(), force,
+                           on_step or (lambda name: None))
+            settle_storage(con)
+            return names
     except duckdb.OutOfMemoryException as exc:
         raise WarehouseOutOfMemory(str(exc), building=True) from exc
 

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from kith.warehouse.connection import WarehouseBusy, connect, resolve_db_path
+from kith.warehouse.connection import (WarehouseBusy, connect, resolve_db_path,
+                                       settle_storage)
 
 HOLD_WRITE_LOCK = textwrap.dedent("""
     import sys, time
@@ -59,3 +60,35 @@ def test_waiting_too_long_for_the_lock_is_a_clear_error(db_path, tmp_path):
 def test_read_only_open_of_a_missing_warehouse_says_how_to_create_one(tmp_path):
     with pytest.raises(FileNotFoundError, match="kith import"):
         connect(tmp_path / "missing.duckdb", read_only=True)
+
+
+def _written_at(path):
+    return path.stat().st_mtime_ns
+
+
+def test_a_commit_duckdb_checkpointed_is_followed_by_one_more_checkpoint(db_path):
+    con = connect(db_path)
+    con.execute("comment on table loads is 'The load''s ledger'")
+    con.execute("set checkpoint_threshold = '1KB'")     # the next commit is checkpointed
+    con.execute("create table big as select range as n from range(100000)")
+    assert not os.path.exists(f"{db_path}.wal") or os.path.getsize(f"{db_path}.wal") == 0
+    before = _written_at(db_path)
+    time.sleep(0.01)
+    settle_storage(con)
+    assert _written_at(db_path) > before
+    assert con.execute("select comment from duckdb_tables() "
+                       "where table_name = 'loads'").fetchone() == ("The load's ledger",)
+    con.close()
+
+
+def test_a_commit_still_in_the_log_is_left_to_the_checkpoint_at_close(db_path):
+    con = connect(db_path)
+    con.execute("checkpoint")
+    con.execute("set checkpoint_threshold = '1GB'")
+    con.execute("create table small as select range as n from range(10)")
+    before = _written_at(db_path)
+    time.sleep(0.01)
+    settle_storage(con)
+    assert _written_at(db_path) == before
+    assert os.path.getsize(f"{db_path}.wal") > 0
+    con.close()
