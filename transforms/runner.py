@@ -76,6 +76,7 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cached_property
 from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Callable
@@ -204,9 +205,10 @@ class Model:
         found = re.search(r"^-- person_ids of: ([a-z ]+)$", self.sql, re.MULTILINE)
         return tuple(sorted(found.group(1).split())) if found else None
 
-    @property
+    @cached_property
     def words(self) -> frozenset[str]:
-        """The names the SQL mentions outside comments (models, tables, columns)."""
+        """The names the SQL mentions outside comments (models, tables, columns); read for
+        every pair of models as they are ordered, so found once."""
         return frozenset(re.findall(r"\b[a-z_][a-z0-9_]*\b", _strip_comments(self.sql)))
 
 
