@@ -760,20 +760,23 @@ class _Fingerprints:
             {threads}
         """, [load_before])
         # and the messages they answer, and those answer, up to their threads' roots: what
-        # the rows of a message are computed from (its thread, the message it answers)
+        # the rows of a message are computed from (its thread, the message it answers). Each
+        # step reads the headers of the messages found in the last one only, and `union` ends
+        # the walk when a step finds none not found before, loops of References included (a
+        # depth counted in the rows kept a loop going for 100 steps, each reading all mail:
+        # 13 s of a 200-message import into a 1M-message warehouse, now 1 s).
         self.con.execute(f"""
             create temp table {name}_near as
-            with recursive near(message_key, depth) as (
-                select message_key, 0 from {name}
+            with recursive near(message_key) as (
+                select message_key from {name}
                 union
-                select 'mid:' || parent_id, near.depth + 1
+                select 'mid:' || p.parent_id
                 from near
-                join (select record_key, unnest(list_append(reference_ids, in_reply_to))
-                          as parent_id
-                      from raw_messages) as m on m.record_key = near.message_key
-                where near.depth < 100 and m.parent_id is not null
+                join raw_messages as m on m.record_key = near.message_key,
+                    unnest(list_append(m.reference_ids, m.in_reply_to)) as p(parent_id)
+                where p.parent_id is not null
             )
-            select distinct message_key from near
+            select message_key from near
         """)
         return name
 

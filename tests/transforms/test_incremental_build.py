@@ -501,6 +501,16 @@ def _mail_in_two_steps(world, tmp_path_factory, clock):
         "Message-ID: <list-news-1@lists.example.org>\nDate: Mon, 1 Jun 2026 08:00:00 +0000\n"
         f"From: Announcements <announce@lists.example.org>\nTo: {listed}\nCc: {owner}\n"
         "Subject: News\nList-Id: <announce.lists.example.org>\n\nNews.\n")
+    # two answers whose References name each other besides a message of the first step (a
+    # loop, as broken mailers write): walking up their threads must end all the same
+    parent = _header(first[0], "Message-ID")
+    sender = _header(first[0], "From")
+    for minute, (me, other) in enumerate((("loop-a", "loop-b"), ("loop-b", "loop-a"))):
+        second.append(
+            f"From someone Mon Jun  1 09:0{minute}:00 2026\n"
+            f"Message-ID: <{me}@kith.example>\nDate: Mon, 1 Jun 2026 09:0{minute}:00 +0000\n"
+            f"From: {sender}\nTo: {owner}\nSubject: Re: loop\n"
+            f"In-Reply-To: {parent}\nReferences: {parent} <{other}@kith.example>\n\nYes.\n")
     step_2 = folder / "step-2.mbox"
     step_2.write_text("".join(second), encoding="utf-8")
     clock[0] = STEP_2_CLOCK
@@ -569,6 +579,13 @@ def test_a_message_after_its_answers_heads_their_thread(mail_in_two_steps):
                           "where message_key in ?", [held["thread"]]).fetchall()
     con.close()
     assert len(threads) == 1
+
+
+def test_answers_whose_references_loop_are_staged(mail_in_two_steps):
+    db, _, _, _ = mail_in_two_steps
+    found = _scalar(db, "select count(*) from stg_mail__messages where message_key in "
+                        "('mid:loop-a@kith.example', 'mid:loop-b@kith.example')")
+    assert found == 2
 
 
 def test_an_address_given_list_mail_is_a_list(mail_in_two_steps):
