@@ -15,8 +15,9 @@ from kith.flows.importing import run_import
 from kith.transforms.identity.model import (MIN_TRAINING_RECORDS, Model, ScoredPair,
                                             _name_u_within_one_source, _unseen_u, settings)
 from kith.transforms.identity.resolve import IdentityRecord as R
-from kith.transforms.identity.resolve import (NameStats, _Clusters, _features, _Prepared,
-                                              _weigh_commonness, resolve)
+from kith.transforms.identity.resolve import (NameStats, SourcePriors, _Clusters, _features,
+                                              _full_names, _Prepared, _weigh_commonness,
+                                              resolve)
 from kith.transforms.identity.store import RETRAIN_GROWTH, stored_model
 from kith.warehouse.connection import connect
 
@@ -219,6 +220,60 @@ def test_the_prior_is_estimated_per_pair_of_sources_and_a_job_change_does_not_ve
     assert len(together) >= 290
     link = next(l for l in result.links if l.rule == "match_model")
     assert "odds before comparing" in link.evidence and "full name exact" in link.evidence
+
+
+
+def _people_of_six_traditions(n: int, rng: random.Random) -> list[tuple[str, str]]:
+    """n (given, family) names as people carry them: given and family names go together by
+    naming tradition (six, each with names of its own sounds), and within one the first names
+    of its lists are far more common than the last, so that namesakes occur as they do."""
+    traditions = []
+    for sounds in ("ka ri to an el mo", "su ve da lin or na", "be go tha ren vi as",
+                   "ko ul mi zan pe dor", "chi wen fa lo mei tan", "sia bru nek hol gar tim"):
+        parts, spell = sounds.split(), random.Random(sounds)
+        given = sorted({"".join(spell.choices(parts, k=2)).capitalize() for _ in range(60)})
+        family = sorted({"".join(spell.choices(parts, k=3)).capitalize() for _ in range(400)})
+        traditions.append((given, family))
+    names = []
+    for _ in range(n):
+        given, family = rng.choice(traditions)
+        names.append((rng.choices(given, [1 / (r + 5) for r in range(len(given))])[0],
+                      rng.choices(family, [1 / (r + 5) for r in range(len(family))])[0]))
+    return names
+
+
+def _duplicated(records: list[R]) -> frozenset[str]:
+    prepared = {r.key: _Prepared(r) for r in records}
+    named, by_name = _full_names(prepared)
+    model = Model(settings(), len(records), True, "")
+    return SourcePriors.estimate(named, by_name, NameStats.of(prepared), model,
+                                 len(records)).duplicated
+
+
+def test_a_large_list_of_namesakes_whose_names_go_together_by_tradition_holds_no_duplicates():
+    """A LinkedIn export of 8,000 people and a phone book of 1,500 others, each holding each
+    person once. Their names go together by tradition, so they hold many more namesakes than
+    the shares of given and family names among everyone predict (24 times as many pairs
+    within one tradition's 1/6 of the people, each tradition's names concentrated in it): that
+    is not a list keyed in twice, and the rivals guard stays on for both."""
+    rng = random.Random(11)
+    records = [R(f"li{i}", "linkedin", given_name=g, family_name=f)
+               for i, (g, f) in enumerate(_people_of_six_traditions(8_000, rng))]
+    records += [R(f"ph{i}", "phone", full_name=f"{g} {f}")
+                for i, (g, f) in enumerate(_people_of_six_traditions(1_500, rng))]
+    assert _duplicated(records) == frozenset()
+
+
+def test_a_phone_book_with_people_keyed_in_twice_holds_duplicates():
+    """The same kind of people: a phone book of 2,000 in which 150 are keyed in twice, beside a
+    LinkedIn export of 8,000 holding each person once. Only the phone book holds duplicates."""
+    rng = random.Random(12)
+    records = [R(f"li{i}", "linkedin", given_name=g, family_name=f)
+               for i, (g, f) in enumerate(_people_of_six_traditions(8_000, rng))]
+    for i, (g, f) in enumerate(_people_of_six_traditions(2_000, rng)):
+        records += [R(f"ph{i}{copy}", "phone", full_name=f"{g} {f}")
+                    for copy in ("ab" if i < 150 else "a")]
+    assert _duplicated(records) == frozenset({"phone"})
 
 
 def test_merge_and_split_decisions_and_person_ids_survive_a_rebuild_with_an_estimated_model(

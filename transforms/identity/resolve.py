@@ -1314,8 +1314,9 @@ class SourcePriors:
     source pair (at the overall rate) so that none is certain to hold none and small sources stay
     near the overall rate. Below MIN_TRAINING_RECORDS records with
     full names there is too little to count, and every pair takes the model's starting prior.
-    The same counts tell which sources hold one person several times (`duplicated`: a list
-    keyed in twice, not a LinkedIn export), where the rivals guard in `decide` does not apply."""
+    The records counted per name also tell which sources hold one person several times
+    (`duplicated`: a list keyed in twice, not a LinkedIn export; see `_duplicated`), where the
+    rivals guard in `decide` does not apply."""
     pairs: dict[tuple[str, str], float]
     default: float
     estimated: bool
@@ -1388,12 +1389,56 @@ class SourcePriors:
             # Shrunk towards the overall rate by one pair's worth of it: a pair of small sources
             # (a dozen conference cards, thirty LinkedIn chats) says little on its own.
             priors[key] = min((ones[key] + 1.0) / (n_pairs + 1.0 / overall), 0.5)
-        # A source holds one person several times when its records share full names more
-        # often than namesakes explain: beyond three standard deviations of the count of
-        # pairs chance gives (a Poisson count), plus one pair.
-        duplicated = frozenset(s for s in sources if observed[(s, s)] > expected[(s, s)]
-                               + 3.0 * math.sqrt(expected[(s, s)]) + 1.0)
+        duplicated = _duplicated(by_name)
         return cls(priors, overall, True, duplicated)
+
+
+def _duplicated(by_name: dict[tuple[str, str], Counter]) -> frozenset[str]:
+    """The sources that hold one person several times (a list keyed in twice in places), from
+    the records counted per full name and source (`_full_names`).
+
+    Two records of one source with one full name are one person twice, or namesakes. Given and
+    family names go together by culture (Maria Garcia, Wei Zhang), so how often two people of one
+    family name share the given name too is measured, not taken from the names' shares among
+    everyone: on the pairs within each OTHER source, which duplicates inside this one cannot
+    inflate (duplicates elsewhere raise it: the safe side, fewer sources flagged). A source holds
+    duplicates when its same-name pairs exceed that share of its same-family pairs by three
+    standard deviations (of the count, where n people of one name make n(n-1)/2 pairs at once,
+    and of the share, which a small other source gives loosely), plus one pair. With nothing to
+    measure on (one source alone, as FEBRL3; or no other holding two records of a family name)
+    the share of the source's own pairs that share a given name stands in, as if given and family
+    names were independent: its rows then meet mostly each other, and two rows of one source link
+    only with a birthday or an address that agrees (`decide`), whatever the flag."""
+    same_name, spread = Counter(), Counter()
+    families: dict[str, Counter] = defaultdict(Counter)
+    givens: dict[str, Counter] = defaultdict(Counter)
+    for (given, family), per_source in by_name.items():
+        for s, n in per_source.items():
+            pairs = n * (n - 1) // 2
+            same_name[s] += pairs
+            # the count's variance, n people of a name (a Poisson number) making n(n-1)/2 pairs
+            spread[s] += pairs * (2 * n - 3)
+            families[s][family] += n
+            givens[s][given] += n
+    same_family = Counter({s: sum(n * (n - 1) // 2 for n in counts.values())
+                           for s, counts in families.items()})
+    all_name, all_spread, all_family = (sum(c.values()) for c in (same_name, spread, same_family))
+    duplicated = set()
+    for s in families:
+        ref_name, ref_family = all_name - same_name[s], all_family - same_family[s]
+        if ref_family:
+            # one pair added to each count, so that the share is never certain to be zero
+            expected = same_family[s] * (ref_name + 1) / (ref_family + 1)
+            ref_spread = (all_spread - spread[s] + 1) / (ref_name + 1) ** 2
+        else:
+            n = sum(families[s].values())
+            same_given = sum(k * (k - 1) // 2 for k in givens[s].values())
+            expected = same_family[s] * same_given / max(n * (n - 1) // 2, 1)
+            ref_spread = 0.0
+        sd = math.sqrt(max(spread[s], expected) + expected * expected * ref_spread)
+        if same_name[s] > expected + 3.0 * sd + 1.0:
+            duplicated.add(s)
+    return frozenset(duplicated)
 
 
 def _full_names(prepared: dict[str, _Prepared]) -> tuple[Counter, dict[tuple[str, str], Counter]]:

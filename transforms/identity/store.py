@@ -54,7 +54,7 @@ from kith.transforms.identity.resolve import (IdentityRecord, KeptPairs, NameSta
                                               _Prepared, fold_email, record_facts, resolve)
 
 # Bump when the resolver's logic changes, so that the next build resolves again.
-RESOLVER_VERSION = "10"
+RESOLVER_VERSION = "11"
 # The model is estimated again once the records have grown by this factor since it was.
 RETRAIN_GROWTH = 1.25
 # Beyond this share of the records new, changed or gone, everyone is resolved again: the people
