@@ -222,7 +222,6 @@ def test_the_prior_is_estimated_per_pair_of_sources_and_a_job_change_does_not_ve
     assert "odds before comparing" in link.evidence and "full name exact" in link.evidence
 
 
-
 def _people_of_six_traditions(n: int, rng: random.Random) -> list[tuple[str, str]]:
     """n (given, family) names as people carry them: given and family names go together by
     naming tradition (six, each with names of its own sounds), and within one the first names
