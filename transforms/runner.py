@@ -83,7 +83,8 @@ from typing import Callable
 
 import duckdb
 
-from kith.warehouse.connection import WarehouseOutOfMemory, build_memory_limit, settle_storage
+from kith.warehouse.connection import (WarehouseOutOfMemory, build_memory_limit,
+                                       settle_storage, sql_text)
 
 MODELS_DIR = Path(__file__).resolve().parent
 LAYERS = ("staging", "intermediate", "marts")
@@ -315,7 +316,7 @@ def _create_views(con: duckdb.DuckDBPyConnection, models: list[Model], tables: s
         if not (model.is_table and model.name in tables):
             con.execute(f"create or replace view {model.name} as\n{_at(model.sql, clock)}")
             if model.grain:
-                con.execute(f"comment on view {model.name} is {_quote(model.grain)}")
+                con.execute(f"comment on view {model.name} is {sql_text(model.grain)}")
 
 
 def _at(sql: str, clock: datetime | None) -> str:
@@ -636,7 +637,7 @@ class _Fingerprints:
             self.con.execute(f"create or replace table {model.name} as\n"
                              f"{_at(model.sql, self.clock)}")
             if model.grain:
-                self.con.execute(f"comment on table {model.name} is {_quote(model.grain)}")
+                self.con.execute(f"comment on table {model.name} is {sql_text(model.grain)}")
             self.tables.add(model.name)
             if model.moves_people:
                 self._people_of_rows_changed(model, before)
@@ -1009,7 +1010,3 @@ def _key_rows(table: str, expression: str) -> str:
 
 def _hash(value) -> str:
     return hashlib.sha256(repr(value).encode()).hexdigest()[:16]
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

@@ -165,12 +165,13 @@ def settle_storage(con: duckdb.DuckDBPyConnection) -> None:
         return
     (comment,) = con.execute("select comment from duckdb_tables() where database_name = "
                              "current_database() and table_name = 'loads'").fetchone()
-    con.execute("comment on table loads is " + _sql_text(comment))
+    con.execute("comment on table loads is " + sql_text(comment))
     con.execute("checkpoint")
 
 
-def _sql_text(text: str | None) -> str:
-    return "null" if text is None else "'" + text.replace("'", "''") + "'"
+def sql_text(text: str) -> str:
+    """`text` as an SQL string literal (for statements that take no parameters: comments)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 @contextmanager
