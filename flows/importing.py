@@ -147,7 +147,8 @@ def import_file(con: duckdb.DuckDBPyConnection, path: Path, *, tag: str | None =
     if state is not None:
         records = chain(records, [state])
     try:
-        result = load_records(con, kind.name, uri, records, tag=tag)
+        result = load_records(con, kind.name, uri, records, tag=tag,
+                              commit_every=ICS_CHUNK if kind.name == "ics" else None)
     except RefusedFile as exc:                       # the connector's own sentence
         return FileOutcome(path, kind.name, problem=str(exc), result=_last_load(con, uri))
     except (WarehouseOutOfMemory, WarehouseWriteFailed) as exc:   # one sentence from the loader
@@ -194,6 +195,9 @@ def _last_load(con: duckdb.DuckDBPyConnection, uri: str) -> LoadResult | None:
 # An mbox is loaded in chunks of this many messages, each committed with the point where the
 # next one starts, so an import that is killed carries on from there next time.
 MBOX_CHUNK = int(os.environ.get("KITH_MBOX_CHUNK", "50000"))
+# An .ics file's load commits every this many occurrences, so that what it holds in memory does
+# not grow with the calendar (warehouse.loader.load_records).
+ICS_CHUNK = int(os.environ.get("KITH_ICS_CHUNK", "50000"))
 # A bigger mbox is read in a child process while this one loads; below it, starting the child
 # costs more than it saves.
 BACKGROUND_MIN_BYTES = 16 << 20

@@ -96,7 +96,6 @@ EVENT_SCHEMA = pa.schema([
     ("raw_text", pa.string()),
 ])
 
-_VERSIONS = pa.list_(pa.struct([("record_key", pa.string()), ("record_hash", pa.string())]))
 
 SOCIAL_MESSAGE_SCHEMA = pa.schema([
     ("record_key", pa.string()), ("record_hash", pa.string()),
@@ -277,15 +276,18 @@ def load_records(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: s
                  records: Iterable[ContactCard | MailMessage | EventOccurrence | SocialMessage
                                    | SocialInvitation | ChatMessage | Rejected | Deleted
                                    | FolderState], *,
-                 tag: str | None = None,
-                 batch_size: int = BATCH_SIZE) -> LoadResult:
+                 tag: str | None = None, batch_size: int = BATCH_SIZE,
+                 commit_every: int | None = None) -> LoadResult:
     """Load one source's records and record the load in the ledger.
 
     Each batch is compared with what is stored (earlier batches of this load included) as it
     arrives, so memory does not grow with the size of the source. A load is one transaction,
     except that mail commits at each FolderState its connector yields (an mbox's resume points,
     an IMAP folder's cursor): each such chunk, with its cursor, is one transaction, and the
-    load's row in `loads` says `running` until the last one. If reading or writing fails
+    load's row in `loads` says `running` until the last one. An .ics file's load commits every
+    `commit_every` occurrences when asked: they are current only once its last transaction
+    says which ones the file holds (`event_items`), so a load that stops part-way changes no
+    view, and the next leaves the committed ones as already present. If reading or writing fails
     part-way, what was not committed is rolled back, a row in `loads` says why (status
     `refused` when the connector refused the whole file, `interrupted` on Ctrl-C, else
     `failed`; committed chunks stay), and the exception is raised again (DuckDB running out of
@@ -294,7 +296,7 @@ def load_records(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: s
     """
     with load_memory_limit(con):
         try:
-            return _load(con, source_kind, source_uri, records, tag, batch_size)
+            return _load(con, source_kind, source_uri, records, tag, batch_size, commit_every)
         except duckdb.OutOfMemoryException as exc:
             raise WarehouseOutOfMemory(str(exc)) from exc
         except duckdb.IOException as exc:
@@ -318,12 +320,16 @@ _COUNTED = ("n_read", "n_new", "n_updated", "n_already_present", "n_rejected")
 
 
 def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, records: Iterable,
-          tag: str | None, batch_size: int) -> LoadResult:
+          tag: str | None, batch_size: int, commit_every: int | None) -> LoadResult:
+    if commit_every is not None and source_kind != "ics":
+        # a CalDAV load saves a sync token that must not be committed before what it covers
+        raise ValueError(f"a {source_kind} load is not committed in chunks of records")
     result = LoadResult(source_kind, source_uri)
     started_at = datetime.now(timezone.utc)
     chunked = source_kind not in CALENDAR_SOURCES + CONTACT_SOURCES
     committed: _Counts | None = None      # set once a chunk of this load is committed
     stage = _MessageStage(con)
+    items = _ItemStage(con) if source_kind in CALENDAR_SOURCES + CONTACT_SOURCES else None
     con.execute("begin transaction")
     try:
         result.load_id = con.execute("select nextval('load_id_seq')").fetchone()[0]
@@ -338,9 +344,8 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
         lineage = {"source_kind": source_kind, "source_uri": source_uri,
                    "load_id": result.load_id, "loaded_at": started_at}
         stage.lineage = lineage
-        # Calendars and CardDAV: which records each file / resource holds in this load.
-        items: dict[str, list[dict]] = {}
-        deleted: set[str] = set()
+        deleted: set[str] = set()        # CalDAV / CardDAV resources the server deleted
+        at_commit = 0                     # records of items staged by the last commit
         for batch in _batches(records, batch_size):
             rows = _BatchRows()
             state = None
@@ -380,8 +385,7 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
                     row = _event_row(record, lineage)
                 else:
                     row = _card_row(record, lineage)
-                items.setdefault(record.item or "", []).append(
-                    {"record_key": row["record_key"], "record_hash": row["record_hash"]})
+                items.add(record.item or "", row["record_key"], row["record_hash"])
                 hashes = seen.setdefault(row["record_key"], set())
                 if row["record_hash"] in hashes:
                     result.n_already_present += 1   # the same record twice: it adds nothing
@@ -390,32 +394,40 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
                 hashes.add(row["record_hash"])
                 rows.versioned[type(record)].append(row)
             rows.write(con, stage, result, tag)
+            if items is not None:
+                items.flush()
             if state is not None:
                 stage.flush(result)
                 _save_cursor(con, state, result.load_id)
-                if chunked:
-                    _update_load(con, result, "running")
-                    con.execute("commit")
-                    committed = _Counts(result)
-                    con.execute("begin transaction")
+            if (state is not None and chunked) or (
+                    commit_every is not None and items.n_staged - at_commit >= commit_every):
+                _update_load(con, result, "running")
+                con.execute("commit")
+                committed = _Counts(result)
+                at_commit = items.n_staged if items is not None else 0
+                con.execute("begin transaction")
             elif stage.n_rows >= STAGE_ROWS:
                 stage.flush(result)
         stage.flush(result)
-        # A calendar file holding nothing now ({"": []}) says its old occurrences are gone.
-        held = items or ({} if source_kind in SERVER_SOURCES else {"": []})
+        # A calendar file holding nothing now (one item "", empty) says its old occurrences
+        # are gone.
         if source_kind in CALENDAR_SOURCES:
-            _record_items(con, "event_items", "occurrences", source_uri, result.load_id, held,
-                          deleted)
+            items.record("event_items", "occurrences", source_uri, result.load_id, deleted,
+                         whole_file=source_kind not in SERVER_SOURCES)
         elif source_kind in CONTACT_SOURCES:
-            _record_items(con, "contact_items", "cards", source_uri, result.load_id, held,
-                          deleted)
+            items.record("contact_items", "cards", source_uri, result.load_id, deleted,
+                         whole_file=source_kind not in SERVER_SOURCES)
         if result.n_unserved:
             result.status = "partial"
         _update_load(con, result, result.status)
         con.execute("commit")
+        if items is not None:
+            items.drop()
     except BaseException as exc:
         con.execute("rollback")
         stage.forget()
+        if items is not None:
+            items.drop()
         kept = "the chunks committed before it are kept" if committed is not None else "nothing kept"
         if isinstance(exc, RefusedFile):
             result.status, result.error = "refused", str(exc)
@@ -582,21 +594,65 @@ CONTACT_SOURCES = ("vcard", "contacts_csv", "linkedin", "carddav", "social_lists
 SERVER_SOURCES = ("caldav", "carddav")
 
 
-def _record_items(con: duckdb.DuckDBPyConnection, table: str, column: str, source_uri: str,
-                  load_id: int, items: dict[str, list[dict]], deleted: set[str]) -> None:
-    """Say which records each calendar file or CalDAV / CardDAV resource held in this load, so
-    that a record dropped from it (an EXDATE, a deleted event or card) stops being current.
-    A whole file is the item ""."""
-    rows = [{"source_uri": source_uri, "item": item, "load_id": load_id, "is_deleted": False,
-             column: held} for item, held in items.items()]
-    rows += [{"source_uri": source_uri, "item": item, "load_id": load_id, "is_deleted": True,
-              column: []} for item in deleted if item not in items]
-    if rows:
-        schema = pa.schema([("source_uri", pa.string()), ("item", pa.string()),
-                            ("load_id", pa.int64()), ("is_deleted", pa.bool_()),
-                            (column, _VERSIONS)])
-        item_batch = pa.RecordBatch.from_pylist(rows, schema=schema)
-        con.execute(f"insert into {table} by name select * from item_batch")
+class _ItemStage:
+    """Calendars, CardDAV and contact files: which records each file or resource holds in this
+    load (an item; a whole file is the item ""), kept in a temporary table batch by batch
+    rather than in Python, so that memory does not grow with a calendar of a million
+    occurrences. `record` says it in `event_items` / `contact_items`, so that a record dropped
+    from a file or resource (an EXDATE, a deleted event or card) stops being current."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        self.columns: tuple[list, list, list] = ([], [], [])
+        self.n_staged = 0
+        # (a temporary table lives until the connection closes, across the load's commits)
+        con.execute("create or replace temp table _kith_load_items "
+                    "(seq bigint, item varchar, record_key varchar, record_hash varchar)")
+
+    def add(self, item: str, record_key: str, record_hash: str) -> None:
+        for column, value in zip(self.columns, (item, record_key, record_hash)):
+            column.append(value)
+
+    def flush(self) -> None:
+        n = len(self.columns[0])
+        if not n:
+            return
+        staged = pa.table({"seq": pa.array(range(self.n_staged, self.n_staged + n), pa.int64()),
+                           "item": pa.array(self.columns[0], pa.string()),
+                           "record_key": pa.array(self.columns[1], pa.string()),
+                           "record_hash": pa.array(self.columns[2], pa.string())})
+        self.con.execute("insert into _kith_load_items select * from staged")
+        self.n_staged += n
+        self.columns = ([], [], [])
+
+    def record(self, table: str, column: str, source_uri: str, load_id: int, deleted: set[str],
+               *, whole_file: bool) -> None:
+        """One row per item read (its records in file order), one per item the server said
+        was deleted and not read again, and for a whole file that held nothing, one empty."""
+        self.flush()
+        con = self.con
+        params = {"source_uri": source_uri, "load_id": load_id}
+        con.execute(f"""
+            insert into {table} by name
+            select $source_uri as source_uri, item, $load_id::bigint as load_id,
+                   false as is_deleted,
+                   list({{'record_key': record_key, 'record_hash': record_hash}} order by seq)
+                       as {column}
+            from _kith_load_items group by item""", params)
+        gone = pa.table({"item": pa.array(sorted(deleted), pa.string())})
+        con.execute(f"""
+            insert into {table} by name
+            select $source_uri as source_uri, item, $load_id::bigint as load_id,
+                   true as is_deleted, [] as {column}
+            from gone anti join _kith_load_items using (item)""", params)
+        if whole_file and not self.n_staged:
+            con.execute(f"""
+                insert into {table} by name
+                select $source_uri as source_uri, '' as item, $load_id::bigint as load_id,
+                       false as is_deleted, [] as {column}""", params)
+
+    def drop(self) -> None:
+        self.con.execute("drop table if exists temp._kith_load_items")
 
 
 def _keep_new_once(con: duckdb.DuckDBPyConnection, table: str, batch: pa.RecordBatch,

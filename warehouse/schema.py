@@ -581,6 +581,34 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (21, "scores that fade with time are computed again each day, not each hour", """
         comment on column model_builds.fingerprint is 'Hash of the model''s SQL and of the state of every table it reads (directly or through views): row count and latest load id, or a hash of the rows; the day (UTC) for models that read the clock';
     """),
+    (22, "calendar events without an unspillable index; .ics loads that commit in chunks", """
+        -- As raw_messages in version 8: the primary key's ART index stays in memory (about
+        -- 200 bytes an occurrence, 0.5 GB for a calendar of a million events); the loader
+        -- keeps (record_key, record_hash) unique with anti joins.
+        create table raw_events_v22 as select * from raw_events limit 0;
+        insert into raw_events_v22 select * from raw_events;
+        drop table raw_events;
+        alter table raw_events_v22 rename to raw_events;
+        alter table raw_events alter column record_key set not null;
+        alter table raw_events alter column record_hash set not null;
+        alter table raw_events alter column source_kind set not null;
+        alter table raw_events alter column source_uri set not null;
+        alter table raw_events alter column position set not null;
+        alter table raw_events alter column load_id set not null;
+        alter table raw_events alter column loaded_at set not null;
+        alter table raw_events alter column uid set not null;
+        alter table raw_events alter column occurrence_id set not null;
+        alter table raw_events alter column start_at set not null;
+        alter table raw_events alter column is_all_day set not null;
+        alter table raw_events alter column is_recurring set not null;
+        comment on table raw_events is 'One row per version of a calendar event occurrence (UID + original start)';
+        comment on column raw_events.record_key is 'ev:<UID>:<occurrence_id>: stays the same when an occurrence is moved';
+        comment on column raw_events.occurrence_id is 'The occurrence''s original start (RECURRENCE-ID) in UTC, or its date for all-day events';
+        comment on column raw_events.item is 'CalDAV: the resource href the event came from; files: NULL';
+        comment on column raw_events.start_tz is 'The time zone the event was written in';
+        comment on column raw_events.summary is 'Only stored when the user opted in';
+        comment on column loads.status is 'completed; partial (CalDAV / CardDAV: loaded, but the server could not serve some resources: see rejects); running (a mail or .ics file committing chunk by chunk, or one killed part-way); refused (the file was not read at all, see error); failed (reading or writing broke part-way: nothing of it was written but the chunks a mail or .ics load had committed, see error); interrupted (Ctrl-C, or a later load found it still running: only committed chunks were kept)';
+    """),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 
@@ -78,6 +79,27 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def killed_part_way(source: Path, tmp_path: Path, env: dict, n_kept: Callable[[Path], int],
+                    n_total: int) -> tuple[Path, Path]:
+    """A clean import of `source` (tmp_path / clean.duckdb), then the warehouse of an import of
+    it killed half way through (by the time the clean one took): when the kill landed before the
+    first commit or after the last (a machine faster or slower than the clean run suggested),
+    tried again earlier or later."""
+    clean_db = tmp_path / "clean.duckdb"
+    started = time.monotonic()
+    run_kith("import", source, "--db", clean_db, env=env)
+    clean_seconds = time.monotonic() - started
+    low, high = 0.0, 1.0
+    for attempt in range(5):
+        db = tmp_path / f"killed-{attempt}.duckdb"
+        kill_import_after(source, db, env, clean_seconds * (low + high) / 2)
+        kept = n_kept(db) if db.exists() else 0
+        if 0 < kept < n_total:
+            break
+        low, high = ((low + high) / 2, high) if kept == 0 else (low, (low + high) / 2)
+    return clean_db, db
+
+
 def n_kept(db) -> int:
     """Messages a killed import left; 0 when it died before it had a warehouse."""
     try:
@@ -90,21 +112,7 @@ def test_a_killed_import_keeps_whole_chunks_and_the_next_one_finishes_it(tmp_pat
     mbox = tmp_path / "All mail.mbox"
     write_mbox(mbox, N_MESSAGES)
     env = {"KITH_MBOX_CHUNK": str(CHUNK)}
-    clean_db = tmp_path / "clean.duckdb"
-    started = time.monotonic()
-    run_kith("import", mbox, "--db", clean_db, env=env)
-    clean_seconds = time.monotonic() - started
-
-    # Kill half way through; if that landed before the first commit or after the last (a
-    # machine faster or slower than the clean run suggested), try again earlier or later.
-    low, high = 0.0, 1.0
-    for attempt in range(5):
-        db = tmp_path / f"killed-{attempt}.duckdb"
-        kill_import_after(mbox, db, env, clean_seconds * (low + high) / 2)
-        kept = n_kept(db) if db.exists() else 0
-        if 0 < kept < N_MESSAGES:
-            break
-        low, high = ((low + high) / 2, high) if kept == 0 else (low, (low + high) / 2)
+    clean_db, db = killed_part_way(mbox, tmp_path, env, n_kept, N_MESSAGES)
     messages, _ = stored(db)
     assert 0 < len(messages) < N_MESSAGES, "the kill did not land half way; nothing to resume"
     assert len(messages) % CHUNK == 0          # every committed chunk whole, nothing else
