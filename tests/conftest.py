@@ -1,6 +1,8 @@
 """Settings every test needs before anything imports Prefect, and shared fixtures."""
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -10,6 +12,7 @@ from tests.skips import IN_CI, disallowed_skips, server_unavailable
 
 # Prefect reads these at import: keep its state out of ~/.prefect, keep it offline and quiet.
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="kith-prefect-home-")
+atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], ignore_errors=True)
 os.environ["DO_NOT_TRACK"] = "1"
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW"] = "ignore"
