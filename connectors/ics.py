@@ -450,6 +450,33 @@ def _read_single(chunk: _Chunk, ctx: _Context) -> Iterator[EventOccurrence | Rej
 
 
 def _expand_groups(chunks: list[_Chunk], ctx: _Context) -> Iterator[EventOccurrence | Rejected]:
+    """The recurring events of a calendar, a series (one UID) at a time: grouped by the UID as
+    written first, each group parsed only when its turn comes. A parsed VEVENT is about ten
+    times its text, and a calendar can hold tens of thousands of series."""
+    by_uid: dict[bytes, list[_Chunk]] = {}
+    for chunk in chunks:
+        by_uid.setdefault(_written_uid(chunk), []).append(chunk)
+    for group in by_uid.values():
+        yield from _expand_series(group, ctx)
+
+
+def _written_uid(chunk: _Chunk) -> bytes:
+    """The UID line's value, unfolded and unescaped as TEXT (b"" when there is none): two
+    VEVENTs of one series written alike. icalendar's reading decides in the end (a VEVENT
+    without a UID gets one from a hash, see _parse_chunk)."""
+    for i, line in enumerate(chunk.parse):
+        if _prop_name(line) == b"UID":
+            value = line.partition(b":")[2]
+            for more in chunk.parse[i + 1:]:
+                if more[:1] not in (b" ", b"\t"):
+                    break
+                value += more[1:]
+            return re.sub(rb"\\([\\;,])", rb"\1", value.strip())
+    return b""
+
+
+def _expand_series(chunks: list[_Chunk], ctx: _Context
+                   ) -> Iterator[EventOccurrence | Rejected]:
     groups: dict[str, list] = {}
     for chunk in chunks:
         component, notes, raw_text = _parse(chunk, ctx)

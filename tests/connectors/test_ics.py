@@ -309,6 +309,19 @@ def test_a_second_override_of_the_same_occurrence_is_a_reject_not_a_silent_loss(
                                  "UID c")
 
 
+def test_one_series_whose_uid_is_folded_and_escaped_differently_in_its_vevents():
+    # Series are grouped by the UID as written before any is parsed: the master's UID is
+    # folded and escapes its comma, the override's is written on one line as it reads.
+    master = ("BEGIN:VEVENT\r\nUID:weekly\\,team@exa\r\n mple.com\r\n"
+              "DTSTART:20260105T090000Z\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\nEND:VEVENT\r\n")
+    records = _calendar(master, _override("weekly,team@example.com", "20260112T090000Z",
+                                          "SEQUENCE:4"))
+    assert [(r.uid, r.occurrence_id, r.position) for r in records] == [
+        ("weekly,team@example.com", "2026-01-05T09:00:00Z", 3),
+        ("weekly,team@example.com", "2026-01-12T09:00:00Z", 9),
+        ("weekly,team@example.com", "2026-01-19T09:00:00Z", 3)]
+
+
 def test_a_bare_cr_ends_a_line_even_in_a_file_that_mostly_uses_lf():
     (record,) = _calendar("BEGIN:VEVENT\rUID:d\nDTSTART:20260105T090000Z\r\nEND:VEVENT\n")
     assert record.uid == "d"
