@@ -4,11 +4,14 @@ Generates a 20,000-VEVENT calendar (1-8 attendees each, TZIDs with VTIMEZONEs, 1
 with COUNT=20), then runs each measurement in a fresh process so that peak memory (VmHWM)
 belongs to that measurement alone, and prints one table: time, occurrences/s and peak RSS for
 (1) `icalendar.Calendar.from_ical` on the whole file + `recurring_ical_events.of(cal).between(...)`
-over the same window (the baseline), (2) `read_ics` alone, (3) kith's whole import
-(`flows.importing.run_import`, once the loader reads ICS), and their ratio to (1).
+over the same window (the baseline), (2) `read_ics` alone, (3) kith's load alone
+(`flows.importing.import_file` into a new warehouse: read, load, committed every 50,000
+occurrences, no rebuild), (4) kith's whole import (`flows.importing.run_import`: the load, then
+the rebuild of the views), and their ratio to (1). `--events` takes several sizes, one table
+each: the load's peak should not grow with the calendar (issue 12).
 Target: `read_ics` within 1.5x of the bare libraries.
 
-    python bench/ics_import.py [--events 20000] [--keep]
+    python bench/ics_import.py [--events 20000 [100000 ...]] [--keep] [--only bare read load import]
 """
 
 from __future__ import annotations
@@ -95,12 +98,24 @@ def kith_read(file: str, db: str) -> int:
                for r in read_ics(Path(file), window_end=WINDOW_END))
 
 
+def kith_load(file: str, db: str) -> int:
+    from kith.flows.importing import import_file
+    from kith.warehouse.connection import connect
+    con = connect(db)
+    try:
+        return import_file(con, Path(file)).result.n_read
+    finally:
+        con.close()
+
+
 def kith_import(file: str, db: str) -> int:
     from kith.flows.importing import run_import
     return run_import([file], db=db).total("n_read")
 
 
-KINDS = {"bare": bare, "read": kith_read, "import": kith_import}
+KINDS = {"bare": bare, "read": kith_read, "load": kith_load, "import": kith_import}
+LABELS = {"bare": "icalendar.from_ical + recurring_ical_events", "read": "read_ics",
+          "load": "kith load (import_file)", "import": "kith import (run_import)"}
 
 
 def run_one(kind: str, file: str, db: str) -> None:
@@ -124,7 +139,8 @@ def isolated(kind: str, file: Path, db: Path) -> tuple[float, float, int] | str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=20000)
+    parser.add_argument("--events", type=int, nargs="+", default=[20000])
+    parser.add_argument("--only", nargs="+", choices=list(KINDS), default=list(KINDS))
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     args = parser.parse_args()
@@ -132,22 +148,29 @@ def main() -> None:
         run_one(*args.one)
         return
     workdir = Path(tempfile.mkdtemp(prefix="kith-bench-"))
-    file = workdir / f"events-{args.events}.ics"
-    generate(file, args.events)
-    print(f"{args.events:,} VEVENTs, {file.stat().st_size / 1e6:.1f} MB, window "
-          f"{WINDOW_START:%Y-%m-%d}..{WINDOW_END:%Y-%m-%d}")
-    print(f"{'path':<44} {'seconds':>8} {'occ.':>7} {'occ/s':>8} {'peak MB':>8} {'x bare':>7}")
-    base = None
-    for kind, label in (("bare", "icalendar.from_ical + recurring_ical_events"),
-                        ("read", "read_ics"), ("import", "kith import (run_import)")):
-        result = isolated(kind, file, workdir / f"{kind}.duckdb")
-        if isinstance(result, str):
-            print(f"{label:<44} not available: {result[:60]}")
-            continue
-        secs, peak, n = result
-        base = base or secs
-        print(f"{label:<44} {secs:>8.2f} {n:>7,} {n / secs:>8,.0f} {peak:>8.0f} "
-              f"{secs / base:>7.2f}")
+    for n_events in args.events:
+        file = workdir / f"events-{n_events}.ics"
+        generate(file, n_events)
+        print(f"\n{n_events:,} VEVENTs, {file.stat().st_size / 1e6:.1f} MB, window "
+              f"{WINDOW_START:%Y-%m-%d}..{WINDOW_END:%Y-%m-%d}")
+        print(f"{'path':<44} {'seconds':>8} {'occ.':>9} {'occ/s':>8} {'peak MB':>8} "
+              f"{'x bare':>7}")
+        base = None
+        for kind in (k for k in KINDS if k in args.only):
+            result = isolated(kind, file, workdir / f"{kind}-{n_events}.duckdb")
+            if isinstance(result, str):
+                print(f"{LABELS[kind]:<44} not available: {result[:60]}")
+                continue
+            secs, peak, n = result
+            if kind == "bare":
+                base = secs
+            ratio = f"{secs / base:>7.2f}" if base else f"{'-':>7}"
+            print(f"{LABELS[kind]:<44} {secs:>8.2f} {n:>9,} {n / secs:>8,.0f} {peak:>8.0f} "
+                  f"{ratio}")
+        if not args.keep:
+            file.unlink()
+            for db in workdir.glob(f"*-{n_events}.duckdb*"):
+                db.unlink()
     if not args.keep:
         shutil.rmtree(workdir)
 
