@@ -96,7 +96,6 @@ EVENT_SCHEMA = pa.schema([
     ("raw_text", pa.string()),
 ])
 
-
 SOCIAL_MESSAGE_SCHEMA = pa.schema([
     ("record_key", pa.string()), ("record_hash", pa.string()),
     ("source_kind", pa.string()), ("source_uri", pa.string()), ("position", pa.int32()),
