@@ -389,3 +389,45 @@ def test_the_sync_after_a_kill_reads_only_the_rest_and_stores_each_message_once(
     assert query(db_path, "select count(*), count(distinct record_key) from raw_messages") == [
         (len(every), len(every))]
     assert query(db_path, "select count(*) from message_sightings") == [(len(every) + 1,)]
+
+
+# -- sparse UIDs ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def high_uids(dovecot):
+    """A folder whose 3 messages have UIDs 300,000,000-300,000,002."""
+    dovecot.number_from("Archive", 300_000_000)
+    dovecot.add_messages("Archive", [make_message(n) for n in (401, 402, 403)])
+    return "Archive"
+
+
+def test_a_folder_numbered_from_300_million_is_read_whole(account, high_uids):
+    imap = connect(account)
+    records = list(read_folder(imap, account, high_uids, None))
+    imap.logout()
+    assert [r.position for r in records[:-1]] == [300_000_000, 300_000_001, 300_000_002]
+    assert records[-1].cursor["last_uid"] == 300_000_002
+
+
+def test_a_folder_numbered_from_300_million_takes_one_uid_search(account, high_uids):
+    imap = connect(account)
+    sent = []
+    command = imap.uid
+    imap.uid = lambda name, *args: sent.append(name) or command(name, *args)
+    list(read_folder(imap, account, high_uids, None))
+    imap.logout()
+    assert sent.count("SEARCH") == 1
+
+
+def test_sparse_uids_cut_into_windows_are_each_read_once(account, dovecot, monkeypatch):
+    monkeypatch.setattr(kith.connectors.imap, "_SEARCH_WINDOW", 2)
+    dovecot.number_from("Archive", 1_000)       # 500 windows 2 UIDs wide below the first
+    dovecot.add_messages("Archive", [make_message(n) for n in range(401, 406)])
+    imap = connect(account)
+    sent = []
+    command = imap.uid
+    imap.uid = lambda name, *args: sent.append(name) or command(name, *args)
+    records = list(read_folder(imap, account, "Archive", None))
+    imap.logout()
+    assert [r.position for r in records[:-1]] == list(range(1_000, 1_005))
+    assert sent.count("SEARCH") == 3        # messages 1-2, 3-4, 5
