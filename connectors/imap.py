@@ -356,6 +356,7 @@ def read_folder(imap: imaplib.IMAP4, account: ImapAccount, folder: str, cursor: 
     if uidvalidity is None:
         raise ImapError(f"{account.label} sent no UIDVALIDITY for {folder!r}")
     uidnext = _response_int(imap, "UIDNEXT")
+    exists = int(data[0]) if data and data[0] and data[0].isdigit() else None
     if cursor and cursor.get("uidvalidity") == uidvalidity:
         last_uid = int(cursor.get("last_uid", 0))
     else:
@@ -366,7 +367,7 @@ def read_folder(imap: imaplib.IMAP4, account: ImapAccount, folder: str, cursor: 
     # A new UIDVALIDITY means the UIDs seen before name nothing any more.
     is_reset = bool(cursor) and cursor.get("uidvalidity") != uidvalidity
     n_read = 0
-    for uids in _new_uids(imap, account, folder, last_uid + 1, uidnext):
+    for uids in _new_uids(imap, account, folder, last_uid + 1, uidnext, exists):
         for uid, header_block, thread_id in _fetch(imap, account, folder, uids, items):
             if n_read and n_read % RESUME_EVERY == 0:
                 # UIDs come in ascending order: everything up to last_uid has been yielded.
@@ -384,15 +385,10 @@ def read_folder(imap: imaplib.IMAP4, account: ImapAccount, folder: str, cursor: 
                       {"uidvalidity": uidvalidity, "last_uid": last_uid}, is_reset=is_reset)
 
 
-def _new_uids(imap, account: ImapAccount, folder: str, first: int,
-              uidnext: int | None) -> Iterator[list[int]]:
+def _new_uids(imap, account: ImapAccount, folder: str, first: int, uidnext: int | None,
+              exists: int | None) -> Iterator[list[int]]:
     """UIDs >= first in ascending order, in lists of account.batch_size."""
-    if uidnext is not None:
-        windows = [(lo, min(lo + _SEARCH_WINDOW - 1, uidnext - 1))
-                   for lo in range(first, uidnext, _SEARCH_WINDOW)]
-    else:
-        windows = [(first, None)]
-    for lo, hi in windows:
+    for lo, hi in _search_windows(imap, account, folder, first, uidnext, exists):
         criteria = f"UID {lo}:{hi if hi is not None else '*'}"
         typ, data = _call(imap, account, f"UID SEARCH in {folder}",
                           lambda: imap.uid("SEARCH", criteria))
@@ -403,6 +399,33 @@ def _new_uids(imap, account: ImapAccount, folder: str, first: int,
                        if lo <= int(u) and (hi is None or int(u) <= hi)})
         for i in range(0, len(uids), account.batch_size):
             yield uids[i:i + account.batch_size]
+
+
+def _search_windows(imap, account: ImapAccount, folder: str, first: int, uidnext: int | None,
+                    exists: int | None) -> list[tuple[int, int | None]]:
+    """UID ranges covering first .. UIDNEXT - 1, each holding at most _SEARCH_WINDOW messages.
+
+    UIDs need not be dense: a server may number a folder's messages from 300,000,000, and
+    windows _SEARCH_WINDOW UIDs wide then took 6,000 UID SEARCHes for 100 messages. So a span
+    wider than one window is cut at the UIDs of messages 1, 1 + _SEARCH_WINDOW, ..., fetched
+    in one command. The cuts are UIDs, not message numbers, so mail expunged meanwhile only
+    makes a window hold less; new mail is above UIDNEXT and read next time.
+    """
+    if uidnext is None:
+        return [(first, None)]
+    if uidnext - first <= _SEARCH_WINDOW or not exists:
+        return [(first, uidnext - 1)] if first < uidnext else []
+    numbers = ",".join(str(n) for n in range(1, exists + 1, _SEARCH_WINDOW))
+    typ, data = _call(imap, account, f"FETCH in {folder}",
+                      lambda: imap.fetch(numbers, "(UID)"))
+    if typ != "OK":
+        raise ImapError(f"FETCH failed in {folder!r} of {account.label}: {_text(data)}")
+    cuts = sorted(int(m[1]) for line in data if isinstance(line, bytes)
+                  for m in [_UID_ITEM.search(line)] if m)
+    if cuts:
+        first = max(first, cuts[0])     # no message has a UID below the first one's
+    edges = [first, *(u for u in cuts if first < u < uidnext), uidnext]
+    return [(lo, hi - 1) for lo, hi in zip(edges, edges[1:]) if lo < hi]
 
 
 _UID_ITEM = re.compile(rb"\bUID (\d+)", re.IGNORECASE)

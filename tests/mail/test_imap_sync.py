@@ -3,6 +3,11 @@
 import dataclasses
 import imaplib
 import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -16,6 +21,7 @@ from kith.flows.mail_sync import sync_imap
 from tests.mail.conftest import SEEDED
 from tests.servers.dovecot import make_message
 
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ALL_READ = {f"msg-{n}@kith.test" for n in SEEDED["INBOX"] + SEEDED["Sent"]}
 
 
@@ -305,3 +311,123 @@ def test_a_drop_keeps_the_committed_chunks_and_the_next_sync_carries_on(db_path,
     assert loads(db_path) == [("INBOX", "failed", 2, 2), ("INBOX", "completed", 3, 3),
                               ("Sent", "completed", 3, 2)]
     assert {m for (m,) in query(db_path, "select message_id from raw_messages")} == ALL_READ
+
+
+# -- a first sync killed part-way ----------------------------------------------------------------
+
+N_BIG = 2_000           # messages added to INBOX, above the 5 seeded: INBOX holds UIDs 1-2005
+
+# A first sync in its own process that commits every 500 messages and, 250 messages after its
+# second commit (UID 1000), says so and waits to be killed (SIGKILL: no rollback, no ledger row).
+KILLED_SYNC = """
+import sys
+import time
+
+import kith.connectors.imap
+import kith.flows.mail_sync
+from kith.connectors.imap import ImapAccount
+from kith.records import FolderState
+
+kith.connectors.imap.RESUME_EVERY = 500
+real = kith.flows.mail_sync.read_folder
+
+
+def reading(imap, account, folder, cursor, **kwargs):
+    n_states, after = 0, None
+    for record in real(imap, account, folder, cursor, **kwargs):
+        yield record
+        n_states += isinstance(record, FolderState)
+        if n_states == 2 and after is None:
+            after = 0       # the loader asks for more once the chunk up to it is committed
+        elif after is not None:
+            after += 1
+            if after == 250:
+                print("committed", flush=True)
+                time.sleep(120)
+
+
+kith.flows.mail_sync.read_folder = reading
+db, port, user, password_env = sys.argv[1:]
+account = ImapAccount(host="127.0.0.1", port=int(port), user=user, security="plain",
+                      password_env=password_env, batch_size=100)
+kith.flows.mail_sync.sync_imap(db, account, backoff=(0,))
+"""
+
+
+@pytest.fixture
+def killed_first_sync(db_path, account, dovecot):
+    """A first sync of a 2,007-message account killed -9 after committing 1,000 of INBOX."""
+    dovecot.add_messages("INBOX", [make_message(n) for n in range(1000, 1000 + N_BIG)])
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_SYNC, str(db_path), str(dovecot.port),
+                             dovecot.user, account.password_env], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
+    try:
+        line = proc.stdout.readline().strip()
+        assert line == "committed", proc.stderr.read() if proc.poll() is not None else line
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate()
+    return db_path
+
+
+def test_a_killed_first_sync_keeps_its_committed_chunks(killed_first_sync, account):
+    db_path = killed_first_sync
+    assert loads(db_path) == [("INBOX", "running", 1000, 1000)]
+    assert query(db_path, "select min(position), max(position), count(*) from raw_messages") == [
+        (1, 1000, 1000)]
+    assert cursor(db_path, account, "INBOX")["last_uid"] == 1000
+
+
+def test_the_sync_after_a_kill_reads_only_the_rest_and_stores_each_message_once(
+        killed_first_sync, account):
+    db_path = killed_first_sync
+    sync(db_path, dataclasses.replace(account, batch_size=100))
+    assert loads(db_path) == [("INBOX", "interrupted", 1000, 1000),
+                              ("INBOX", "completed", 1005, 1005), ("Sent", "completed", 3, 2)]
+    every = ALL_READ | {f"msg-{n}@kith.test" for n in range(1000, 1000 + N_BIG)}
+    assert {m for (m,) in query(db_path, "select message_id from raw_messages")} == every
+    assert query(db_path, "select count(*), count(distinct record_key) from raw_messages") == [
+        (len(every), len(every))]
+    assert query(db_path, "select count(*) from message_sightings") == [(len(every) + 1,)]
+
+
+# -- sparse UIDs ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def high_uids(dovecot):
+    """A folder whose 3 messages have UIDs 300,000,000-300,000,002."""
+    dovecot.number_from("Archive", 300_000_000)
+    dovecot.add_messages("Archive", [make_message(n) for n in (401, 402, 403)])
+    return "Archive"
+
+
+def test_a_folder_numbered_from_300_million_is_read_whole(account, high_uids):
+    imap = connect(account)
+    records = list(read_folder(imap, account, high_uids, None))
+    imap.logout()
+    assert [r.position for r in records[:-1]] == [300_000_000, 300_000_001, 300_000_002]
+    assert records[-1].cursor["last_uid"] == 300_000_002
+
+
+def test_a_folder_numbered_from_300_million_takes_one_uid_search(account, high_uids):
+    imap = connect(account)
+    sent = []
+    command = imap.uid
+    imap.uid = lambda name, *args: sent.append(name) or command(name, *args)
+    list(read_folder(imap, account, high_uids, None))
+    imap.logout()
+    assert sent.count("SEARCH") == 1
+
+
+def test_sparse_uids_cut_into_windows_are_each_read_once(account, dovecot, monkeypatch):
+    monkeypatch.setattr(kith.connectors.imap, "_SEARCH_WINDOW", 2)
+    dovecot.number_from("Archive", 1_000)       # 500 windows 2 UIDs wide below the first
+    dovecot.add_messages("Archive", [make_message(n) for n in range(401, 406)])
+    imap = connect(account)
+    sent = []
+    command = imap.uid
+    imap.uid = lambda name, *args: sent.append(name) or command(name, *args)
+    records = list(read_folder(imap, account, "Archive", None))
+    imap.logout()
+    assert [r.position for r in records[:-1]] == list(range(1_000, 1_005))
+    assert sent.count("SEARCH") == 3        # messages 1-2, 3-4, 5

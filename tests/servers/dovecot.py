@@ -313,6 +313,13 @@ service stats {{
             if p.name == "dovecot-uidlist" or p.name.startswith("dovecot.index"):
                 p.unlink()
 
+    def number_from(self, folder: str, uid: int) -> None:
+        """Make Dovecot give the folder's messages UIDs from `uid` on (servers that moved or
+        merged mailboxes start high). Only before any session has opened the folder."""
+        path = self.create_folder(folder) / "dovecot-uidlist"
+        path.write_text(f"3 V{int(time.time())} N{uid}\n")
+        self._chown(path)
+
     def clear(self) -> None:
         """Remove every folder and message (and Dovecot's per-user state) for a fresh start."""
         if self.maildir.exists():
