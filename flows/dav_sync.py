@@ -10,7 +10,7 @@ from typing import Callable, Iterable, Sequence
 
 from kith.connectors.caldav import CalDavConnectionError
 from kith.flows.mail_sync import _wait
-from kith.warehouse.connection import connect as connect_warehouse
+from kith.warehouse.connection import close_after_loads, connect as connect_warehouse
 from kith.warehouse.loader import LoadResult, load_records
 from kith.warehouse.state import get_cursor
 
@@ -42,7 +42,7 @@ def sync_collections(db_path: str | os.PathLike | None, session, *, source_kind:
                     f"reading {uri}", retries, backoff))
             return results
         finally:
-            con.close()
+            close_after_loads(con)
     finally:
         session.close()
 

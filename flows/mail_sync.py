@@ -8,11 +8,9 @@ import os
 import time
 from typing import Sequence
 
-import duckdb
-
 from kith.connectors.imap import (ImapAccount, ImapConnectionError, close, connect, folder_uri,
                              list_folders, read_folder)
-from kith.warehouse.connection import connect as connect_warehouse, load_memory_limit
+from kith.warehouse.connection import close_after_loads, connect as connect_warehouse
 from kith.warehouse.loader import LoadResult, load_records
 from kith.warehouse.state import get_cursor
 
@@ -48,22 +46,9 @@ def sync_imap(db_path: str | os.PathLike | None, account: ImapAccount, *, retrie
                     f"reading {folder}"))
             return results
         finally:
-            _close_warehouse(con)
+            close_after_loads(con)
     finally:
         session.close()
-
-
-def _close_warehouse(con: duckdb.DuckDBPyConnection) -> None:
-    """Checkpoint under the load's memory limit, then close. The loads let DuckDB's log grow
-    (LOAD_CHECKPOINT_AT), and the checkpoint that writes it out would otherwise come at close,
-    under DuckDB's default limit (80% of RAM): it took a 300,000-message first sync's peak
-    from 473 to 728 MB."""
-    try:
-        with load_memory_limit(con):
-            con.execute("checkpoint")
-    except duckdb.Error:
-        pass        # what was committed is in the log either way: close checkpoints it
-    con.close()
 
 
 class _Session:

@@ -149,6 +149,20 @@ LOAD_THREADS = "1"
 LOAD_CHECKPOINT_AT = "1GB"
 
 
+def close_after_loads(con: duckdb.DuckDBPyConnection) -> None:
+    """Checkpoint under the load's memory limit, then close: a sync that loads and closes
+    without a build (IMAP, CalDAV, CardDAV). The loads let DuckDB's log grow
+    (LOAD_CHECKPOINT_AT), and the checkpoint that writes it out would otherwise come at close,
+    under DuckDB's default limit (80% of RAM): it took a 300,000-message first IMAP sync's
+    peak from 473 to 728 MB."""
+    try:
+        with load_memory_limit(con):
+            con.execute("checkpoint")
+    except duckdb.Error:
+        pass        # what was committed is in the log either way: close checkpoints it
+    con.close()
+
+
 def settle_storage(con: duckdb.DuckDBPyConnection) -> None:
     """After a commit that DuckDB checkpointed itself (its log passed `checkpoint_threshold`: a
     build that rewrote much of the warehouse), checkpoint once more now, so that the next
