@@ -5,21 +5,22 @@ from pathlib import Path
 
 import duckdb
 
+from kith.warehouse.loader import BATCH_SIZE
 from tests.cli.conftest import run_kith
 from tests.cli.test_import_resume import killed_part_way
 
-N_EVENTS = 12_000         # the loader commits after a batch of 5,000 once a chunk is full
+N_EVENTS = 12_000         # the loader commits after a batch (BATCH_SIZE) once a chunk is full
 CHUNK = 1_000
 
 
 def write_calendar(path: Path, n: int) -> None:
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//kith tests//EN"]
     for i in range(n):
-        day = f"2025{1 + i % 12:02d}{1 + i % 28:02d}"
+        day, guest = f"2025{1 + i % 12:02d}{1 + i % 28:02d}", i % 300
         lines += ["BEGIN:VEVENT", f"UID:event-{i}@chunks.example", "DTSTAMP:20250101T000000Z",
                   f"DTSTART:{day}T{8 + i % 9:02d}0000Z", f"DTEND:{day}T{9 + i % 9:02d}0000Z",
                   "ORGANIZER;CN=Owner:mailto:owner@example.com",
-                  f"ATTENDEE;CN=Guest {i % 300};PARTSTAT=ACCEPTED:mailto:guest{i % 300}@example.org",
+                  f"ATTENDEE;CN=Guest {guest};PARTSTAT=ACCEPTED:mailto:guest{guest}@example.org",
                   "END:VEVENT"]
     lines.append("END:VCALENDAR")
     path.write_text("\r\n".join(lines) + "\r\n")
@@ -52,7 +53,7 @@ def test_a_killed_calendar_import_changes_no_view_and_the_next_one_finishes_it(t
     clean_db, db = killed_part_way(ics, tmp_path, env, n_versions, N_EVENTS)
     kept = n_versions(db)
     assert 0 < kept < N_EVENTS, "the kill did not land half way; nothing to resume"
-    assert kept % 5_000 == 0                  # whole batches, each committed
+    assert kept % BATCH_SIZE == 0             # whole batches, each committed
     # nothing is current until the load's last transaction says what the file holds
     assert query(db, "select count(*) from event_items") == [(0,)]
     assert query(db, "select status, n_read, n_inserted from loads") == [
