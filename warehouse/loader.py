@@ -412,10 +412,11 @@ def _load(con: duckdb.DuckDBPyConnection, source_kind: str, source_uri: str, rec
         # are gone.
         if source_kind in CALENDAR_SOURCES:
             items.record("event_items", "occurrences", source_uri, result.load_id, deleted,
-                         whole_file=source_kind not in SERVER_SOURCES)
+                         whole_file=source_kind not in SERVER_SOURCES, latest_only=True)
         elif source_kind in CONTACT_SOURCES:
+            # (every row counts: a card a later export of a file leaves out stays)
             items.record("contact_items", "cards", source_uri, result.load_id, deleted,
-                         whole_file=source_kind not in SERVER_SOURCES)
+                         whole_file=source_kind not in SERVER_SOURCES, latest_only=False)
         if result.n_unserved:
             result.status = "partial"
         _update_load(con, result, result.status)
@@ -625,9 +626,12 @@ class _ItemStage:
         self.columns = ([], [], [])
 
     def record(self, table: str, column: str, source_uri: str, load_id: int, deleted: set[str],
-               *, whole_file: bool) -> None:
+               *, whole_file: bool, latest_only: bool) -> None:
         """One row per item read (its records in file order), one per item the server said
-        was deleted and not read again, and for a whole file that held nothing, one empty."""
+        was deleted and not read again, and for a whole file that held nothing, one empty.
+        `latest_only`: the older rows of the items written are deleted (only an item's latest
+        row is read: a calendar of 100,000 events exported every night would otherwise add
+        its whole list each night)."""
         self.flush()
         con = self.con
         params = {"source_uri": source_uri, "load_id": load_id}
@@ -649,6 +653,13 @@ class _ItemStage:
                 insert into {table} by name
                 select $source_uri as source_uri, '' as item, $load_id::bigint as load_id,
                        false as is_deleted, [] as {column}""", params)
+        if latest_only:
+            con.execute(f"""
+                delete from {table}
+                where source_uri = $source_uri and load_id < $load_id
+                    and item in (select item from {table}
+                                 where source_uri = $source_uri and load_id = $load_id)""",
+                        params)
 
     def drop(self) -> None:
         self.con.execute("drop table if exists temp._kith_load_items")

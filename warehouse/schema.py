@@ -581,7 +581,8 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (21, "scores that fade with time are computed again each day, not each hour", """
         comment on column model_builds.fingerprint is 'Hash of the model''s SQL and of the state of every table it reads (directly or through views): row count and latest load id, or a hash of the rows; the day (UTC) for models that read the clock';
     """),
-    (22, "calendar events without an unspillable index; .ics loads that commit in chunks", """
+    (22, "calendar events without an unspillable index; .ics loads that commit in chunks; "
+         "event_items holds each item's latest load", """
         -- As raw_messages in version 8: the primary key's ART index stays in memory (about
         -- 200 bytes an occurrence, 0.5 GB for a calendar of a million events); the loader
         -- keeps (record_key, record_hash) unique with anti joins.
@@ -607,6 +608,12 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         comment on column raw_events.item is 'CalDAV: the resource href the event came from; files: NULL';
         comment on column raw_events.start_tz is 'The time zone the event was written in';
         comment on column raw_events.summary is 'Only stored when the user opted in';
+        -- only an item's latest row is read (stg_calendar__occurrences): the loader now
+        -- deletes the older ones as it writes a new one
+        delete from event_items as e
+        using (select source_uri, item, max(load_id) as latest from event_items group by all) as l
+        where e.source_uri = l.source_uri and e.item = l.item and e.load_id < l.latest;
+        comment on table event_items is 'One row per calendar file or CalDAV resource: the occurrences it held at its latest load';
         comment on column loads.status is 'completed; partial (CalDAV / CardDAV: loaded, but the server could not serve some resources: see rejects); running (a mail or .ics file committing chunk by chunk, or one killed part-way); refused (the file was not read at all, see error); failed (reading or writing broke part-way: nothing of it was written but the chunks a mail or .ics load had committed, see error); interrupted (Ctrl-C, or a later load found it still running: only committed chunks were kept)';
     """),
 ]

@@ -67,23 +67,25 @@ def test_a_killed_calendar_import_changes_no_view_and_the_next_one_finishes_it(t
         ("interrupted", kept, kept), ("completed", N_EVENTS, N_EVENTS - kept)]
 
 
-def test_importing_a_calendar_again_adds_nothing_and_keeps_one_list_per_load(tmp_path):
+ITEMS = """
+    select load_id, item, len(occurrences), occurrences[1].record_key, occurrences[-1].record_key
+    from event_items order by load_id"""
+FIRST, LAST = ("ev:event-0@chunks.example:2025-01-01T08:00:00Z",
+               "ev:event-7002@chunks.example:2025-07-03T08:00:00Z")
+
+
+def test_importing_a_calendar_again_adds_nothing_and_keeps_the_latest_list(tmp_path):
     ics = tmp_path / "work.ics"
     write_calendar(ics, 7_003)
     db = tmp_path / "kith.duckdb"
     env = {"KITH_ICS_CHUNK": str(CHUNK)}
     run_kith("import", ics, "--db", db, env=env)
     first = query(db, VERSIONS), query(db, CURRENT)
+    # the load says, in file order, which occurrences the file holds
+    assert query(db, ITEMS) == [(1, "", 7_003, FIRST, LAST)]
     run_kith("import", ics, "--db", db, env=env)
     assert (query(db, VERSIONS), query(db, CURRENT)) == first
     assert query(db, "select status, n_read, n_inserted from loads order by load_id") == [
         ("completed", 7_003, 7_003), ("completed", 7_003, 0)]
-    # each load says, in file order, which occurrences the file held
-    assert query(db, """
-        select load_id, item, len(occurrences), occurrences[1].record_key,
-               occurrences[-1].record_key
-        from event_items order by load_id""") == [
-        (1, "", 7_003, "ev:event-0@chunks.example:2025-01-01T08:00:00Z",
-         "ev:event-7002@chunks.example:2025-07-03T08:00:00Z"),
-        (2, "", 7_003, "ev:event-0@chunks.example:2025-01-01T08:00:00Z",
-         "ev:event-7002@chunks.example:2025-07-03T08:00:00Z")]
+    # only the latest list is read: the one before it is gone, not kept a night at a time
+    assert query(db, ITEMS) == [(2, "", 7_003, FIRST, LAST)]
