@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PASSWORD_ENV = "KITH_BENCH_IMAP_PASSWORD"
 
-from memory import peak_rss_mb  # noqa: E402
+from memory import peak_rss_mb, status_mb  # noqa: E402
 from kith.connectors.imap import ImapAccount, close, connect, list_folders, read_folder  # noqa: E402
 from kith.records import FolderState  # noqa: E402
 from kith.flows.mail_sync import sync_imap  # noqa: E402
@@ -105,17 +105,6 @@ def child(db: Path, server: DovecotServer, batch_size: int) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
 
 
-def rss_mb(pid: int) -> float | None:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
-
-
 def isolated(db: Path, server: DovecotServer, batch_size: int, *,
              kill_after: float | None = None) -> tuple | None:
     """One sync in a fresh child: (seconds, peak MB, read, stored, RSS samples (s, MB), the
@@ -129,7 +118,7 @@ def isolated(db: Path, server: DovecotServer, batch_size: int, *,
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
             return None
-        rss = rss_mb(proc.pid)
+        rss = status_mb("VmRSS", proc.pid)
         if rss is not None:
             samples.append((now, rss))
         time.sleep(0.5)
