@@ -56,15 +56,16 @@ under it (the day included), a build computes it again only for the people whose
 have changed (_kith_people_changed: those whose records moved and those whose rows a model
 computed again for some people or messages) and reads the rest as kept.
 
-A table model in KEYED_BY_PEOPLE (`organisations`, `introductions`) promises that its rows for
-a key come from the rows that name the key in the tables it lists and, of what is kept per
-person (`relationships`, `people`, `interactions`), from the rows of the people its `people`
-select gives the key (and of the person its `also` column names). What it reads of those
+A table model in KEYED_BY_PEOPLE (`organisations`, `introductions`, `int_people_together`)
+promises that its rows for a key come from the rows that name the key in the tables it lists
+and, of what is kept per person (`relationships`, `people`, `interactions`, person_ids), from
+the rows of the people its `people` select gives the key (and of the person its `also` column names). What it reads of those
 counts with identity resolution in its fingerprint; when nothing else changed (its SQL, the
 day, the other tables) and the per-person table models it reads were not computed in full,
 only the rows of the keys of the people whose rows may have changed, of the keys whose rows in
-the listed tables changed (a count and hash per key, taken as the build begins) and naming one
-of those people in `also` are computed again (model_builds.how 'keys'), and of those only the
+the listed tables changed (a count and hash per key, taken as the build begins, or for a table
+model as it is about to be computed: one the build leaves as it was changed none) and naming
+one of those people in `also` are computed again (model_builds.how 'keys'), and of those only the
 rows that differ are written.
 
 `build(con, force=True)` (`kith rebuild`) computes everything from scratch."""
@@ -109,6 +110,9 @@ class KeyedByPeople:
     # tables of `tables` of which a row reads only the rows naming its key or its `also` person
     # (read only for the keys and people computed again)
     cut: tuple[str, ...] = ()
+    # the people whose rows changed: those whose records moved or whose rows of what is kept
+    # per person changed; `_kith_people_moved` when a key's rows read only their person_ids
+    changed: str = "_kith_people_changed"
 
 
 # Table models whose rows for a key come from the rows of some tables that name the key and,
@@ -125,6 +129,13 @@ KEYED_BY_PEOPLE = {
         tables={"acquaintances": "unnest([person_a_id, person_b_id])",
                 "int_organisation_members": "person_id"},
         also="introducer_person_id", cut=("acquaintances",)),
+    # an occasion (a thread, a meeting) pairs up the people of its addresses
+    "int_people_together": KeyedByPeople(
+        key="occasion_key",
+        people="""select o.occasion_key, ids.person_id from int_occasion_people as o
+                  join person_ids as ids on ids.record_key = 'email:' || o.email""",
+        tables={"int_occasion_people": "occasion_key"}, cut=("int_occasion_people",),
+        changed="_kith_people_moved"),
 }
 # The rows of `relationships` as the last build computed them (for everyone, at the build's
 # clock): a build computes them again only for the people whose rows may have changed.
@@ -497,19 +508,31 @@ class _Fingerprints:
         """, [sorted(model.words)]).fetchall()}
 
     def keys_before(self) -> None:
-        """Before anything is computed: of each table naming the keys of a model computed
-        again by key (KEYED_BY_PEOPLE), each key's rows as they stand (a count and a hash)."""
+        """Before anything is computed: of each warehouse table naming the keys of a model
+        computed again by key (KEYED_BY_PEOPLE), each key's rows as they stand (a count and a
+        hash). A table model's are kept as it is about to be computed (`keys_before_computing`):
+        one a build leaves as it was changed no key's rows."""
         if self.force:
             return
         for name, keyed in KEYED_BY_PEOPLE.items():
-            if name not in self.tables or name not in self.stored:
-                continue
             for table, expression in keyed.tables.items():
-                if table in self.tables or table in self.sources:
-                    before = _keys_before(name, table)
-                    self.con.execute(f"create temp table {before} as "
-                                     f"{_key_rows(table, expression)}")
-                    self.before.add(before)
+                if table in self.sources:
+                    self._keep_key_rows(name, table, expression)
+
+    def keys_before_computing(self, model: Model) -> None:
+        """Just before a table model is computed: its key rows for each model computed again by
+        key that lists it (see keys_before)."""
+        if self.force:
+            return
+        for name, keyed in KEYED_BY_PEOPLE.items():
+            if model.name in keyed.tables and model.name in self.tables:
+                self._keep_key_rows(name, model.name, keyed.tables[model.name])
+
+    def _keep_key_rows(self, name: str, table: str, expression: str) -> None:
+        before = _keys_before(name, table)
+        if name in self.tables and name in self.stored and before not in self.before:
+            self.con.execute(f"create temp table {before} as {_key_rows(table, expression)}")
+            self.before.add(before)
 
     def _by_keys(self, model: Model) -> bool:
         """Whether a model computed again by key can be now: the keys' rows as they stood
@@ -519,31 +542,31 @@ class _Fingerprints:
         if keyed is None or self.force or not self.people_known:
             return False
         if any(_keys_before(model.name, table) not in self.before
-               for table in keyed.tables):
+               for table in keyed.tables if table in self.sources):
             return False
         upstream = self._inputs(model)[1]
         return all(self.how.get(m) != "full" for m in upstream if self.models[m].is_per_person)
 
     def _make_for_keys(self, model: Model) -> None:
         """Compute the model again for the keys whose rows may have changed: those the
-        people whose rows changed (_kith_people_changed) belong to, and those whose rows
+        people whose rows changed (KeyedByPeople.changed) belong to, and those whose rows
         changed in the tables naming keys; and the rows naming one of those people in the
         `also` column."""
         keyed = KEYED_BY_PEOPLE[model.name]
         keys = f"_kith_keys_of_{model.name}"
         pairs = f"({keyed.people}) as pairs(key, person_id)"
+        # (a table model with no key rows kept was not computed in this build)
         changed = "".join(f"""
-            union select key from (
-                (select * from {_keys_before(model.name, table)}
-                 except select * from ({_key_rows(table, expression)}))
-                union all
-                (select * from ({_key_rows(table, expression)})
-                 except select * from {_keys_before(model.name, table)}))"""
-                          for table, expression in keyed.tables.items())
+            union select coalesce(b.key, a.key)
+            from {_keys_before(model.name, table)} as b
+            full join ({_key_rows(table, expression)}) as a on a.key is not distinct from b.key
+            where a.n is distinct from b.n or a.row_hash is distinct from b.row_hash"""
+                          for table, expression in keyed.tables.items()
+                          if _keys_before(model.name, table) in self.before)
         self.con.execute(f"""
             create or replace temp table {keys} as
             select key from {pairs}
-            where person_id in (select person_id from _kith_people_changed)
+            where person_id in (select person_id from {keyed.changed})
             {changed}""")
         self._keep_views_under(model)
         rows = f"{keyed.key} in (select key from {keys})" + (
@@ -552,10 +575,8 @@ class _Fingerprints:
         old = f"(select * from {model.name} where {rows})"
         named = (f"(select key from {keys} union select person_id from _kith_people_changed)"
                  if keyed.also else f"(select key from {keys})")
-        shadows = ",\n".join(
-            f"{table} as (select * from main.{table} as t where exists "
-            f"(select 1 from (select {keyed.tables[table]} as key) where key in {named}))"
-            for table in keyed.cut)
+        shadows = ",\n".join(f"{table} as (select * from main.{table} as t where "
+                              f"{_naming(keyed.tables[table], named)})" for table in keyed.cut)
         sql = _at(model.sql, self.clock)
         sql = f"with {shadows}\nselect * from (\n{sql}\n)" if shadows else sql
         self.con.execute(f"""
@@ -609,6 +630,8 @@ class _Fingerprints:
                   if people_moved and model.is_per_person and self.people_known else None)
         by_people = people is not None
         how = None
+        if not unchanged:
+            self.keys_before_computing(model)
         if unchanged:
             pass
         elif (exists and not self.force and last_other == other and not clock_moved
@@ -999,6 +1022,13 @@ def _between(expression: str, low: datetime, high: datetime) -> str:
 def _keys_before(model: str, table: str) -> str:
     """The temporary table keeping the key rows of `table` for `model` as the build began."""
     return f"_kith_before_{model}__{table}"
+
+
+def _naming(expression: str, keys: str) -> str:
+    """A condition: the key a row names by `expression` is one of `keys` (a select)."""
+    if re.fullmatch(r"[a-z_]+", expression):
+        return f"{expression} in {keys}"
+    return f"exists (select 1 from (select {expression} as key) where key in {keys})"
 
 
 def _key_rows(table: str, expression: str) -> str:

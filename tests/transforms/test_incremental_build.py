@@ -108,6 +108,15 @@ def _answers(path) -> dict:
             select a.records, b.records, q.strength
             from acquaintances as q join who as a on a.person_id = q.person_a_id
             join who as b on b.person_id = q.person_b_id order by all""").fetchall(),
+        # two people on one small thread or meeting, the lower one's records first (ids may
+        # differ, and with them which of the two is person_a_id)
+        "people together": con.execute("""
+            select least(a.records, b.records), greatest(a.records, b.records),
+                   t.channel, t.occasion_key, t.source_key, t.together_at, t.n_people,
+                   if(a.records < b.records, t.is_from_a, t.is_from_b),
+                   if(a.records < b.records, t.is_from_b, t.is_from_a)
+            from int_people_together as t join who as a on a.person_id = t.person_a_id
+            join who as b on b.person_id = t.person_b_id order by all""").fetchall(),
         "employers": con.execute("""
             select w.records, e.kind, e.handle
             from int_person_employers as e join who as w using (person_id)
@@ -140,8 +149,8 @@ def _answers(path) -> dict:
 
 
 VIEWS = ["people", "interactions", "relationships", "relationships as built", "acquaintances",
-         "employers", "organisations", "introductions", "merge candidates", "excluded handles",
-         "record facts", "skipped blocks"]
+         "people together", "employers", "organisations", "introductions", "merge candidates",
+         "excluded handles", "record facts", "skipped blocks"]
 
 
 @pytest.mark.parametrize("view", VIEWS)
@@ -279,6 +288,11 @@ def test_a_card_joining_two_people_keeps_the_pairs_a_full_rebuild_scores(merging
 
 def test_mail_in_two_steps_keeps_the_pairs_a_full_rebuild_scores(mail_in_two_steps):
     assert _pairs_as_in_full(*mail_in_two_steps[:2])
+
+
+def test_a_card_joining_two_people_recomputes_the_occasions_they_were_on(merging_card):
+    _, _, how, _ = merging_card
+    assert how["int_people_together"] == "keys"
 
 
 def test_a_card_joining_two_people_recomputes_their_people_rows_only(merging_card):
@@ -551,6 +565,11 @@ def test_new_mail_recomputes_the_messages_and_people_it_touches(mail_in_two_step
     _, _, how, _ = mail_in_two_steps
     assert (how["stg_mail__participants"], how["stg_mail__messages"], how["interactions"]) \
         == ("messages", "messages", "messages+people")
+
+
+def test_new_mail_recomputes_the_occasions_it_touches(mail_in_two_steps):
+    _, _, how, _ = mail_in_two_steps
+    assert (how["int_occasion_people"], how["int_people_together"]) == ("messages", "keys")
 
 
 def test_a_message_the_clock_reached_since_the_last_build_counts(mail_in_two_steps):

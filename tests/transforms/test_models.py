@@ -36,6 +36,7 @@ MODEL_KEYS = {
     "network_summary": ["list_name"],
     "tier_changes": ["person_id"],
     "acquaintances": ["person_a_id", "person_b_id"],
+    "int_occasion_people": ["channel", "source_key", "email"],
     "int_people_together": ["person_a_id", "person_b_id", "channel", "source_key"],
     "int_organisation_members": ["organisation_key", "person_id"],
     "int_person_employers": ["person_id", "kind", "handle"],
