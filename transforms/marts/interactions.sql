@@ -35,22 +35,13 @@ list_addresses as (
 ),
 
 -- Clock-skewed dates (1970, 2100) are not interactions.
-mail as (
-    select
-        m.message_key,
-        m.sent_at,
-        m.direction,
-        m.is_owner_only_cc,
-        -- everyone in it: the sender and every recipient, the owner included
-        m.n_other_recipients + case when m.direction = 'sent' then 1 else 2 end
-            as n_participants,
-        coalesce(m.reply_to_message_key, 'mid:' || r.reference_ids[-1]) as parent_key
-    from messages as m
-    join raw_messages as r on r.record_key = m.message_key
-    where m.direction in ('sent', 'received')
-        and not m.is_automated
-        and m.sent_at >= '1980-01-01'::timestamptz
-        and m.sent_at <= now() + interval 1 day
+counted as not materialized (
+    select *
+    from messages
+    where direction in ('sent', 'received')
+        and not is_automated
+        and sent_at >= '1980-01-01'::timestamptz
+        and sent_at <= now() + interval 1 day
 ),
 
 mail_people as (
@@ -63,11 +54,28 @@ mail_people as (
     from participants as p
     join person_ids as ids on ids.record_key = 'email:' || p.email
     anti join list_addresses as l on l.email = p.email
-    -- only the messages counted (`mail`), before grouping: the rest is most of the mail of a
-    -- big mailbox (lists, notifications), and grouping it spilled and slowed the build
-    semi join mail on mail.message_key = p.message_key
+    -- only the messages counted, before grouping: the rest is most of the mail of a big
+    -- mailbox (lists, notifications), and grouping it spilled and slowed the build
+    semi join counted on counted.message_key = p.message_key
     where not p.is_owner
     group by p.message_key, ids.person_id
+),
+
+-- The messages counted that someone is on: all of them, but when the rows of a few people are
+-- computed again (their person_ids alone), only theirs.
+mail as (
+    select
+        m.message_key,
+        m.sent_at,
+        m.direction,
+        m.is_owner_only_cc,
+        -- everyone in it: the sender and every recipient, the owner included
+        m.n_other_recipients + case when m.direction = 'sent' then 1 else 2 end
+            as n_participants,
+        coalesce(m.reply_to_message_key, 'mid:' || r.reference_ids[-1]) as parent_key
+    from counted as m
+    join raw_messages as r on r.record_key = m.message_key
+    semi join mail_people as mp on mp.message_key = m.message_key
 ),
 
 -- who wrote the message a mail answers (In-Reply-To, else the last References id)
