@@ -59,14 +59,14 @@ computed again for some people or messages) and reads the rest as kept.
 A table model in KEYED_BY_PEOPLE (`organisations`, `introductions`, `int_people_together`)
 promises that its rows for a key come from the rows that name the key in the tables it lists
 and, of what is kept per person (`relationships`, `people`, `interactions`, person_ids), from
-the rows of the people its `people` select gives the key (and of the person its `also` column names). What it reads of those
-counts with identity resolution in its fingerprint; when nothing else changed (its SQL, the
-day, the other tables) and the per-person table models it reads were not computed in full,
-only the rows of the keys of the people whose rows may have changed, of the keys whose rows in
-the listed tables changed (a count and hash per key, taken as the build begins, or for a table
-model as it is about to be computed: one the build leaves as it was changed none) and naming
-one of those people in `also` are computed again (model_builds.how 'keys'), and of those only the
-rows that differ are written.
+the rows of the people its `people` select gives the key (and of the person its `also` column
+names). What it reads of those counts with identity resolution in its fingerprint; when
+nothing else changed (its SQL, the day, the other tables) and the per-person table models it
+reads were not computed in full, only the rows of the keys of the people whose rows may have
+changed, of the keys whose rows in the listed tables changed (a count and hash per key, taken
+as the build begins, or for a table model as it is about to be computed: one the build leaves
+as it was changed none) and naming one of those people in `also` are computed again
+(model_builds.how 'keys'), and of those only the rows that differ are written.
 
 `build(con, force=True)` (`kith rebuild`) computes everything from scratch."""
 
@@ -631,6 +631,7 @@ class _Fingerprints:
         by_people = people is not None
         how = None
         if not unchanged:
+            # a model computed again by key that reads this one finds the keys it changed
             self.keys_before_computing(model)
         if unchanged:
             pass

@@ -3,9 +3,9 @@
 -- person_ids of: email
 -- (computed again by occasion: the rows of an occasion come from its rows in
 -- int_occasion_people and the people of their addresses alone, a mailing list counting as the
--- people of its address; see KEYED_BY_PEOPLE in transforms/runner.py. A table, not a CTE of `acquaintances`, which reads it three times: a
--- materialised CTE stays in memory, and over a million messages it outgrew the build's memory
--- limit.)
+-- people of its address; see KEYED_BY_PEOPLE in transforms/runner.py. A table, not a CTE of
+-- `acquaintances`, which reads it three times: a materialised CTE stays in memory, and over a
+-- million messages it outgrew the build's memory limit.)
 with settings as (
     select * from relationship_settings
 ),
