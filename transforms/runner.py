@@ -110,9 +110,10 @@ class KeyedByPeople:
     # tables of `tables` of which a row reads only the rows naming its key or its `also` person
     # (read only for the keys and people computed again)
     cut: tuple[str, ...] = ()
-    # the people whose rows changed: those whose records moved or whose rows of what is kept
-    # per person changed; `_kith_people_moved` when a key's rows read only their person_ids
-    changed: str = "_kith_people_changed"
+    # a key's rows read of its people their person_ids rows alone (of the kinds of the model's
+    # `-- person_ids of:` line): only the people whose records of those kinds moved count as
+    # changed, not those whose rows of what is kept per person changed
+    only_moved: bool = False
 
 
 # Table models whose rows for a key come from the rows of some tables that name the key and,
@@ -135,7 +136,7 @@ KEYED_BY_PEOPLE = {
         people="""select o.occasion_key, ids.person_id from int_occasion_people as o
                   join person_ids as ids on ids.record_key = 'email:' || o.email""",
         tables={"int_occasion_people": "occasion_key"}, cut=("int_occasion_people",),
-        changed="_kith_people_moved"),
+        only_moved=True),
 }
 # The rows of `relationships` as the last build computed them (for everyone, at the build's
 # clock): a build computes them again only for the people whose rows may have changed.
@@ -368,7 +369,7 @@ class _Fingerprints:
         self.how: dict[str, str] = {}  # how each table model computed in this build was
         # _kith_records_changed holds every record whose int_identity_records row changed
         self.records_known = False
-        self.per_record: set[str] = set()   # the tables of _people_to_compute
+        self.per_record: set[str] = set()   # the tables of _people_to_compute, _people_moved_of
         self._counts: dict[tuple[str, str], int] = {}   # see _count
 
     def tables_written(self) -> None:
@@ -549,10 +550,13 @@ class _Fingerprints:
 
     def _make_for_keys(self, model: Model) -> None:
         """Compute the model again for the keys whose rows may have changed: those the
-        people whose rows changed (KeyedByPeople.changed) belong to, and those whose rows
+        people whose rows changed (_kith_people_changed; for a model whose keys read only
+        person_ids, those whose records moved) belong to, and those whose rows
         changed in the tables naming keys; and the rows naming one of those people in the
         `also` column."""
         keyed = KEYED_BY_PEOPLE[model.name]
+        people = (self._people_moved_of(model.record_kinds) if keyed.only_moved
+                  else "_kith_people_changed")
         keys = f"_kith_keys_of_{model.name}"
         pairs = f"({keyed.people}) as pairs(key, person_id)"
         # (a table model with no key rows kept was not computed in this build)
@@ -566,7 +570,7 @@ class _Fingerprints:
         self.con.execute(f"""
             create or replace temp table {keys} as
             select key from {pairs}
-            where person_id in (select person_id from {keyed.changed})
+            where person_id in (select person_id from {people})
             {changed}""")
         self._keep_views_under(model)
         rows = f"{keyed.key} in (select key from {keys})" + (
@@ -727,14 +731,18 @@ class _Fingerprints:
             self.people_known = False
             return
         self.con.execute(f"""
-            insert into _kith_people_moved
-            select distinct person_id from person_ids
+            insert into _kith_ids_moved
+            select record_key, person_id from person_ids
             where record_key in (
                 select 'email:' || email from (
                     (select * from {model.name} except select * from {before})
                     union all
                     (select * from {before} except select * from {model.name})))
-                and person_id not in (select person_id from _kith_people_moved)
+        """)
+        self.con.execute("""
+            insert into _kith_people_moved
+            select distinct person_id from _kith_ids_moved
+            where person_id not in (select person_id from _kith_people_moved)
         """)
         self.con.execute(f"drop table {before}")
 
@@ -885,13 +893,14 @@ class _Fingerprints:
 
     def _people_to_compute(self, model: Model, last_records: str) -> str | None:
         """The name of a table of the people whose rows of a per-person model are computed
-        again: those whose records moved (_kith_people_moved), and for a model with a
+        again: those whose records moved (_kith_people_moved; for a model with a `-- person_ids
+        of:` line, those whose records of those kinds moved), and for a model with a
         `-- records of:` line, the people of the records whose int_identity_records row
         changed (identity resolution's _kith_records_changed) or that rows loaded into its
         tables since its last build name. None when that is not known (the tables did not
         only grow since, or identity resolution grouped everyone again)."""
         if model.records_of is None:
-            return "_kith_people_moved"
+            return self._people_moved_of(model.record_kinds)
         if not self.records_known:
             return None
         cursors = dict(part.split("=", 1) for part in last_records.split(",") if "=" in part)
@@ -919,6 +928,19 @@ class _Fingerprints:
         self.per_record.add(name)
         return name
 
+    def _people_moved_of(self, kinds: tuple[str, ...] | None) -> str:
+        """The name of a table of the people whose records of these kinds (None: any) moved: a
+        model that looks up the person of addresses alone is as it was for a person who
+        gained a card."""
+        if kinds is None:
+            return "_kith_people_moved"
+        name = "_kith_people_moved_of_" + "_".join(kinds)
+        # (again each time: a model that moves people adds to _kith_ids_moved)
+        self.con.execute(f"create or replace temp table {name} as select distinct person_id "
+                         f"from _kith_ids_moved where {_kinds_filter(kinds)}")
+        self.per_record.add(name)
+        return name
+
     def _make_for_people(self, model: Model, people: str) -> None:
         """Compute the model again for the people in the table `people` only: their rows are
         replaced by what the model gives when it sees no one else's person_ids rows."""
@@ -930,7 +952,7 @@ class _Fingerprints:
             select * from person_ids
             where person_id in (select person_id from {people}){kinds}
         """)
-        if people != "_kith_people_moved":
+        if not people.startswith("_kith_people_moved"):
             # people whose records did not move but whose rows change, for the tier snapshot
             self.con.execute(f"insert into _kith_people_touched select person_id from {people}")
         self.con.execute(f"delete from {model.name} "
@@ -940,8 +962,9 @@ class _Fingerprints:
 
     @contextmanager
     def people_moved(self):
-        """Around identity resolution: afterwards _kith_people_moved holds every person who
-        gained, lost or changed records (old ids and new), unless the owner's person changed
+        """Around identity resolution: afterwards _kith_ids_moved holds each record's person_ids
+        row that changed (old and new) and _kith_people_moved every person who gained, lost or
+        changed records (old ids and new), unless the owner's person changed
         (then every per-person model is computed in full)."""
         owner = "select owner_person_id from identity_builds order by build_id desc limit 1"
         self.con.execute("create or replace temp table _kith_ids_before as "
@@ -959,14 +982,15 @@ class _Fingerprints:
             "select count(*) from duckdb_tables() where table_name = '_kith_records_changed'"
             " and temporary").fetchone()[0] > 0
         self.con.execute("""
-            create or replace temp table _kith_people_moved as
-            select distinct person_id from (
-                (select record_key, person_id from person_ids
-                 except select * from _kith_ids_before)
-                union all
-                (select * from _kith_ids_before
-                 except select record_key, person_id from person_ids))
+            create or replace temp table _kith_ids_moved as
+            (select record_key, person_id from person_ids
+             except select * from _kith_ids_before)
+            union all
+            (select * from _kith_ids_before
+             except select record_key, person_id from person_ids)
         """)
+        self.con.execute("create or replace temp table _kith_people_moved as "
+                         "select distinct person_id from _kith_ids_moved")
         self.con.execute("drop table _kith_ids_before")
         self.con.execute("create or replace temp table _kith_people_touched "
                          "(person_id bigint)")
@@ -989,6 +1013,7 @@ class _Fingerprints:
             self.con.execute(f"drop table {name}")
         self.con.execute("drop table if exists _kith_records_changed")
         self.con.execute("drop table if exists _kith_people_moved")
+        self.con.execute("drop table if exists _kith_ids_moved")
 
 
 def build_clock() -> datetime:

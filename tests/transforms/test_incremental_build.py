@@ -317,6 +317,69 @@ def test_a_card_joining_two_people_recomputes_relationships_for_the_people_chang
 
 
 @pytest.fixture(scope="module")
+def cards_moving_and_not(merging_card, tmp_path_factory):
+    """(a copy of the merging warehouse plus two cards: one holding the addresses of two people
+    kith knows by an address alone, which joins them, and one holding the address of a third,
+    which joins that person and moves no address; the same after a forced full build; the
+    people whose interactions the rebuild computed again; the three addresses)."""
+    recomputed = []
+    make_for_people = runner._Fingerprints._make_for_people
+
+    def observed(self, model, people):
+        if model.name == "interactions":
+            recomputed.extend(row[0] for row in self.con.execute(
+                f"select person_id from {people}").fetchall())
+        return make_for_people(self, model, people)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "build_clock", lambda: STEP_1_CLOCK)
+        patch.setattr(runner._Fingerprints, "_make_for_people", observed)
+        db = tmp_path_factory.mktemp("moving-and-not") / "world.duckdb"
+        shutil.copyfile(merging_card[0], db)
+        con = connect(db, read_only=True)
+        a, b, c = (row[0] for row in con.execute("""
+            select primary_email from people
+            where not is_owner and record_kinds = ['email'] and display_name not like '%@%'
+                and person_id in (select person_a_id from int_people_together)
+            order by person_id limit 3""").fetchall())
+        con.close()
+        card = db.parent / "two-cards.vcf"
+        card.write_text("BEGIN:VCARD\nVERSION:3.0\nFN:Pat Twofold\nN:Twofold;Pat;;;\n"
+                        f"EMAIL:{a}\nEMAIL:{b}\nEND:VCARD\n"
+                        "BEGIN:VCARD\nVERSION:3.0\nFN:Known Address\n"
+                        f"EMAIL:{c}\nEND:VCARD\n", encoding="utf-8")
+        run_import([card], db=db, tag="moving and not")
+        _, full = _built_how_and_in_full(db)
+    return db, full, set(recomputed), (a, b, c)
+
+
+def _person_of(db, email: str) -> int:
+    return _scalar(db, "select person_id from person_ids where record_key = ?", [f"email:{email}"])
+
+
+def test_cards_join_the_people_of_their_addresses(cards_moving_and_not):
+    db, _, _, (a, b, c) = cards_moving_and_not
+    assert _person_of(db, a) == _person_of(db, b)
+    kinds = _scalar(db, "select list_sort(record_kinds) from people where person_id = ?",
+                    [_person_of(db, c)])
+    assert kinds == ["card", "email"]
+
+
+def test_interactions_are_computed_again_for_the_people_whose_addresses_moved(
+        cards_moving_and_not):
+    """Interactions are looked up by address: a person who only gained a card keeps theirs."""
+    db, _, recomputed, (a, _, c) = cards_moving_and_not
+    assert _person_of(db, a) in recomputed
+    assert _person_of(db, c) not in recomputed
+
+
+@pytest.mark.parametrize("view", ["people", "interactions", "relationships", "people together",
+                                  "acquaintances", "introductions"])
+def test_cards_moving_an_address_and_not_answer_as_a_full_rebuild(cards_moving_and_not, view):
+    db, full, _, _ = cards_moving_and_not
+    assert _answers(db)[view] == _answers(full)[view]
+
+
+@pytest.fixture(scope="module")
 def retagged(world, tmp_path_factory):
     """(warehouse of the whole world whose business cards were then imported again under
     another tag, which changes no identity record but the cards' lists, the same after a
