@@ -92,3 +92,37 @@ def test_a_commit_still_in_the_log_is_left_to_the_checkpoint_at_close(db_path):
     assert _written_at(db_path) == before
     assert os.path.getsize(f"{db_path}.wal") > 0
     con.close()
+
+
+# A query that spills: grouping 8 million keys on one thread under 200 MB.
+SPILL_UNTIL_KILLED = textwrap.dedent("""
+    import sys
+    from kith.warehouse.connection import connect
+    con = connect(sys.argv[1])
+    con.execute("set memory_limit = '200MB'; set threads = 1; "
+                "set preserve_insertion_order = false")
+    con.execute("select count(*) from (select range % 8000000 as k, count(*) "
+                "from range(16000000) group by 1)").fetchall()
+""")
+
+
+def test_spill_files_of_a_killed_process_are_deleted_when_the_warehouse_is_opened(
+        db_path, tmp_path):
+    connect(db_path).close()
+    script = tmp_path / "spill.py"
+    script.write_text(SPILL_UNTIL_KILLED)
+    folder = db_path.with_name(db_path.name + ".tmp")
+    proc = subprocess.Popen([sys.executable, str(script), str(db_path)],
+                            env={**os.environ, "PYTHONPATH": os.getcwd()})
+    deadline = time.monotonic() + 60
+    while not (folder.is_dir() and any(folder.glob("duckdb_temp_*"))):
+        assert proc.poll() is None and time.monotonic() < deadline, "it never spilled"
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    assert any(folder.glob("duckdb_temp_*"))
+    # a reader may share the folder with other readers: it leaves it
+    connect(db_path, read_only=True).close()
+    assert any(folder.glob("duckdb_temp_*"))
+    connect(db_path).close()
+    assert not folder.exists()
