@@ -44,13 +44,12 @@ occasion_people as (
 ),
 
 -- A meeting is small when few are invited, the owner included; a thread when everyone on any
--- of its messages is few.
+-- of its messages is few. (Without count(distinct): DuckDB cannot spill distinct aggregates.)
 sizes as (
     select
         occasion_key,
-        if(any_value(channel) = 'meeting', max(n_people), count(distinct person_id) + 1)
-            as n_people
-    from occasion_people
+        if(any_value(channel) = 'meeting', max(n_people), count(*) + 1) as n_people
+    from (select distinct channel, occasion_key, n_people, person_id from occasion_people)
     group by occasion_key
 ),
 
