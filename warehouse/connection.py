@@ -116,28 +116,30 @@ def connect(db: str | os.PathLike | None = None, *, read_only: bool = False,
                                 f"no schema_migrations table): pass the warehouse with --db")
     else:
         os.chmod(path, 0o600)
-        remove_stale_spill(con)
+        _remove_stale_spill(con, path)
         from kith.warehouse.schema import migrate
         migrate(con)
     return con
 
 
-def remove_stale_spill(con: duckdb.DuckDBPyConnection) -> None:
-    """Delete what a killed process left in DuckDB's temporary folder (<warehouse>.tmp).
-    DuckDB deletes its spill files when it closes, but not those of a process killed while it
-    spilled (kill -9, the system out of memory), nor later: a big import that crashed could
-    leave gigabytes there for good. A process that opens the warehouse for writing is the only
-    one to have it open, so the spill files this connection is not using are stale."""
+def _remove_stale_spill(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Delete what a killed process left in DuckDB's temporary folder beside the warehouse at
+    `path` (<warehouse>.tmp). DuckDB deletes its spill files when it closes, but not those of a
+    process killed while it spilled (kill -9, the system out of memory), nor later: a big
+    import that crashed could leave gigabytes there for good. A process that opens the
+    warehouse for writing is the only one to have it open, so the spill files this connection
+    is not using are stale. A folder set elsewhere (maybe shared) is left alone."""
     (folder,) = con.execute("select current_setting('temp_directory')").fetchone()
-    if not folder or not Path(folder).is_dir():
+    folder = Path(folder) if folder else None
+    if folder is None or folder.resolve() != Path(f"{path.resolve()}.tmp") or not folder.is_dir():
         return
     in_use = {Path(row[0]).resolve() for row in con.execute(
         "select path from duckdb_temporary_files()").fetchall()}
-    for stale in Path(folder).glob("duckdb_temp_*"):
+    for stale in folder.glob("duckdb_temp_*"):
         if stale.resolve() not in in_use:
             stale.unlink(missing_ok=True)
     try:
-        Path(folder).rmdir()         # only when nothing else is in it
+        folder.rmdir()         # only when nothing else is in it
     except OSError:
         pass
 
