@@ -370,6 +370,8 @@ class _Fingerprints:
         # _kith_records_changed holds every record whose int_identity_records row changed
         self.records_known = False
         self.per_record: set[str] = set()   # the tables of _people_to_compute, _people_moved_of
+        # the tables of people whose records moved (of some kinds: _people_moved_of)
+        self.moved: set[str] = {"_kith_people_moved"}
         self._counts: dict[tuple[str, str], int] = {}   # see _count
 
     def tables_written(self) -> None:
@@ -939,6 +941,7 @@ class _Fingerprints:
         self.con.execute(f"create or replace temp table {name} as select distinct person_id "
                          f"from _kith_ids_moved where {_kinds_filter(kinds)}")
         self.per_record.add(name)
+        self.moved.add(name)
         return name
 
     def _make_for_people(self, model: Model, people: str) -> None:
@@ -952,7 +955,7 @@ class _Fingerprints:
             select * from person_ids
             where person_id in (select person_id from {people}){kinds}
         """)
-        if not people.startswith("_kith_people_moved"):
+        if people not in self.moved:
             # people whose records did not move but whose rows change, for the tier snapshot
             self.con.execute(f"insert into _kith_people_touched select person_id from {people}")
         self.con.execute(f"delete from {model.name} "
